@@ -1,0 +1,76 @@
+# mxfence: compile provider ranges and relay lists into an nftables allow-list.
+#   make            build ./mxfence
+#   make demo       install missing Debian packages, build, run on the default policy
+#   make check      install test packages, build, run every test
+#   make bench      the benchmark, side by side with the anchor tools
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+
+PKGS := libnftnl libmnl jansson inih
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral \
+	-D_GNU_SOURCE -MMD -MP
+CFLAGS += $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcidr
+
+BUILD ?= build
+SRCS := $(wildcard src/*.c)
+OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
+LIB_OBJS := $(filter-out $(BUILD)/main.o,$(OBJS))
+
+ifeq ($(V),1)
+Q :=
+quiet = @true
+else
+Q := @
+quiet = @printf '  %-6s %s\n'
+endif
+
+all: mxfence
+
+mxfence: $(OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(quiet) CC $<
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD):
+	$(Q)mkdir -p $@
+
+# Unit tests link the model without main().
+tests/unit/unit: tests/unit/unit.c $(LIB_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+deps:
+	$(Q)sh contrib/deps.sh build
+
+test-deps:
+	$(Q)sh contrib/deps.sh build test
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh contrib/demo.sh
+
+check: test-deps
+	$(Q)$(MAKE) --no-print-directory all tests/unit/unit
+	$(Q)tests/run
+
+bench: test-deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh tests/bench/bench.sh
+
+clean:
+	rm -rf $(BUILD) mxfence tests/unit/unit out
+
+.PHONY: all deps test-deps demo check bench clean install
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,321 @@
+/*
+ * Strict address parsing and formatting.
+ *
+ * Parsing uses inet_pton(3): glibc's AF_INET form accepts exactly four decimal
+ * octets without leading zeros, and AF_INET6 rejects zone ids. libcidr's own
+ * parser is lenient (it reads "10.1" as 10.0.0.1 and "010.1.1.1" as octal), so
+ * it never sees untrusted text; it serves for the special-purpose range table.
+ */
+#include "addr.h"
+
+#include <arpa/inet.h>
+#include <libcidr.h>
+#include <string.h>
+
+static u128 bytes_to_u128(const unsigned char *b, size_t n)
+{
+	u128 v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+static void u128_to_bytes(u128 v, unsigned char *b, size_t n)
+{
+	for (size_t i = n; i-- > 0;) {
+		b[i] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static bool all_v4_chars(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || *s == '.'))
+			return false;
+	return true;
+}
+
+/* Decimal prefix length: 1 to 3 digits, no sign, no leading zero. */
+static enum parse_err parse_plen(const char *s, unsigned *out)
+{
+	size_t n = strlen(s);
+	unsigned v = 0;
+
+	if (n == 0 || n > 3 || (n > 1 && s[0] == '0'))
+		return PARSE_BAD_PLEN;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return PARSE_BAD_PLEN;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	*out = v;
+	return PARSE_OK;
+}
+
+static enum parse_err parse_any(const char *s, size_t len, struct prefix *out, unsigned *flags,
+				bool allow_len)
+{
+	char buf[PREFIX_STRLEN];
+	unsigned char bin[16];
+	unsigned plen = 0, fl = 0;
+	char *slash;
+	enum family fam;
+
+	if (len == 0)
+		return PARSE_EMPTY;
+	if (len >= sizeof(buf))
+		return PARSE_TOO_LONG;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len))
+		return PARSE_BAD_ADDR;
+
+	slash = strchr(buf, '/');
+	if (slash) {
+		if (!allow_len)
+			return PARSE_BAD_ADDR;
+		*slash++ = '\0';
+	}
+	if (strchr(buf, '%'))
+		return PARSE_ZONE;
+	if (strchr(buf, ':')) {
+		if (inet_pton(AF_INET6, buf, bin) != 1)
+			return PARSE_BAD_V6;
+		fam = FAM_V6;
+		out->addr = bytes_to_u128(bin, 16);
+	} else if (all_v4_chars(buf) && strchr(buf, '.')) {
+		if (inet_pton(AF_INET, buf, bin) != 1)
+			return PARSE_BAD_V4;
+		fam = FAM_V4;
+		out->addr = bytes_to_u128(bin, 4);
+	} else if (all_v4_chars(buf)) {
+		return PARSE_BAD_V4;
+	} else {
+		return PARSE_BAD_ADDR;
+	}
+
+	if (slash) {
+		enum parse_err e = parse_plen(slash, &plen);
+		if (e)
+			return e;
+		if (plen > fam_bits(fam))
+			return PARSE_PLEN_RANGE;
+	} else {
+		plen = fam_bits(fam);
+		fl |= PARSE_NOLEN;
+	}
+
+	/* ::ffff:0:0/96 and longer: an IPv4 prefix written in IPv6 form. */
+	if (fam == FAM_V6 && plen >= 96 && (out->addr >> 32) == (u128)0xffff) {
+		fam = FAM_V4;
+		out->addr &= 0xffffffffu;
+		plen -= 96;
+		fl |= PARSE_MAPPED;
+	}
+
+	u128 hm = host_mask(fam_bits(fam), plen);
+	if (out->addr & hm) {
+		out->addr &= ~hm;
+		fl |= PARSE_HOSTBITS;
+	}
+	out->plen = (uint8_t)plen;
+	out->family = (uint8_t)fam;
+	if (flags)
+		*flags = fl;
+	return PARSE_OK;
+}
+
+enum parse_err prefix_parse(const char *s, size_t len, struct prefix *out, unsigned *flags)
+{
+	return parse_any(s, len, out, flags, true);
+}
+
+enum parse_err addr_parse(const char *s, size_t len, struct prefix *out, unsigned *flags)
+{
+	return parse_any(s, len, out, flags, false);
+}
+
+const char *parse_strerror(enum parse_err e)
+{
+	switch (e) {
+	case PARSE_OK:
+		return "no error";
+	case PARSE_EMPTY:
+		return "empty address";
+	case PARSE_TOO_LONG:
+		return "address too long";
+	case PARSE_ZONE:
+		return "zone id not allowed in";
+	case PARSE_BAD_V4:
+		return "invalid IPv4 address (expected four decimal octets without leading zeros)";
+	case PARSE_BAD_V6:
+		return "invalid IPv6 address";
+	case PARSE_BAD_ADDR:
+		return "not an IP address or prefix";
+	case PARSE_BAD_PLEN:
+		return "invalid prefix length";
+	case PARSE_PLEN_RANGE:
+		return "prefix length out of range";
+	}
+	return "unknown parse error";
+}
+
+size_t addr_format(u128 a, enum family f, char *buf)
+{
+	unsigned char bin[16];
+
+	if (f == FAM_V4) {
+		/* Hot path of every bulk output: formatted by hand, same text as inet_ntop. */
+		uint32_t v = (uint32_t)a;
+		char *p = buf;
+		for (int shift = 24; shift >= 0; shift -= 8) {
+			unsigned o = (v >> shift) & 0xff;
+			if (o >= 100)
+				*p++ = (char)('0' + o / 100);
+			if (o >= 10)
+				*p++ = (char)('0' + (o / 10) % 10);
+			*p++ = (char)('0' + o % 10);
+			*p++ = shift ? '.' : '\0';
+		}
+		return (size_t)(p - buf - 1);
+	}
+	u128_to_bytes(a, bin, 16);
+	inet_ntop(AF_INET6, bin, buf, ADDR_STRLEN);
+	return strlen(buf);
+}
+
+size_t prefix_format(const struct prefix *p, char *buf)
+{
+	size_t n = addr_format(p->addr, p->family, buf);
+	unsigned v = p->plen;
+
+	buf[n++] = '/';
+	if (v >= 100)
+		buf[n++] = (char)('0' + v / 100);
+	if (v >= 10)
+		buf[n++] = (char)('0' + (v / 10) % 10);
+	buf[n++] = (char)('0' + v % 10);
+	buf[n] = '\0';
+	return n;
+}
+
+static unsigned ctz128(u128 v)
+{
+	uint64_t lo = (uint64_t)v, hi = (uint64_t)(v >> 64);
+	return lo ? (unsigned)__builtin_ctzll(lo) : 64 + (unsigned)__builtin_ctzll(hi);
+}
+
+/* floor(log2(v)) for v != 0 */
+static unsigned log2_128(u128 v)
+{
+	uint64_t hi = (uint64_t)(v >> 64);
+	return hi ? 127 - (unsigned)__builtin_clzll(hi) : 63 - (unsigned)__builtin_clzll((uint64_t)v);
+}
+
+size_t cidr_cover(u128 lo, u128 hi, enum family f, struct prefix *out)
+{
+	unsigned bits = fam_bits(f);
+	size_t n = 0;
+
+	for (;;) {
+		/* Largest block aligned at lo that does not pass hi. */
+		u128 size = hi - lo + 1; /* 0 only for the whole IPv6 space */
+		unsigned host = lo ? ctz128(lo) : bits;
+		unsigned fit = size ? log2_128(size) : 128;
+		if (fit < host)
+			host = fit;
+		if (host > bits)
+			host = bits;
+		out[n].addr = lo;
+		out[n].plen = (uint8_t)(bits - host);
+		out[n].family = (uint8_t)f;
+		n++;
+		u128 last = lo | host_mask(bits, bits - host);
+		if (last >= hi)
+			break;
+		lo = last + 1;
+	}
+	return n;
+}
+
+size_t u128_format(u128 v, char *buf)
+{
+	char tmp[40];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + (unsigned)(v % 10));
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return n;
+}
+
+struct special {
+	const char *cidr;
+	const char *name;
+};
+
+/* RFC 6890 and the IANA special-purpose address registries. */
+static const struct special special_table[] = {
+	{ "0.0.0.0/8", "this network (RFC 791)" },
+	{ "10.0.0.0/8", "private (RFC 1918)" },
+	{ "100.64.0.0/10", "shared address space (RFC 6598)" },
+	{ "127.0.0.0/8", "loopback (RFC 1122)" },
+	{ "169.254.0.0/16", "link-local (RFC 3927)" },
+	{ "172.16.0.0/12", "private (RFC 1918)" },
+	{ "192.0.0.0/24", "IETF protocol assignments (RFC 6890)" },
+	{ "192.0.2.0/24", "documentation (RFC 5737)" },
+	{ "192.88.99.0/24", "6to4 relay anycast (RFC 7526)" },
+	{ "192.168.0.0/16", "private (RFC 1918)" },
+	{ "198.18.0.0/15", "benchmarking (RFC 2544)" },
+	{ "198.51.100.0/24", "documentation (RFC 5737)" },
+	{ "203.0.113.0/24", "documentation (RFC 5737)" },
+	{ "224.0.0.0/4", "multicast (RFC 5771)" },
+	{ "240.0.0.0/4", "reserved (RFC 1112)" },
+	{ "::/127", "unspecified or loopback (RFC 4291)" },
+	{ "64:ff9b::/96", "IPv4-IPv6 translation (RFC 6052)" },
+	{ "64:ff9b:1::/48", "local-use IPv4-IPv6 translation (RFC 8215)" },
+	{ "100::/64", "discard-only (RFC 6666)" },
+	{ "2001::/23", "IETF protocol assignments (RFC 2928)" },
+	{ "2001:db8::/32", "documentation (RFC 3849)" },
+	{ "2002::/16", "6to4 (RFC 3056)" },
+	{ "3fff::/20", "documentation (RFC 9637)" },
+	{ "fc00::/7", "unique local (RFC 4193)" },
+	{ "fe80::/10", "link-local (RFC 4291)" },
+	{ "ff00::/8", "multicast (RFC 4291)" },
+};
+#define SPECIAL_COUNT (sizeof(special_table) / sizeof(special_table[0]))
+
+static CIDR *special_cidr[SPECIAL_COUNT];
+static bool special_ready;
+
+const char *special_purpose(const struct prefix *p)
+{
+	char text[PREFIX_STRLEN];
+	const char *hit = NULL;
+	CIDR *c;
+
+	if (!special_ready) {
+		for (size_t i = 0; i < SPECIAL_COUNT; i++)
+			special_cidr[i] = cidr_from_str(special_table[i].cidr);
+		special_ready = true;
+	}
+	prefix_format(p, text);
+	c = cidr_from_str(text);
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < SPECIAL_COUNT && !hit; i++) {
+		const CIDR *s = special_cidr[i];
+		if (!s || cidr_get_proto(s) != cidr_get_proto(c))
+			continue;
+		/* libcidr: cidr_contains(big, little) == 0 when big contains little. */
+		if (cidr_contains(s, c) == 0 || cidr_contains(c, s) == 0)
+			hit = special_table[i].name;
+	}
+	cidr_free(c);
+	return hit;
+}

@@ -1,0 +1,102 @@
+/* Addresses and prefixes of both families as 128-bit integers. No I/O. */
+#ifndef MXFENCE_ADDR_H
+#define MXFENCE_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef unsigned __int128 u128;
+
+enum family { FAM_V4 = 0, FAM_V6 = 1 };
+#define FAM_COUNT 2
+
+/* "a.b.c.d/nn" or a full IPv6 text form with "/nnn", plus NUL. */
+#define PREFIX_STRLEN 64
+#define ADDR_STRLEN 48
+
+static inline unsigned fam_bits(enum family f) { return f == FAM_V4 ? 32 : 128; }
+static inline u128 fam_max(enum family f)
+{
+	return f == FAM_V4 ? (u128)0xffffffffu : ~(u128)0;
+}
+static inline const char *fam_name(enum family f) { return f == FAM_V4 ? "ipv4" : "ipv6"; }
+
+/* Host part of a prefix of length plen in a family of `bits` bits. */
+static inline u128 host_mask(unsigned bits, unsigned plen)
+{
+	unsigned host = bits - plen;
+	if (host == 0)
+		return 0;
+	if (host >= 128)
+		return ~(u128)0;
+	return ((u128)1 << host) - 1;
+}
+
+struct prefix {
+	u128 addr;
+	uint8_t plen;
+	uint8_t family; /* enum family */
+};
+
+static inline u128 prefix_last(const struct prefix *p)
+{
+	return p->addr | host_mask(fam_bits(p->family), p->plen);
+}
+
+/* Outcome flags of a successful parse that the caller may want to report. */
+enum {
+	PARSE_HOSTBITS = 1 << 0, /* bits beyond the prefix length were set and cleared */
+	PARSE_MAPPED = 1 << 1,   /* ::ffff:a.b.c.d/n taken as IPv4 */
+	PARSE_NOLEN = 1 << 2,    /* no "/len": a single address */
+};
+
+enum parse_err {
+	PARSE_OK = 0,
+	PARSE_EMPTY,
+	PARSE_TOO_LONG,
+	PARSE_ZONE,      /* fe80::1%eth0 */
+	PARSE_BAD_V4,    /* not a strict dotted quad: 10.1, 010.1.1.1, 1.2.3.256 */
+	PARSE_BAD_V6,
+	PARSE_BAD_ADDR,  /* neither family: a hostname, garbage */
+	PARSE_BAD_PLEN,  /* not a decimal length, leading zeros */
+	PARSE_PLEN_RANGE,/* /33, /129 */
+};
+
+/*
+ * Strict text to prefix: dotted quad IPv4 (no octal, no short forms) or RFC 4291
+ * IPv6 (no zone id), optionally "/len". `s` need not be NUL-terminated.
+ */
+enum parse_err prefix_parse(const char *s, size_t len, struct prefix *out, unsigned *flags);
+/* A single address (no "/len" allowed). */
+enum parse_err addr_parse(const char *s, size_t len, struct prefix *out, unsigned *flags);
+const char *parse_strerror(enum parse_err e);
+
+/* Text forms (inet_ntop); return the length written. */
+size_t addr_format(u128 a, enum family f, char *buf);
+size_t prefix_format(const struct prefix *p, char *buf);
+
+/*
+ * Minimal CIDR cover of [lo, hi] within a family: writes the prefixes in
+ * ascending order to out (room for 2 * bits) and returns how many.
+ */
+size_t cidr_cover(u128 lo, u128 hi, enum family f, struct prefix *out);
+
+/* Number of addresses in [lo, hi], saturating at 2^128 - 1. */
+static inline u128 range_size(u128 lo, u128 hi)
+{
+	u128 d = hi - lo;
+	return d == ~(u128)0 ? d : d + 1;
+}
+
+/* u128 as decimal; buf of at least 40 bytes. */
+size_t u128_format(u128 v, char *buf);
+
+/*
+ * Special-purpose ranges (IANA IPv4/IPv6 special-purpose registries, private,
+ * loopback, link-local, documentation, multicast, reserved): the name of the
+ * first one the prefix overlaps, or NULL.
+ */
+const char *special_purpose(const struct prefix *p);
+
+#endif

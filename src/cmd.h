@@ -1,0 +1,47 @@
+/* One file per command; main.c only dispatches. */
+#ifndef MXFENCE_CMD_H
+#define MXFENCE_CMD_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "diag.h"
+#include "policy.h"
+
+/* Exit codes, as documented in mxfence(8). */
+enum {
+	EXIT_OK = 0,
+	EXIT_MISMATCH = 1, /* verify: a flow mismatched */
+	EXIT_INPUT = 2,    /* usage or input error: nothing written */
+};
+
+#define DEFAULT_STATE_DIR "/var/lib/mxfence"
+#define DEFAULT_CACHE_DIR "/var/cache/mxfence"
+
+struct globals {
+	const char *conf;
+	const char *state_dir;
+	const char *cache_dir;
+};
+
+/* Options every command takes; commands append their own. */
+enum { OPT_STATE_DIR = 0x100, OPT_CACHE_DIR, OPT_JSON, OPT_HELP };
+#define COMMON_LONGOPTS                                                   \
+	{ "config", required_argument, NULL, 'c' },                       \
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },          \
+	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },          \
+	{ "help", no_argument, NULL, 'h' }
+
+/* Handles a common option; false if `opt` is not one. */
+bool common_option(int opt, struct globals *g);
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Load, lint and compile the policy; reports diagnostics; 0 or EXIT_INPUT. */
+int policy_open(const struct globals *g, struct policy *pol);
+
+int cmd_build(int argc, char **argv, struct globals *g);
+int cmd_check(int argc, char **argv, struct globals *g);
+int cmd_verify(int argc, char **argv, struct globals *g);
+int cmd_explain(int argc, char **argv, struct globals *g);
+
+#endif

@@ -1,0 +1,285 @@
+/* What every feed format shares: reading the file, the prefix checks, filters, lines. */
+#include "feed.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static const struct feed_format *const formats[] = {
+	&feed_list, &feed_postfix_cidr, &feed_m365, &feed_aws, &feed_google, &feed_azure,
+};
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+
+const struct feed_format *feed_format_find(const char *name)
+{
+	for (size_t i = 0; i < NFORMATS; i++)
+		if (streq(formats[i]->name, name))
+			return formats[i];
+	return NULL;
+}
+
+const char *feed_format_names(void)
+{
+	return "list, postfix-cidr, m365, aws, google, azure";
+}
+
+static void vreport(struct feed_ctx *c, enum diag_level lvl, uint32_t entry, uint32_t item,
+		    const char *fmt, va_list ap)
+{
+	char where[512];
+
+	c->src->fmt->diag_where(c->src, entry, item, where, sizeof(where));
+	diag_vadd(c->diag, lvl, where, fmt, ap);
+}
+
+void feed_error(struct feed_ctx *c, uint32_t entry, uint32_t item, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(c, DIAG_ERROR, entry, item, fmt, ap);
+	va_end(ap);
+}
+
+void feed_warn(struct feed_ctx *c, uint32_t entry, uint32_t item, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(c, DIAG_WARNING, entry, item, fmt, ap);
+	va_end(ap);
+}
+
+bool feed_add(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry, uint32_t item)
+{
+	struct source *src = c->src;
+	char t[DIAG_TOKEN_MAX * 4 + 16], text[PREFIX_STRLEN];
+	struct prefix p;
+	unsigned flags = 0;
+	enum parse_err e;
+	const char *special;
+
+	e = prefix_parse(tok, len, &p, &flags);
+	if (e) {
+		feed_error(c, entry, item, "%s '%s'", parse_strerror(e),
+			   diag_token(tok, len, t, sizeof(t)));
+		return false;
+	}
+	if (flags & PARSE_MAPPED)
+		feed_warn(c, entry, item, "IPv4-mapped IPv6 prefix '%s' taken as IPv4 %s",
+			  diag_token(tok, len, t, sizeof(t)), (prefix_format(&p, text), text));
+	if (flags & PARSE_HOSTBITS) {
+		prefix_format(&p, text);
+		if (src->strict) {
+			feed_error(c, entry, item, "host bits set in '%s' (strict: expected %s)",
+				   diag_token(tok, len, t, sizeof(t)), text);
+			return false;
+		}
+		feed_warn(c, entry, item, "host bits set in '%s', using %s",
+			  diag_token(tok, len, t, sizeof(t)), text);
+	}
+	/* Never below /1, whatever the policy says: /0 is the whole world. */
+	if (p.plen == 0 || p.plen < src->broadest[p.family]) {
+		feed_error(c, entry, item, "prefix '%s' is broader than /%u, the broadest %s allows",
+			   diag_token(tok, len, t, sizeof(t)), src->broadest[p.family],
+			   p.family == FAM_V4 ? "broadest" : "broadest6");
+		return false;
+	}
+	if (src->fmt->published && (special = special_purpose(&p)))
+		feed_warn(c, entry, item, "'%s' is special-purpose address space: %s",
+			  diag_token(tok, len, t, sizeof(t)), special);
+	if (c->added >= FEED_MAX_PREFIXES) {
+		if (!c->too_many)
+			feed_error(c, entry, item, "more than %u prefixes in one source",
+				   FEED_MAX_PREFIXES);
+		c->too_many = true;
+		return false;
+	}
+	uint32_t o = origin_add(&c->pol->origins, c->src_index, entry, item);
+	pfx_vec_push(&src->pfx[p.family], p.addr, p.plen, o);
+	c->added++;
+	return true;
+}
+
+/* The whole file, NUL-terminated; errors name the file. */
+static int read_file(const char *path, char **out, size_t *outlen, struct diag *d)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		diag_error(d, path, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		diag_error(d, path, "is a directory");
+		goto fail;
+	}
+	for (;;) {
+		if (len + 1 >= cap) {
+			size_t want = cap ? cap * 2 : (st.st_size > 0 ? (size_t)st.st_size + 2 : 65536);
+			if (want > (size_t)FEED_MAX_BYTES + 2)
+				want = (size_t)FEED_MAX_BYTES + 2;
+			if (want <= cap) {
+				diag_error(d, path, "larger than %u bytes, the feed size limit",
+					   FEED_MAX_BYTES);
+				goto fail;
+			}
+			buf = xrealloc(buf, want);
+			cap = want;
+		}
+		ssize_t r = read(fd, buf + len, cap - len - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			diag_error(d, path, "cannot read: %s", strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len > FEED_MAX_BYTES) {
+			diag_error(d, path, "larger than %u bytes, the feed size limit", FEED_MAX_BYTES);
+			goto fail;
+		}
+	}
+	close(fd);
+	buf = buf ? buf : xmalloc(1);
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+fail:
+	free(buf);
+	close(fd);
+	return -1;
+}
+
+int feed_load(struct policy *pol, uint32_t src_index, struct diag *d)
+{
+	struct source *src = &pol->sources[src_index];
+	struct feed_ctx c = { .pol = pol, .src = src, .src_index = src_index, .diag = d };
+	size_t errors_before = d->errors;
+	char *buf;
+
+	src->loaded = true;
+	if (read_file(src->path, &buf, &c.len, d) < 0) {
+		src->failed = true;
+		return -1;
+	}
+	c.buf = buf;
+	src->fmt->load(&c);
+	free(buf);
+	if (d->errors == errors_before && c.added == 0 && !src->allow_empty) {
+		diag_error(d, src->path, "source %s yields no prefixes (allow-empty = yes permits it)",
+			   src->name);
+	}
+	src->failed = d->errors != errors_before;
+	return src->failed ? -1 : 0;
+}
+
+void filter_get(struct source *src, const char *key, struct filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->key = key;
+	for (size_t i = 0; i < src->nopts; i++) {
+		struct source_opt *o = &src->opts[i];
+		if (!streq(o->key, key))
+			continue;
+		o->used = true;
+		f->line = o->line;
+		char *dup = xstrdup(o->value), *save = NULL;
+		for (char *w = strtok_r(dup, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+			f->words = xreallocarray(f->words, f->n + 1, sizeof(*f->words));
+			f->words[f->n++] = xstrdup(w);
+		}
+		free(dup);
+	}
+}
+
+bool filter_match(const struct filter *f, const char *value)
+{
+	if (f->n == 0)
+		return true;
+	if (!value)
+		return false;
+	for (size_t i = 0; i < f->n; i++)
+		if (strcasecmp(f->words[i], value) == 0)
+			return true;
+	return false;
+}
+
+void filter_free(struct filter *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->words[i]);
+	free(f->words);
+	f->words = NULL;
+	f->n = 0;
+}
+
+void line_iter_init(struct line_iter *it, const char *buf, size_t len)
+{
+	it->p = buf;
+	it->end = buf + len;
+	it->lineno = 0;
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		it->p += 3;
+}
+
+bool line_next(struct line_iter *it, const char **s, size_t *n)
+{
+	const char *nl;
+	size_t len;
+
+	if (it->p >= it->end)
+		return false;
+	nl = memchr(it->p, '\n', (size_t)(it->end - it->p));
+	len = nl ? (size_t)(nl - it->p) : (size_t)(it->end - it->p);
+	*s = it->p;
+	if (len && it->p[len - 1] == '\r')
+		len--;
+	*n = len;
+	it->p = nl ? nl + 1 : it->end;
+	it->lineno++;
+	return true;
+}
+
+void where_line(const struct source *src, uint32_t entry, uint32_t item, char *buf, size_t n)
+{
+	(void)item;
+	snprintf(buf, n, "%s:%u", src->file, entry);
+}
+
+void diag_where_line(const struct source *src, uint32_t entry, uint32_t item, char *buf,
+		     size_t n)
+{
+	(void)item;
+	snprintf(buf, n, "%s:%u", src->path, entry);
+}
+
+const char *source_label(const struct source *src, uint32_t entry)
+{
+	return entry < src->nlabels ? src->labels[entry] : NULL;
+}
+
+void source_set_label(struct source *src, uint32_t entry, const char *label)
+{
+	if (entry >= src->nlabels) {
+		src->labels = xreallocarray(src->labels, entry + 1, sizeof(*src->labels));
+		memset(src->labels + src->nlabels, 0, (entry + 1 - src->nlabels) * sizeof(char *));
+		src->nlabels = entry + 1;
+	}
+	free(src->labels[entry]);
+	src->labels[entry] = xstrdup(label);
+}

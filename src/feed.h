@@ -1,0 +1,100 @@
+/*
+ * Feed formats behind one interface. A format's load() reads the whole file
+ * (in ctx->buf), selects entries with its filters, and hands every prefix
+ * text to feed_add(), which parses it strictly and applies the checks every
+ * format shares. Formats never print: problems go to ctx->diag.
+ */
+#ifndef MXFENCE_FEED_H
+#define MXFENCE_FEED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "policy.h"
+
+#define FEED_MAX_BYTES (64u << 20)    /* a feed file larger than this is refused */
+#define FEED_MAX_PREFIXES (2u << 20)  /* per source */
+#define FEED_MAX_LINE 4096            /* text formats */
+
+struct feed_ctx {
+	struct policy *pol;
+	struct source *src;
+	uint32_t src_index;
+	struct diag *diag;
+	const char *buf; /* the file, NUL-terminated */
+	size_t len;
+	size_t added;
+	bool too_many; /* FEED_MAX_PREFIXES reached, reported once */
+};
+
+struct feed_format {
+	const char *name;
+	const char *const *keys; /* the format's own keys in a [source] section */
+	bool published;          /* a provider's feed: special-purpose ranges are warned about */
+	int (*load)(struct feed_ctx *ctx);
+	/* Where an entry is, for people: "relays.txt:3", "m365 id 10". */
+	void (*where)(const struct source *src, uint32_t entry, uint32_t item, char *buf, size_t n);
+	/* Where an entry is, for diagnostics: "PATH:3", "PATH: prefixes[812].ip_prefix". */
+	void (*diag_where)(const struct source *src, uint32_t entry, uint32_t item, char *buf,
+			   size_t n);
+};
+
+const struct feed_format *feed_format_find(const char *name);
+/* "list, postfix-cidr, m365, ..." for messages. */
+const char *feed_format_names(void);
+
+/* Load one source: read its file, run its format, apply the empty check. */
+int feed_load(struct policy *pol, uint32_t src_index, struct diag *d);
+
+/*
+ * Take one prefix text found at (entry, item). Parses strictly; warns about
+ * host bits, IPv4-mapped addresses, special-purpose ranges; refuses prefixes
+ * broader than the source allows. Returns true when taken.
+ */
+bool feed_add(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry, uint32_t item);
+
+/* Report a problem at (entry, item) of the source. */
+void feed_error(struct feed_ctx *c, uint32_t entry, uint32_t item, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void feed_warn(struct feed_ctx *c, uint32_t entry, uint32_t item, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* A filter: a source key whose value is a whitespace-separated list of accepted words. */
+struct filter {
+	const char *key;
+	char **words;
+	size_t n;
+	unsigned line;
+	size_t matched; /* entries it let through */
+};
+
+/* Read filter `key` of the source (n == 0 when absent). */
+void filter_get(struct source *src, const char *key, struct filter *f);
+/* No words: matches anything. Case-insensitive. */
+bool filter_match(const struct filter *f, const char *value);
+void filter_free(struct filter *f);
+
+/* Text formats: iterate physical lines (BOM skipped, CRLF folded). */
+struct line_iter {
+	const char *p, *end;
+	uint32_t lineno;
+};
+void line_iter_init(struct line_iter *it, const char *buf, size_t len);
+/* false at the end; *s, *n: the line without its terminator. */
+bool line_next(struct line_iter *it, const char **s, size_t *n);
+
+/* Location helpers shared by the text formats. */
+void where_line(const struct source *src, uint32_t entry, uint32_t item, char *buf, size_t n);
+void diag_where_line(const struct source *src, uint32_t entry, uint32_t item, char *buf,
+		     size_t n);
+
+/* The label a JSON format gave an entry, or NULL. */
+const char *source_label(const struct source *src, uint32_t entry);
+void source_set_label(struct source *src, uint32_t entry, const char *label);
+
+extern const struct feed_format feed_list, feed_postfix_cidr, feed_m365, feed_aws, feed_google,
+	feed_azure;
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * AWS ip-ranges.json: {syncToken, createDate, prefixes: [{ip_prefix, region,
+ * service, network_border_group}], ipv6_prefixes: [{ipv6_prefix, ...}]}.
+ * An entry is an element of one of the two arrays; item tells which array
+ * (bit 0) and, for problems, which field (the bits above).
+ */
+#include <stdio.h>
+
+#include "feed_json.h"
+#include "util.h"
+
+enum { K_SERVICE, K_REGION, K_NBG, K_COUNT };
+static const char *const aws_keys[] = {
+	[K_SERVICE] = "service",
+	[K_REGION] = "region",
+	[K_NBG] = "network-border-group",
+	[K_COUNT] = NULL,
+};
+
+/* item = array | field << 1 */
+enum { A_V4, A_V6 };
+enum { F_PREFIX, F_REGION, F_SERVICE, F_NBG, F_ELEM, F_COUNT };
+#define ITEM(a, f) ((uint32_t)(a) | (uint32_t)(f) << 1)
+
+static const char *const aws_arrays[] = {"prefixes", "ipv6_prefixes"};
+static const char *const aws_prefix_keys[] = {"ip_prefix", "ipv6_prefix"};
+static const char *const aws_fields[F_COUNT] = {
+	NULL, ".region", ".service", ".network_border_group", "",
+};
+
+/* Top-level places, as item when entry is FJ_ROOT. */
+enum { R_TOP, R_SYNC, R_CREATE, R_V4, R_V6, R_COUNT };
+static const char *const aws_root[R_COUNT] = {
+	"top level", "syncToken", "createDate", "prefixes", "ipv6_prefixes",
+};
+
+static void load_entry(struct feed_ctx *c, struct filter *f, const json_t *el, int arr,
+		       uint32_t entry)
+{
+	const char *key = aws_prefix_keys[arr];
+	char tok[DIAG_TOKEN_MAX * 4 + 16];
+	const json_t *pfx;
+	const char *s;
+	bool ok;
+
+	if (!json_is_object(el)) {
+		feed_error(c, entry, ITEM(arr, F_ELEM), "expected an object, found %s",
+			   fj_type(el));
+		return;
+	}
+	/* Every filter sees every entry, so each one's own matches are counted. */
+	ok = fj_match_member(c, &f[K_SERVICE], el, "service", entry, ITEM(arr, F_SERVICE));
+	ok &= fj_match_member(c, &f[K_REGION], el, "region", entry, ITEM(arr, F_REGION));
+	ok &= fj_match_member(c, &f[K_NBG], el, "network_border_group", entry, ITEM(arr, F_NBG));
+	if (!ok)
+		return;
+
+	pfx = json_object_get(el, key);
+	if (!pfx) {
+		feed_error(c, entry, ITEM(arr, F_ELEM), "missing \"%s\"", key);
+		return;
+	}
+	if (!json_is_string(pfx)) {
+		feed_error(c, entry, ITEM(arr, F_PREFIX), "expected a string, found %s",
+			   fj_type(pfx));
+		return;
+	}
+	s = json_string_value(pfx);
+	if (fj_family_mismatch(s, arr == A_V6)) {
+		feed_error(c, entry, ITEM(arr, F_PREFIX), "'%s' is not an %s prefix",
+			   diag_token(s, json_string_length(pfx), tok, sizeof(tok)),
+			   arr == A_V6 ? "IPv6" : "IPv4");
+		return;
+	}
+	feed_add(c, s, json_string_length(pfx), entry, ITEM(arr, F_PREFIX));
+}
+
+static int aws_load(struct feed_ctx *c)
+{
+	struct filter f[K_COUNT];
+	size_t errors = c->diag->errors;
+	json_t *root;
+	bool parsed = false;
+
+	for (int k = 0; k < K_COUNT; k++)
+		filter_get(c->src, aws_keys[k], &f[k]);
+
+	root = fj_load(c);
+	if (!root)
+		goto out;
+	if (!json_is_object(root)) {
+		feed_error(c, FJ_ROOT, R_TOP, "expected an object, found %s", fj_type(root));
+		goto out;
+	}
+	fj_version_part(c, root, "syncToken", R_SYNC, &c->src->version);
+	fj_version_part(c, root, "createDate", R_CREATE, &c->src->version);
+
+	for (int arr = A_V4; arr <= A_V6; arr++) {
+		const json_t *list = json_object_get(root, aws_arrays[arr]);
+
+		if (!list) {
+			feed_error(c, FJ_ROOT, R_TOP, "missing \"%s\" array", aws_arrays[arr]);
+			continue;
+		}
+		if (!json_is_array(list)) {
+			feed_error(c, FJ_ROOT, arr == A_V4 ? R_V4 : R_V6,
+				   "expected an array, found %s", fj_type(list));
+			continue;
+		}
+		c->src->entries += json_array_size(list);
+		for (size_t i = 0; i < json_array_size(list); i++)
+			load_entry(c, f, json_array_get(list, i), arr, (uint32_t)i);
+	}
+	parsed = true;
+out:
+	if (parsed)
+		fj_filters_done(c, f, K_COUNT, "entry");
+	else
+		for (int k = 0; k < K_COUNT; k++)
+			filter_free(&f[k]);
+	json_decref(root);
+	return c->diag->errors > errors ? -1 : 0;
+}
+
+static void aws_where(const struct source *src, uint32_t entry, uint32_t item, char *buf,
+		      size_t n)
+{
+	(void)src;
+	snprintf(buf, n, "%s[%u]", aws_arrays[item & 1], entry);
+}
+
+static void aws_diag_where(const struct source *src, uint32_t entry, uint32_t item, char *buf,
+			   size_t n)
+{
+	int arr = item & 1;
+	uint32_t field = item >> 1;
+
+	if (entry == FJ_ROOT)
+		snprintf(buf, n, "%s: %s", src->path, aws_root[item < R_COUNT ? item : R_TOP]);
+	else if (field == F_PREFIX || field >= F_COUNT)
+		snprintf(buf, n, "%s: %s[%u].%s", src->path, aws_arrays[arr], entry,
+			 aws_prefix_keys[arr]);
+	else
+		snprintf(buf, n, "%s: %s[%u]%s", src->path, aws_arrays[arr], entry,
+			 aws_fields[field]);
+}
+
+const struct feed_format feed_aws = {
+	.name = "aws",
+	.keys = aws_keys,
+	.published = true,
+	.load = aws_load,
+	.where = aws_where,
+	.diag_where = aws_diag_where,
+};

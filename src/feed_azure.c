@@ -1,0 +1,159 @@
+/*
+ * Azure Service Tags: {changeNumber, cloud, values: [{name, id, properties:
+ * {changeNumber, region, platform, systemService, addressPrefixes: [...]}}]}.
+ * An entry is one service tag; item is the index in its addressPrefixes.
+ */
+#include <stdio.h>
+
+#include "feed_json.h"
+#include "util.h"
+
+enum { K_TAG, K_SYSTEM_SERVICE, K_COUNT };
+static const char *const azure_keys[] = {
+	[K_TAG] = "tag",
+	[K_SYSTEM_SERVICE] = "system-service",
+	[K_COUNT] = NULL,
+};
+
+#define LABEL_MAX 128
+
+/* Fields of a service tag, as item - FJ_FIELD. */
+enum { F_VALUE, F_NAME, F_PROPS, F_SYSSVC, F_PREFIXES, F_COUNT };
+static const char *const azure_fields[F_COUNT] = {
+	"", ".name", ".properties", ".properties.systemService", ".properties.addressPrefixes",
+};
+
+/* Top-level places, as item when entry is FJ_ROOT. */
+enum { R_TOP, R_CHANGE, R_CLOUD, R_VALUES, R_COUNT };
+static const char *const azure_root[R_COUNT] = {"top level", "changeNumber", "cloud", "values"};
+
+static void load_tag(struct feed_ctx *c, struct filter *f, const json_t *tag, uint32_t entry)
+{
+	const json_t *props, *list;
+	const char *name;
+	bool ok;
+
+	if (!json_is_object(tag)) {
+		feed_error(c, entry, FJ_FIELD + F_VALUE, "expected an object, found %s",
+			   fj_type(tag));
+		return;
+	}
+	name = fj_string(c, tag, "name", entry, FJ_FIELD + F_NAME);
+	props = json_object_get(tag, "properties");
+	if (!props) {
+		feed_error(c, entry, FJ_FIELD + F_VALUE, "missing \"properties\"");
+		return;
+	}
+	if (!json_is_object(props)) {
+		feed_error(c, entry, FJ_FIELD + F_PROPS, "expected an object, found %s",
+			   fj_type(props));
+		return;
+	}
+	/* Every filter sees every tag, so each one's own matches are counted. */
+	ok = fj_match(&f[K_TAG], name);
+	ok &= fj_match_member(c, &f[K_SYSTEM_SERVICE], props, "systemService", entry,
+			      FJ_FIELD + F_SYSSVC);
+	if (!ok)
+		return;
+
+	if (name) {
+		char label[LABEL_MAX + 1];
+		fj_plain(label, sizeof(label), name);
+		source_set_label(c->src, entry, label);
+	}
+	list = json_object_get(props, "addressPrefixes");
+	if (!list) {
+		feed_error(c, entry, FJ_FIELD + F_PROPS, "missing \"addressPrefixes\"");
+		return;
+	}
+	if (!json_is_array(list)) {
+		feed_error(c, entry, FJ_FIELD + F_PREFIXES, "expected an array of strings, found %s",
+			   fj_type(list));
+		return;
+	}
+	for (size_t j = 0; j < json_array_size(list); j++) {
+		const json_t *p = json_array_get(list, j);
+
+		if (!json_is_string(p)) {
+			feed_error(c, entry, (uint32_t)j, "expected a string, found %s", fj_type(p));
+			continue;
+		}
+		feed_add(c, json_string_value(p), json_string_length(p), entry, (uint32_t)j);
+	}
+}
+
+static int azure_load(struct feed_ctx *c)
+{
+	struct filter f[K_COUNT];
+	size_t errors = c->diag->errors;
+	const json_t *values;
+	json_t *root;
+	bool parsed = false;
+
+	for (int k = 0; k < K_COUNT; k++)
+		filter_get(c->src, azure_keys[k], &f[k]);
+
+	root = fj_load(c);
+	if (!root)
+		goto out;
+	if (!json_is_object(root)) {
+		feed_error(c, FJ_ROOT, R_TOP, "expected an object, found %s", fj_type(root));
+		goto out;
+	}
+	fj_version_part(c, root, "changeNumber", R_CHANGE, &c->src->version);
+	fj_version_part(c, root, "cloud", R_CLOUD, &c->src->version);
+
+	values = json_object_get(root, "values");
+	if (!values) {
+		feed_error(c, FJ_ROOT, R_TOP, "missing \"values\" array");
+		goto out;
+	}
+	if (!json_is_array(values)) {
+		feed_error(c, FJ_ROOT, R_VALUES, "expected an array, found %s", fj_type(values));
+		goto out;
+	}
+	c->src->entries = json_array_size(values);
+	for (size_t i = 0; i < json_array_size(values); i++)
+		load_tag(c, f, json_array_get(values, i), (uint32_t)i);
+	parsed = true;
+out:
+	if (parsed)
+		fj_filters_done(c, f, K_COUNT, "service tag");
+	else
+		for (int k = 0; k < K_COUNT; k++)
+			filter_free(&f[k]);
+	json_decref(root);
+	return c->diag->errors > errors ? -1 : 0;
+}
+
+static void azure_where(const struct source *src, uint32_t entry, uint32_t item, char *buf,
+			size_t n)
+{
+	const char *label = source_label(src, entry);
+
+	if (label)
+		snprintf(buf, n, "%s addressPrefixes[%u]", label, item);
+	else
+		snprintf(buf, n, "values[%u] addressPrefixes[%u]", entry, item);
+}
+
+static void azure_diag_where(const struct source *src, uint32_t entry, uint32_t item,
+			     char *buf, size_t n)
+{
+	if (entry == FJ_ROOT)
+		snprintf(buf, n, "%s: %s", src->path, azure_root[item < R_COUNT ? item : R_TOP]);
+	else if (item >= FJ_FIELD && item - FJ_FIELD < F_COUNT)
+		snprintf(buf, n, "%s: values[%u]%s", src->path, entry, azure_fields[item - FJ_FIELD]);
+	else
+		snprintf(buf, n, "%s: values[%u].properties.addressPrefixes[%u]", src->path, entry,
+			 item);
+}
+
+const struct feed_format feed_azure = {
+	.name = "azure",
+	.keys = azure_keys,
+	.published = true,
+	.load = azure_load,
+	.where = azure_where,
+	.diag_where = azure_diag_where,
+};

@@ -1,0 +1,75 @@
+/*
+ * Helpers shared by the JSON feed formats: loading with located syntax
+ * errors, typed member access that reports wrong types, version text, and
+ * the "filter selects nothing" check.
+ *
+ * A JSON format places a problem with (entry, item) alone, so both also name
+ * places that are not prefixes: entry FJ_ROOT is the top level, and an item
+ * at or above FJ_FIELD names a field of the entry (item - FJ_FIELD indexes
+ * the format's own table). Neither can clash with a real index: a feed is at
+ * most FEED_MAX_BYTES, so no array in it reaches 2^24 elements.
+ */
+#ifndef MXFENCE_FEED_JSON_H
+#define MXFENCE_FEED_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "feed.h"
+
+#define FJ_ROOT UINT32_MAX
+#define FJ_FIELD 0xff000000u
+
+enum fj_kind { FJ_STRING, FJ_ARRAY, FJ_OBJECT, FJ_BOOL, FJ_INT, FJ_SCALAR };
+
+/* Parse the feed. On a syntax error, report "PATH:LINE:COL" and return NULL. */
+json_t *fj_load(struct feed_ctx *c);
+
+/* "an object", "a string", ... for messages. */
+const char *fj_type(const json_t *v);
+/* "an object", ... for what `want` accepts. */
+const char *fj_kind_name(enum fj_kind want);
+bool fj_is(const json_t *v, enum fj_kind want);
+
+/*
+ * Member `key` of obj when it is of kind `want`. NULL when absent, and also
+ * when of another kind, which is reported at (entry, item).
+ */
+json_t *fj_get(struct feed_ctx *c, const json_t *obj, const char *key, enum fj_kind want,
+	       uint32_t entry, uint32_t item);
+
+/* A string member as text (see fj_get); NULL when absent or reported. */
+const char *fj_string(struct feed_ctx *c, const json_t *obj, const char *key, uint32_t entry,
+		      uint32_t item);
+
+/*
+ * Copy s, cut to fit n, with control bytes, non-ASCII, '"' and '\\' as '?':
+ * feed text that reaches versions and labels, and so generated files.
+ */
+void fj_plain(char *dst, size_t n, const char *s);
+
+/*
+ * Append "key VALUE" to *version (", " between parts) when the top-level
+ * member `key` is a string or number; report other types at (FJ_ROOT, item).
+ */
+void fj_version_part(struct feed_ctx *c, const json_t *root, const char *key, uint32_t item,
+		     char **version);
+
+/* Does a prefix text look like the other family than its key says? */
+bool fj_family_mismatch(const char *s, bool want_v6);
+
+/* Evaluate filter f on value (may be NULL: absent), counting matches. */
+bool fj_match(struct filter *f, const char *value);
+/* Evaluate f on string member `key` of obj; the member is read only when f is given. */
+bool fj_match_member(struct feed_ctx *c, struct filter *f, const json_t *obj, const char *key,
+		     uint32_t entry, uint32_t item);
+
+/*
+ * Report every given filter that matched nothing ("... selects no WHAT in
+ * FILE") at its policy line, and free them all.
+ */
+void fj_filters_done(struct feed_ctx *c, struct filter *f, size_t n, const char *what);
+
+#endif

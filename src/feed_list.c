@@ -1,0 +1,67 @@
+/*
+ * format = list: one address or prefix per line. '#' and ';' start a comment,
+ * also after an entry; blank lines, CRLF and a UTF-8 BOM are fine.
+ */
+#include <string.h>
+
+#include "feed.h"
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\v' || c == '\f';
+}
+
+static int list_load(struct feed_ctx *c)
+{
+	struct line_iter it;
+	const char *s;
+	size_t n;
+	char t[DIAG_TOKEN_MAX * 4 + 16];
+
+	line_iter_init(&it, c->buf, c->len);
+	while (line_next(&it, &s, &n)) {
+		const char *end, *tok, *tend;
+
+		c->src->entries++;
+		if (n > FEED_MAX_LINE) {
+			feed_error(c, it.lineno, 0, "line longer than %u bytes", FEED_MAX_LINE);
+			continue;
+		}
+		if (memchr(s, '\0', n)) {
+			feed_error(c, it.lineno, 0, "NUL byte in line");
+			continue;
+		}
+		end = s;
+		while (end < s + n && *end != '#' && *end != ';')
+			end++;
+		tok = s;
+		while (tok < end && is_space(*tok))
+			tok++;
+		tend = tok;
+		while (tend < end && !is_space(*tend))
+			tend++;
+		if (tok == tend)
+			continue;
+		const char *rest = tend;
+		while (rest < end && is_space(*rest))
+			rest++;
+		if (rest < end) {
+			feed_error(c, it.lineno, 0, "unexpected text after the address '%s'",
+				   diag_token(rest, (size_t)(end - rest), t, sizeof(t)));
+			continue;
+		}
+		feed_add(c, tok, (size_t)(tend - tok), it.lineno, 0);
+	}
+	return 0;
+}
+
+static const char *const list_keys[] = { NULL };
+
+const struct feed_format feed_list = {
+	.name = "list",
+	.keys = list_keys,
+	.published = false,
+	.load = list_load,
+	.where = where_line,
+	.diag_where = diag_where_line,
+};

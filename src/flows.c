@@ -1,0 +1,202 @@
+#include "flows.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feed.h"
+#include "util.h"
+
+static int parse_flow(const char *s, size_t n, struct flow *fl, char *why, size_t whylen)
+{
+	char tok[3][128], t[DIAG_TOKEN_MAX * 4 + 16];
+	size_t ntok = 0, i = 0;
+	unsigned flags;
+	enum parse_err e;
+
+	while (i < n) {
+		while (i < n && (s[i] == ' ' || s[i] == '\t'))
+			i++;
+		if (i >= n || s[i] == '#')
+			break;
+		size_t start = i;
+		while (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '#')
+			i++;
+		if (ntok == 3) {
+			snprintf(why, whylen, "unexpected text after the port '%s'",
+				 diag_token(s + start, n - start, t, sizeof(t)));
+			return -1;
+		}
+		if (i - start >= sizeof(tok[0])) {
+			snprintf(why, whylen, "token too long '%s'",
+				 diag_token(s + start, i - start, t, sizeof(t)));
+			return -1;
+		}
+		memcpy(tok[ntok], s + start, i - start);
+		tok[ntok++][i - start] = '\0';
+	}
+	if (ntok == 0)
+		return 0;
+	if (ntok < 3) {
+		snprintf(why, whylen, "expected EXPECT ADDRESS PROTO/PORT '%s'",
+			 diag_token(s, n, t, sizeof(t)));
+		return -1;
+	}
+	if (streq(tok[0], "accept"))
+		fl->expect = VERDICT_ACCEPT;
+	else if (streq(tok[0], "drop"))
+		fl->expect = VERDICT_DROP;
+	else if (streq(tok[0], "reject"))
+		fl->expect = VERDICT_REJECT;
+	else {
+		snprintf(why, whylen, "expected accept, drop or reject '%s'",
+			 diag_token(tok[0], strlen(tok[0]), t, sizeof(t)));
+		return -1;
+	}
+	e = addr_parse(tok[1], strlen(tok[1]), &fl->addr, &flags);
+	if (e) {
+		snprintf(why, whylen, "%s '%s'", parse_strerror(e),
+			 diag_token(tok[1], strlen(tok[1]), t, sizeof(t)));
+		return -1;
+	}
+	char *slash = strchr(tok[2], '/'), *end;
+	long port;
+	if (slash)
+		*slash = '\0';
+	if (!slash || (!streq(tok[2], "tcp") && !streq(tok[2], "udp"))) {
+		if (slash)
+			*slash = '/';
+		snprintf(why, whylen, "expected tcp/PORT or udp/PORT '%s'",
+			 diag_token(tok[2], strlen(tok[2]), t, sizeof(t)));
+		return -1;
+	}
+	fl->proto = streq(tok[2], "tcp") ? PROTO_TCP : PROTO_UDP;
+	errno = 0;
+	port = strtol(slash + 1, &end, 10);
+	if (errno || *end || end == slash + 1 || port < 1 || port > 65535 || slash[1] == '+' ||
+	    slash[1] == '-') {
+		snprintf(why, whylen, "invalid port (expected 1 to 65535) '%s'",
+			 diag_token(slash + 1, strlen(slash + 1), t, sizeof(t)));
+		return -1;
+	}
+	fl->port = (unsigned)port;
+	return 1;
+}
+
+int flows_read(const char *path, struct flow_vec *fv, struct diag *d)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL, where[4096], why[512];
+	size_t cap = 0, errors = d->errors;
+	ssize_t len;
+	unsigned lineno = 0;
+	const char *file;
+
+	if (!f) {
+		diag_error(d, path, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	file = path; /* lives as long as the flows: argv */
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		size_t n = (size_t)len;
+		char *s = line;
+		lineno++;
+		if (lineno == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+			s += 3, n -= 3;
+		while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+			n--;
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		if (memchr(s, '\0', n)) {
+			diag_error(d, where, "NUL byte in line");
+			continue;
+		}
+		struct flow fl = { .file = file, .line = lineno };
+		int r = parse_flow(s, n, &fl, why, sizeof(why));
+		if (r < 0)
+			diag_error(d, where, "%s", why);
+		else if (r > 0) {
+			fv->v = grow(fv->v, &fv->cap, fv->n + 1, sizeof(*fv->v));
+			fv->v[fv->n++] = fl;
+		}
+	}
+	free(line);
+	fclose(f);
+	return d->errors == errors ? 0 : -1;
+}
+
+void flows_free(struct flow_vec *fv)
+{
+	free(fv->v);
+	memset(fv, 0, sizeof(*fv));
+}
+
+enum verdict policy_evaluate(const struct policy *pol, const struct prefix *addr, enum proto p,
+			     unsigned port, struct verdict_why *why)
+{
+	memset(why, 0, sizeof(*why));
+	for (size_t i = 0; i < pol->nservices; i++) {
+		const struct service *svc = &pol->services[i];
+		if (!service_has_port(svc, p, port))
+			continue;
+		why->svc = svc;
+		why->set = &svc->set[addr->family];
+		why->iv = iset_lookup(why->set, addr->addr);
+		return why->iv ? VERDICT_ACCEPT : svc->otherwise;
+	}
+	return VERDICT_ACCEPT;
+}
+
+void covering_inputs(const struct policy *pol, const struct verdict_why *why, u128 addr,
+		     void (*fn)(const struct policy *, const struct pfx *, enum family, void *),
+		     void *arg)
+{
+	const struct iset *s = why->set;
+
+	if (!why->iv)
+		return;
+	for (size_t j = why->iv->first; j < why->iv->first + why->iv->count; j++) {
+		const struct pfx *px = &s->in.v[j];
+		if (px->lo <= addr && addr <= pfx_last(px, s->fam))
+			fn(pol, px, s->fam, arg);
+	}
+}
+
+struct reason_acc {
+	char *buf;
+	size_t n, o;
+	size_t count;
+};
+
+static void reason_one(const struct policy *pol, const struct pfx *px, enum family f, void *arg)
+{
+	struct reason_acc *r = arg;
+	struct prefix p = { px->lo, px->plen, (uint8_t)f };
+	char text[PREFIX_STRLEN], where[512];
+
+	if (r->count++ == 0) {
+		prefix_format(&p, text);
+		origin_where(pol, &pol->origins.v[px->origin], where, sizeof(where));
+		r->o += (size_t)snprintf(r->buf + r->o, r->n - r->o, "%s from %s", text, where);
+	}
+}
+
+void verdict_reason(const struct policy *pol, const struct prefix *addr, enum proto p,
+		    unsigned port, const struct verdict_why *why, char *buf, size_t n)
+{
+	char text[ADDR_STRLEN];
+
+	if (!why->svc) {
+		snprintf(buf, n, "no service governs %s/%u: the chain accepts", proto_name(p), port);
+		return;
+	}
+	if (!why->iv) {
+		addr_format(addr->addr, addr->family, text);
+		snprintf(buf, n, "service %s: no source covers %s", why->svc->name, text);
+		return;
+	}
+	struct reason_acc r = { buf, n, 0, 0 };
+	buf[0] = '\0';
+	covering_inputs(pol, why, addr->addr, reason_one, &r);
+	if (r.count > 1 && r.o < n)
+		snprintf(buf + r.o, n - r.o, " and %zu more", r.count - 1);
+}

@@ -1,0 +1,114 @@
+/* mxfence: dispatch to one command; every command is a file of its own. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "util.h"
+
+#ifndef MXFENCE_VERSION
+#define MXFENCE_VERSION "0.1"
+#endif
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv, struct globals *g);
+	const char *summary;
+} commands[] = {
+	{ "build", cmd_build, "compile the policy into an nft script (or --json model)" },
+	{ "check", cmd_check, "parse and lint the policy and its sources" },
+	{ "verify", cmd_verify, "evaluate flow files against the compiled policy" },
+	{ "explain", cmd_explain, "show which sources cover an address, per service" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mxfence [--state-dir DIR] [--cache-dir DIR] COMMAND [OPTIONS]\n\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nEvery command takes -c CONF (default %s). See mxfence(8).\n", DEFAULT_CONF);
+}
+
+bool common_option(int opt, struct globals *g)
+{
+	switch (opt) {
+	case 'c':
+		g->conf = optarg;
+		return true;
+	case OPT_STATE_DIR:
+		g->state_dir = optarg;
+		return true;
+	case OPT_CACHE_DIR:
+		g->cache_dir = optarg;
+		return true;
+	}
+	return false;
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "mxfence %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'mxfence %s --help'.\n", cmd);
+	return EXIT_INPUT;
+}
+
+int policy_open(const struct globals *g, struct policy *pol)
+{
+	struct diag d = { 0 };
+	int rc = EXIT_OK;
+
+	if (policy_load(pol, g->conf, &d) < 0 || policy_compile(pol, &d) < 0)
+		rc = EXIT_INPUT;
+	diag_print(&d, stderr);
+	if (rc)
+		fprintf(stderr, "mxfence: %zu error%s in %s and its sources; nothing written\n",
+			d.errors, d.errors == 1 ? "" : "s", g->conf);
+	diag_free(&d);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct globals g = { DEFAULT_CONF, DEFAULT_STATE_DIR, DEFAULT_CACHE_DIR };
+	int i = 1;
+
+	/* Global options before the command. */
+	while (i < argc && argv[i][0] == '-') {
+		if ((streq(argv[i], "--state-dir") || streq(argv[i], "--cache-dir")) && i + 1 < argc) {
+			if (streq(argv[i], "--state-dir"))
+				g.state_dir = argv[i + 1];
+			else
+				g.cache_dir = argv[i + 1];
+			i += 2;
+		} else if (!strncmp(argv[i], "--state-dir=", 12)) {
+			g.state_dir = argv[i++] + 12;
+		} else if (!strncmp(argv[i], "--cache-dir=", 12)) {
+			g.cache_dir = argv[i++] + 12;
+		} else if (streq(argv[i], "-h") || streq(argv[i], "--help")) {
+			usage(stdout);
+			return EXIT_OK;
+		} else if (streq(argv[i], "--version")) {
+			printf("mxfence %s\n", MXFENCE_VERSION);
+			return EXIT_OK;
+		} else {
+			fprintf(stderr, "mxfence: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return EXIT_INPUT;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_INPUT;
+	}
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+		if (streq(argv[i], commands[k].name))
+			return commands[k].run(argc - i, argv + i, &g);
+	fprintf(stderr, "mxfence: unknown command '%s'\n", argv[i]);
+	usage(stderr);
+	return EXIT_INPUT;
+}

@@ -1,0 +1,78 @@
+/*
+ * The compiled model: per service and family, the union of its sources as
+ * sorted, non-overlapping intervals, each remembering which input prefixes
+ * (and so which sources, and where in them) it came from. Plain data, no I/O.
+ */
+#ifndef MXFENCE_MODEL_H
+#define MXFENCE_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+/* Where an input prefix came from: a source and a place in it. */
+struct origin {
+	uint32_t src;   /* index into the policy's sources */
+	uint32_t entry; /* line number, or feed entry index */
+	uint32_t item;  /* position inside that entry (JSON arrays) */
+};
+
+struct origin_vec {
+	struct origin *v;
+	size_t n, cap;
+};
+
+uint32_t origin_add(struct origin_vec *ov, uint32_t src, uint32_t entry, uint32_t item);
+
+/* One input prefix of one family; 32 bytes so that a million sort quickly. */
+struct pfx {
+	u128 lo;
+	uint32_t origin; /* index into an origin_vec */
+	uint8_t plen;
+};
+
+struct pfx_vec {
+	struct pfx *v;
+	size_t n, cap;
+};
+
+void pfx_vec_push(struct pfx_vec *pv, u128 lo, uint8_t plen, uint32_t origin);
+void pfx_vec_append(struct pfx_vec *dst, const struct pfx_vec *src);
+void pfx_vec_free(struct pfx_vec *pv);
+
+static inline u128 pfx_last(const struct pfx *p, enum family f)
+{
+	return p->lo | host_mask(fam_bits(f), p->plen);
+}
+
+struct interval {
+	u128 lo, hi;  /* inclusive */
+	size_t first; /* its input prefixes: in[first .. first + count) */
+	size_t count;
+};
+
+struct iset {
+	enum family fam;
+	struct pfx_vec in; /* sorted by start once built */
+	struct interval *iv;
+	size_t n;
+};
+
+void iset_init(struct iset *s, enum family f);
+/* Sort the inputs and merge overlapping and adjacent ones. */
+void iset_build(struct iset *s);
+void iset_free(struct iset *s);
+
+/* The interval holding addr, or NULL. Binary search. */
+const struct interval *iset_lookup(const struct iset *s, u128 addr);
+
+/* Addresses covered (saturating), and the number of CIDRs in the minimal cover. */
+u128 iset_addresses(const struct iset *s);
+size_t iset_cidr_count(const struct iset *s);
+
+/* Sort n prefixes by start address (LSD radix; tmp holds n). Stable. */
+void pfx_sort(struct pfx *v, size_t n, struct pfx *tmp);
+
+#endif

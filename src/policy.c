@@ -1,0 +1,726 @@
+/*
+ * The policy file, read with libinih. inih hands us (section, key, value) but
+ * not the line, so our reader counts lines and notes section headers itself:
+ * every message names the policy file and line.
+ */
+#include "policy.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "feed.h"
+#include "util.h"
+
+enum section_kind { SEC_NONE, SEC_TABLE, SEC_SERVICE, SEC_SOURCE, SEC_BAD };
+
+struct reader {
+	struct policy *pol;
+	struct diag *d;
+	const char *buf, *p, *end;
+	unsigned line;
+	enum section_kind kind;
+	size_t index; /* of the current service or source */
+	bool seen_table;
+	bool table_name_set, table_priority_set;
+};
+
+const char *proto_name(enum proto p)
+{
+	return p == PROTO_TCP ? "tcp" : "udp";
+}
+
+const char *verdict_name(enum verdict v)
+{
+	switch (v) {
+	case VERDICT_ACCEPT:
+		return "accept";
+	case VERDICT_DROP:
+		return "drop";
+	case VERDICT_REJECT:
+		return "reject";
+	}
+	return "?";
+}
+
+static void perr(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void perr(struct reader *r, const char *fmt, ...)
+{
+	char where[PATH_MAX + 32];
+	va_list ap;
+
+	snprintf(where, sizeof(where), "%s:%u", r->pol->path, r->line);
+	va_start(ap, fmt);
+	diag_vadd(r->d, DIAG_ERROR, where, fmt, ap);
+	va_end(ap);
+}
+
+static bool valid_name(const char *s, bool allow_dash)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > NAME_MAX_LEN)
+		return false;
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char c = s[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '_')
+			continue;
+		if (allow_dash && (c == '-' || c == '.'))
+			continue;
+		return false;
+	}
+	return true;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = true, 0;
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = false, 0;
+	}
+	return -1;
+}
+
+/* Decimal in [lo, hi], nothing else. */
+static int parse_long(const char *v, long lo, long hi, long *out)
+{
+	char *end;
+	long x;
+
+	if (!*v)
+		return -1;
+	errno = 0;
+	x = strtol(v, &end, 10);
+	if (errno || *end || x < lo || x > hi)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static struct service *cur_service(struct reader *r)
+{
+	return &r->pol->services[r->index];
+}
+
+static struct source *cur_source(struct reader *r)
+{
+	return &r->pol->sources[r->index];
+}
+
+static void add_words(char ***list, size_t *n, const char *v)
+{
+	char *dup = xstrdup(v), *save = NULL;
+
+	for (char *w = strtok_r(dup, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+		*list = xreallocarray(*list, *n + 1, sizeof(**list));
+		(*list)[(*n)++] = xstrdup(w);
+	}
+	free(dup);
+}
+
+static void parse_ports(struct reader *r, struct service *svc, const char *v)
+{
+	char *dup = xstrdup(v), *save = NULL;
+
+	for (char *w = strtok_r(dup, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+		struct portrange pr;
+		char *slash = strchr(w, '/'), *dash;
+		long lo, hi;
+
+		if (!slash) {
+			perr(r, "port must be PROTO/PORT or PROTO/LO-HI, e.g. tcp/25 '%s'", w);
+			continue;
+		}
+		*slash = '\0';
+		if (streq(w, "tcp"))
+			pr.proto = PROTO_TCP;
+		else if (streq(w, "udp"))
+			pr.proto = PROTO_UDP;
+		else {
+			perr(r, "unknown protocol (expected tcp or udp) '%s'", w);
+			continue;
+		}
+		dash = strchr(slash + 1, '-');
+		if (dash)
+			*dash = '\0';
+		if (parse_long(slash + 1, 1, 65535, &lo) < 0 ||
+		    (dash && parse_long(dash + 1, 1, 65535, &hi) < 0)) {
+			if (dash)
+				*dash = '-';
+			perr(r, "invalid port (expected 1 to 65535) '%s'", slash + 1);
+			continue;
+		}
+		if (!dash)
+			hi = lo;
+		if (hi < lo) {
+			*dash = '-';
+			perr(r, "port range runs backwards '%s'", slash + 1);
+			continue;
+		}
+		pr.lo = (uint16_t)lo;
+		pr.hi = (uint16_t)hi;
+		svc->ports = xreallocarray(svc->ports, svc->nports + 1, sizeof(*svc->ports));
+		svc->ports[svc->nports++] = pr;
+	}
+	free(dup);
+}
+
+static int parse_percent(const char *v, double *out)
+{
+	char *end;
+	double x;
+
+	errno = 0;
+	x = strtod(v, &end);
+	if (errno || end == v || strcmp(end, "%") != 0 || !(x >= 0 && x <= 100))
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static int parse_broadest(const char *v, unsigned bits, unsigned *out)
+{
+	long x;
+
+	if (v[0] != '/' || parse_long(v + 1, 1, bits, &x) < 0)
+		return -1;
+	*out = (unsigned)x;
+	return 0;
+}
+
+static void table_key(struct reader *r, const char *key, const char *value)
+{
+	long x;
+
+	if (streq(key, "name")) {
+		if (r->table_name_set)
+			return perr(r, "duplicate key '%s'", key);
+		r->table_name_set = true;
+		if (!valid_name(value, false))
+			return perr(r, "invalid table name (letters, digits, _; at most %d) '%s'",
+				    NAME_MAX_LEN, value);
+		free(r->pol->table);
+		r->pol->table = xstrdup(value);
+	} else if (streq(key, "priority")) {
+		if (r->table_priority_set)
+			return perr(r, "duplicate key '%s'", key);
+		r->table_priority_set = true;
+		if (parse_long(value, -1000, 1000, &x) < 0)
+			return perr(r, "invalid priority (expected an integer from -1000 to 1000) '%s'",
+				    value);
+		r->pol->priority = (int)x;
+	} else {
+		perr(r, "unknown key in [table] (expected name or priority) '%s'", key);
+	}
+}
+
+static void service_key(struct reader *r, const char *key, const char *value)
+{
+	struct service *svc = cur_service(r);
+	bool b;
+
+	if (streq(key, "ports")) {
+		if (!svc->ports_line)
+			svc->ports_line = r->line;
+		parse_ports(r, svc, value);
+	} else if (streq(key, "sources")) {
+		if (!svc->sources_line)
+			svc->sources_line = r->line;
+		add_words(&svc->source_names, &svc->nsource_names, value);
+	} else if (streq(key, "otherwise")) {
+		if (streq(value, "drop"))
+			svc->otherwise = VERDICT_DROP;
+		else if (streq(value, "reject"))
+			svc->otherwise = VERDICT_REJECT;
+		else
+			perr(r, "otherwise must be drop or reject '%s'", value);
+	} else if (streq(key, "max-removal")) {
+		if (parse_percent(value, &svc->max_removal) < 0)
+			perr(r, "max-removal must be a percentage from 0%% to 100%% '%s'", value);
+	} else if (streq(key, "allow-empty")) {
+		if (parse_bool(value, &b) < 0)
+			perr(r, "allow-empty must be yes or no '%s'", value);
+		svc->allow_empty = b;
+	} else {
+		perr(r, "unknown key in [service %s] (expected ports, sources, otherwise, "
+			"max-removal or allow-empty) '%s'", svc->name, key);
+	}
+}
+
+static bool format_has_key(const struct feed_format *fmt, const char *key)
+{
+	for (const char *const *k = fmt->keys; *k; k++)
+		if (streq(*k, key))
+			return true;
+	return false;
+}
+
+static void source_key(struct reader *r, const char *key, const char *value)
+{
+	struct source *src = cur_source(r);
+	bool b;
+
+	if (streq(key, "format")) {
+		if (src->fmt)
+			return perr(r, "duplicate key '%s'", key);
+		src->fmt = feed_format_find(value);
+		if (!src->fmt)
+			perr(r, "unknown format (expected one of %s) '%s'", feed_format_names(), value);
+	} else if (streq(key, "file")) {
+		if (src->file)
+			return perr(r, "duplicate key '%s'", key);
+		src->file = xstrdup(value);
+	} else if (streq(key, "strict")) {
+		if (parse_bool(value, &b) < 0)
+			return perr(r, "strict must be yes or no '%s'", value);
+		src->strict = b;
+	} else if (streq(key, "allow-empty")) {
+		if (parse_bool(value, &b) < 0)
+			return perr(r, "allow-empty must be yes or no '%s'", value);
+		src->allow_empty = b;
+	} else if (streq(key, "broadest")) {
+		if (parse_broadest(value, 32, &src->broadest[FAM_V4]) < 0)
+			perr(r, "broadest must be /1 to /32 '%s'", value);
+	} else if (streq(key, "broadest6")) {
+		if (parse_broadest(value, 128, &src->broadest[FAM_V6]) < 0)
+			perr(r, "broadest6 must be /1 to /128 '%s'", value);
+	} else {
+		/* The format's own keys are checked once the format is known. */
+		for (size_t i = 0; i < src->nopts; i++)
+			if (streq(src->opts[i].key, key))
+				return perr(r, "duplicate key '%s'", key);
+		src->opts = xreallocarray(src->opts, src->nopts + 1, sizeof(*src->opts));
+		src->opts[src->nopts++] = (struct source_opt){ xstrdup(key), xstrdup(value), r->line,
+							   false };
+	}
+}
+
+static int handler(void *user, const char *section, const char *key, const char *value)
+{
+	struct reader *r = user;
+
+	(void)section; /* the reader tracked it, with its line */
+	switch (r->kind) {
+	case SEC_NONE:
+		perr(r, "key outside any section '%s'", key);
+		break;
+	case SEC_TABLE:
+		table_key(r, key, value);
+		break;
+	case SEC_SERVICE:
+		service_key(r, key, value);
+		break;
+	case SEC_SOURCE:
+		source_key(r, key, value);
+		break;
+	case SEC_BAD:
+		break; /* reported at the header */
+	}
+	return 1;
+}
+
+static void begin_section(struct reader *r, const char *s, size_t n)
+{
+	struct policy *pol = r->pol;
+	char *text = xstrndup(s, n), *name;
+
+	r->kind = SEC_BAD;
+	if (streq(text, "table")) {
+		if (r->seen_table)
+			perr(r, "duplicate section '[table]'");
+		else
+			r->kind = SEC_TABLE;
+		r->seen_table = true;
+		goto out;
+	}
+	name = strchr(text, ' ');
+	if (!name) {
+		perr(r, "unknown section (expected [table], [service NAME] or [source NAME]) '[%s]'",
+		     text);
+		goto out;
+	}
+	*name++ = '\0';
+	while (*name == ' ')
+		name++;
+	if (streq(text, "service")) {
+		if (!valid_name(name, false)) {
+			perr(r, "invalid service name (a letter, then letters, digits, _; at most %d) '%s'",
+			     NAME_MAX_LEN, name);
+			goto out;
+		}
+		for (size_t i = 0; i < pol->nservices; i++)
+			if (streq(pol->services[i].name, name)) {
+				perr(r, "duplicate service '%s' (first at line %u)", name,
+				     pol->services[i].line);
+				goto out;
+			}
+		pol->services = xreallocarray(pol->services, pol->nservices + 1,
+					      sizeof(*pol->services));
+		struct service *svc = &pol->services[pol->nservices];
+		memset(svc, 0, sizeof(*svc));
+		svc->name = xstrdup(name);
+		svc->line = r->line;
+		svc->otherwise = VERDICT_DROP;
+		svc->max_removal = DEFAULT_MAX_REMOVAL;
+		iset_init(&svc->set[FAM_V4], FAM_V4);
+		iset_init(&svc->set[FAM_V6], FAM_V6);
+		r->index = pol->nservices++;
+		r->kind = SEC_SERVICE;
+	} else if (streq(text, "source")) {
+		if (!valid_name(name, true)) {
+			perr(r, "invalid source name (a letter, then letters, digits, _ - .; at most %d) '%s'",
+			     NAME_MAX_LEN, name);
+			goto out;
+		}
+		for (size_t i = 0; i < pol->nsources; i++)
+			if (streq(pol->sources[i].name, name)) {
+				perr(r, "duplicate source '%s' (first at line %u)", name,
+				     pol->sources[i].line);
+				goto out;
+			}
+		pol->sources = xreallocarray(pol->sources, pol->nsources + 1, sizeof(*pol->sources));
+		struct source *src = &pol->sources[pol->nsources];
+		memset(src, 0, sizeof(*src));
+		src->name = xstrdup(name);
+		src->line = r->line;
+		src->broadest[FAM_V4] = DEFAULT_BROADEST_V4;
+		src->broadest[FAM_V6] = DEFAULT_BROADEST_V6;
+		r->index = pol->nsources++;
+		r->kind = SEC_SOURCE;
+	} else {
+		perr(r, "unknown section (expected [table], [service NAME] or [source NAME]) '[%s %s]'",
+		     text, name);
+	}
+out:
+	free(text);
+}
+
+/*
+ * Hands inih one physical line at a time, so r->line is the line of every
+ * key inih reports next. Section headers are noted here, with their line.
+ */
+static char *reader_line(char *str, int num, void *stream)
+{
+	struct reader *r = stream;
+	const char *nl, *s, *e;
+	size_t len;
+
+	if (r->p >= r->end)
+		return NULL;
+	r->line++;
+	nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
+	len = nl ? (size_t)(nl - r->p) : (size_t)(r->end - r->p);
+	s = r->p;
+	r->p = nl ? nl + 1 : r->end;
+
+	if (memchr(s, '\0', len)) {
+		perr(r, "NUL byte in line");
+		len = 0;
+	} else if (len >= (size_t)num - 1) {
+		perr(r, "line longer than %d bytes", num - 2);
+		len = 0;
+	}
+	memcpy(str, s, len);
+	str[len] = '\n';
+	str[len + 1] = '\0';
+
+	/* Is it a section header? (inih strips the BOM of line 1 itself.) */
+	e = s + len;
+	if (r->line == 1 && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		s += 3;
+	while (s < e && (*s == ' ' || *s == '\t'))
+		s++;
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		e--;
+	if (s < e && *s == '[') {
+		const char *close = memchr(s, ']', (size_t)(e - s));
+		if (close) {
+			const char *a = s + 1, *b = close;
+			while (a < b && *a == ' ')
+				a++;
+			while (b > a && b[-1] == ' ')
+				b--;
+			begin_section(r, a, (size_t)(b - a));
+		}
+	}
+	return str;
+}
+
+static char *resolve(const char *dir, const char *file)
+{
+	if (file[0] == '/' || !dir)
+		return xstrdup(file);
+	return xasprintf("%s/%s", dir, file);
+}
+
+static void lint(struct policy *pol, struct diag *d)
+{
+	char where[PATH_MAX + 32];
+
+	if (!pol->table)
+		pol->table = xstrdup(DEFAULT_TABLE);
+	if (pol->nservices == 0) {
+		diag_error(d, pol->path, "no [service NAME] section: nothing to protect");
+	}
+	for (size_t i = 0; i < pol->nsources; i++) {
+		struct source *src = &pol->sources[i];
+		snprintf(where, sizeof(where), "%s:%u", pol->path, src->line);
+		if (!src->fmt) {
+			diag_error(d, where, "source %s has no valid format (expected one of %s)",
+				   src->name, feed_format_names());
+			continue;
+		}
+		if (!src->file)
+			diag_error(d, where, "source %s has no file", src->name);
+		else
+			src->path = resolve(pol->dir, src->file);
+		for (size_t k = 0; k < src->nopts; k++) {
+			struct source_opt *o = &src->opts[k];
+			if (format_has_key(src->fmt, o->key))
+				continue;
+			char line[PATH_MAX + 32];
+			snprintf(line, sizeof(line), "%s:%u", pol->path, o->line);
+			diag_error(d, line, "unknown key for format %s in [source %s] '%s'",
+				   src->fmt->name, src->name, o->key);
+		}
+	}
+	for (size_t i = 0; i < pol->nservices; i++) {
+		struct service *svc = &pol->services[i];
+		snprintf(where, sizeof(where), "%s:%u", pol->path, svc->line);
+		if (svc->nports == 0)
+			diag_error(d, where, "service %s has no ports", svc->name);
+		if (svc->nsource_names == 0)
+			diag_error(d, where, "service %s has no sources", svc->name);
+		snprintf(where, sizeof(where), "%s:%u", pol->path, svc->sources_line);
+		svc->sources = xcalloc(svc->nsource_names, sizeof(*svc->sources));
+		for (size_t k = 0; k < svc->nsource_names; k++) {
+			const char *n = svc->source_names[k];
+			bool dup = false;
+			for (size_t j = 0; j < k; j++)
+				dup |= streq(svc->source_names[j], n);
+			if (dup) {
+				diag_error(d, where, "source named twice in service %s '%s'", svc->name, n);
+				continue;
+			}
+			size_t s;
+			for (s = 0; s < pol->nsources; s++)
+				if (streq(pol->sources[s].name, n))
+					break;
+			if (s == pol->nsources) {
+				diag_error(d, where, "service %s names an unknown source '%s'", svc->name,
+					   n);
+				continue;
+			}
+			svc->sources[svc->nsources++] = (uint32_t)s;
+			pol->sources[s].used_by++;
+		}
+		/* A port governed by two services would make the verdict depend on rule order. */
+		for (size_t a = 0; a < svc->nports; a++) {
+			const struct portrange *p = &svc->ports[a];
+			for (size_t j = 0; j <= i; j++) {
+				const struct service *o = &pol->services[j];
+				for (size_t b = 0; b < (j == i ? a : o->nports); b++) {
+					const struct portrange *q = &o->ports[b];
+					if (p->proto != q->proto || p->hi < q->lo || q->hi < p->lo)
+						continue;
+					snprintf(where, sizeof(where), "%s:%u", pol->path, svc->ports_line);
+					diag_error(d, where,
+						   "port %s/%u%s%.0u overlaps %s/%u%s%.0u of service %s",
+						   proto_name(p->proto), p->lo, p->hi != p->lo ? "-" : "",
+						   p->hi != p->lo ? p->hi : 0, proto_name(q->proto), q->lo,
+						   q->hi != q->lo ? "-" : "", q->hi != q->lo ? q->hi : 0,
+						   o->name);
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < pol->nsources; i++) {
+		struct source *src = &pol->sources[i];
+		if (src->used_by)
+			continue;
+		snprintf(where, sizeof(where), "%s:%u", pol->path, src->line);
+		diag_error(d, where, "source %s is used by no service", src->name);
+	}
+}
+
+int policy_load(struct policy *pol, const char *path, struct diag *d)
+{
+	struct reader r = { .pol = pol, .d = d };
+	size_t errors = d->errors;
+	const char *slash;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	memset(pol, 0, sizeof(*pol));
+	pol->path = xstrdup(path);
+	slash = strrchr(path, '/');
+	pol->dir = slash ? xstrndup(path, (size_t)(slash - path) + (slash == path)) : NULL;
+
+	f = fopen(path, "re");
+	if (!f) {
+		diag_error(d, path, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	/* Policies are small; read it whole so the reader can see every line. */
+	char chunk[65536];
+	size_t got;
+	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (len + got > (1u << 20)) {
+			diag_error(d, path, "larger than 1 MiB");
+			fclose(f);
+			free(buf);
+			return -1;
+		}
+		buf = xrealloc(buf, len + got + 1);
+		memcpy(buf + len, chunk, got);
+		len += got;
+	}
+	fclose(f);
+	r.buf = r.p = buf ? buf : "";
+	r.end = r.p + len;
+
+	rc = ini_parse_stream(reader_line, &r, handler, &r);
+	if (rc > 0) {
+		char where[PATH_MAX + 32];
+		snprintf(where, sizeof(where), "%s:%d", path, rc);
+		diag_error(d, where, "syntax error (expected [section] or key = value)");
+	} else if (rc < 0) {
+		diag_error(d, path, "cannot parse (out of memory)");
+	}
+	free(buf);
+	lint(pol, d);
+	return d->errors == errors ? 0 : -1;
+}
+
+struct source *policy_source(struct policy *pol, const char *name)
+{
+	for (size_t i = 0; i < pol->nsources; i++)
+		if (streq(pol->sources[i].name, name))
+			return &pol->sources[i];
+	return NULL;
+}
+
+void service_set_name(const struct service *svc, enum family f, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s_%s", svc->name, f == FAM_V4 ? "v4" : "v6");
+}
+
+bool service_has_port(const struct service *svc, enum proto p, unsigned port)
+{
+	for (size_t i = 0; i < svc->nports; i++)
+		if (svc->ports[i].proto == p && port >= svc->ports[i].lo && port <= svc->ports[i].hi)
+			return true;
+	return false;
+}
+
+void origin_where(const struct policy *pol, const struct origin *o, char *buf, size_t n)
+{
+	const struct source *src = &pol->sources[o->src];
+	char w[256];
+
+	src->fmt->where(src, o->entry, o->item, w, sizeof(w));
+	snprintf(buf, n, "%s, %s", src->name, w);
+}
+
+int policy_compile(struct policy *pol, struct diag *d)
+{
+	size_t errors = d->errors;
+
+	for (size_t i = 0; i < pol->nsources; i++)
+		if (pol->sources[i].used_by && pol->sources[i].fmt && pol->sources[i].path)
+			feed_load(pol, (uint32_t)i, d);
+	if (d->errors != errors)
+		return -1;
+	for (size_t i = 0; i < pol->nsources; i++)
+		for (int f = 0; f < FAM_COUNT; f++)
+			pol->sources[i].count[f] = pol->sources[i].pfx[f].n;
+	for (size_t i = 0; i < pol->nservices; i++) {
+		struct service *svc = &pol->services[i];
+		for (int f = 0; f < FAM_COUNT; f++) {
+			struct iset *set = &svc->set[f];
+			size_t total = 0;
+			if (svc->nsources == 1 && pol->sources[svc->sources[0]].used_by == 1) {
+				/* The only user of its source: take the prefixes, don't copy them. */
+				struct pfx_vec *pv = &pol->sources[svc->sources[0]].pfx[f];
+				set->in = *pv;
+				memset(pv, 0, sizeof(*pv));
+			} else {
+				for (size_t k = 0; k < svc->nsources; k++)
+					total += pol->sources[svc->sources[k]].pfx[f].n;
+				set->in.v = grow(set->in.v, &set->in.cap, total, sizeof(*set->in.v));
+				for (size_t k = 0; k < svc->nsources; k++)
+					pfx_vec_append(&set->in, &pol->sources[svc->sources[k]].pfx[f]);
+			}
+			iset_build(set);
+		}
+		if (!svc->allow_empty && svc->set[FAM_V4].n == 0 && svc->set[FAM_V6].n == 0) {
+			char where[PATH_MAX + 32];
+			snprintf(where, sizeof(where), "%s:%u", pol->path, svc->line);
+			diag_error(d, where,
+				   "service %s would allow no source at all (allow-empty = yes permits it)",
+				   svc->name);
+		}
+	}
+	for (size_t i = 0; i < pol->nsources; i++)
+		for (int f = 0; f < FAM_COUNT; f++)
+			pfx_vec_free(&pol->sources[i].pfx[f]);
+	return d->errors == errors ? 0 : -1;
+}
+
+static void source_free(struct source *src)
+{
+	free(src->name);
+	free(src->file);
+	free(src->path);
+	for (size_t i = 0; i < src->nopts; i++) {
+		free(src->opts[i].key);
+		free(src->opts[i].value);
+	}
+	free(src->opts);
+	for (int f = 0; f < FAM_COUNT; f++)
+		pfx_vec_free(&src->pfx[f]);
+	free(src->version);
+	for (size_t i = 0; i < src->nlabels; i++)
+		free(src->labels[i]);
+	free(src->labels);
+}
+
+static void service_free(struct service *svc)
+{
+	free(svc->name);
+	free(svc->ports);
+	for (size_t i = 0; i < svc->nsource_names; i++)
+		free(svc->source_names[i]);
+	free(svc->source_names);
+	free(svc->sources);
+	for (int f = 0; f < FAM_COUNT; f++)
+		iset_free(&svc->set[f]);
+}
+
+void policy_free(struct policy *pol)
+{
+	for (size_t i = 0; i < pol->nsources; i++)
+		source_free(&pol->sources[i]);
+	free(pol->sources);
+	for (size_t i = 0; i < pol->nservices; i++)
+		service_free(&pol->services[i]);
+	free(pol->services);
+	free(pol->origins.v);
+	free(pol->path);
+	free(pol->dir);
+	free(pol->table);
+	memset(pol, 0, sizeof(*pol));
+}

@@ -1,0 +1,115 @@
+/*
+ * The policy: a table, services (ports + sources + what happens otherwise) and
+ * sources (a feed in some format, with filters). Loaded from an INI file.
+ */
+#ifndef MXFENCE_POLICY_H
+#define MXFENCE_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "diag.h"
+#include "model.h"
+
+#define NAME_MAX_LEN 32
+#define DEFAULT_TABLE "mxfence"
+#define DEFAULT_CONF "/etc/mxfence/mxfence.conf"
+#define DEFAULT_BROADEST_V4 8
+#define DEFAULT_BROADEST_V6 16
+#define DEFAULT_MAX_REMOVAL 10.0
+
+enum proto { PROTO_TCP, PROTO_UDP };
+enum verdict { VERDICT_ACCEPT, VERDICT_DROP, VERDICT_REJECT };
+
+struct portrange {
+	enum proto proto;
+	uint16_t lo, hi;
+};
+
+const char *proto_name(enum proto p);
+const char *verdict_name(enum verdict v);
+
+/* A key = value of a [source] section, kept for the format's own filters. */
+struct source_opt {
+	char *key;
+	char *value;
+	unsigned line;
+	bool used;
+};
+
+struct feed_format;
+
+struct source {
+	char *name;
+	unsigned line; /* of the [source NAME] header */
+	const struct feed_format *fmt;
+	char *file; /* as written in the policy */
+	char *path; /* resolved against the policy's folder */
+	bool strict;
+	bool allow_empty;
+	unsigned broadest[FAM_COUNT]; /* shortest prefix length accepted */
+	struct source_opt *opts;
+	size_t nopts;
+	size_t used_by; /* services naming it */
+
+	/* Filled when loaded. */
+	struct pfx_vec pfx[FAM_COUNT];
+	char *version;  /* the feed's own version fields, for people */
+	char **labels;  /* per-entry labels of JSON feeds (e.g. "id 10") */
+	size_t nlabels;
+	size_t entries; /* entries or lines read */
+	size_t count[FAM_COUNT]; /* prefixes taken, per family */
+	bool loaded;
+	bool failed;
+};
+
+struct service {
+	char *name;
+	unsigned line;
+	struct portrange *ports;
+	size_t nports;
+	unsigned ports_line;
+	char **source_names;
+	size_t nsource_names;
+	unsigned sources_line;
+	uint32_t *sources; /* indices into policy.sources */
+	size_t nsources;
+	enum verdict otherwise;
+	double max_removal; /* percent of addresses */
+	bool allow_empty;
+	struct iset set[FAM_COUNT];
+};
+
+struct policy {
+	char *path;
+	char *dir;
+	char *table;
+	int priority;
+	struct service *services;
+	size_t nservices;
+	struct source *sources;
+	size_t nsources;
+	struct origin_vec origins;
+};
+
+/* Parse and lint; every problem goes to diag. Returns 0 when no error. */
+int policy_load(struct policy *pol, const char *path, struct diag *d);
+void policy_free(struct policy *pol);
+
+/* Read every source a service uses and build the services' interval sets. */
+int policy_compile(struct policy *pol, struct diag *d);
+
+struct source *policy_source(struct policy *pol, const char *name);
+
+/* The set name of a service and family: "<service>_v4" / "<service>_v6". */
+void service_set_name(const struct service *svc, enum family f, char *buf, size_t n);
+
+/* Does the service govern proto/port? */
+bool service_has_port(const struct service *svc, enum proto p, unsigned port);
+
+/* Human-readable place of an origin: "relays: relays.txt:3", "microsoft365: m365 id 10". */
+void origin_where(const struct policy *pol, const struct origin *o, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,141 @@
+/*
+ * The nft script: one table, replaced whole by one `nft -f` transaction.
+ * "table ... {}" then "delete table" makes the delete valid on a first load.
+ * Byte-identical for identical inputs: no timestamps, policy order.
+ */
+#include <string.h>
+
+#include "feed.h"
+#include "render.h"
+
+void portrange_format(const struct portrange *p, char *buf, size_t n)
+{
+	if (p->lo == p->hi)
+		snprintf(buf, n, "%s/%u", proto_name(p->proto), p->lo);
+	else
+		snprintf(buf, n, "%s/%u-%u", proto_name(p->proto), p->lo, p->hi);
+}
+
+static void header(FILE *f, const struct policy *pol)
+{
+	fprintf(f, "# mxfence ruleset: table inet %s\n", pol->table);
+	for (size_t i = 0; i < pol->nsources; i++) {
+		const struct source *src = &pol->sources[i];
+		fprintf(f, "# source %s: %s %s, %s%s, %zu prefixes (%zu IPv4, %zu IPv6)\n",
+			src->name, src->fmt->name, src->file, src->version ? "version " : "",
+			src->version ? src->version : "no feed version",
+			src->count[FAM_V4] + src->count[FAM_V6], src->count[FAM_V4],
+			src->count[FAM_V6]);
+	}
+	for (size_t i = 0; i < pol->nservices; i++) {
+		const struct service *svc = &pol->services[i];
+		char buf[32], addrs[48];
+		fprintf(f, "# service %s:", svc->name);
+		for (size_t k = 0; k < svc->nports; k++) {
+			portrange_format(&svc->ports[k], buf, sizeof(buf));
+			fprintf(f, " %s", buf);
+		}
+		u128_format(iset_addresses(&svc->set[FAM_V4]), addrs);
+		fprintf(f, "; %zu IPv4 intervals (%s addresses), %zu IPv6 intervals; otherwise %s\n",
+			svc->set[FAM_V4].n, addrs, svc->set[FAM_V6].n, verdict_name(svc->otherwise));
+	}
+}
+
+static void set_block(FILE *f, const struct service *svc, enum family fam)
+{
+	const struct iset *s = &svc->set[fam];
+	struct prefix cover[256];
+	char name[64], text[PREFIX_STRLEN];
+	bool first = true;
+
+	service_set_name(svc, fam, name, sizeof(name));
+	fprintf(f, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n", name,
+		fam == FAM_V4 ? "ipv4_addr" : "ipv6_addr");
+	if (s->n) {
+		fputs("\t\telements = {", f);
+		for (size_t i = 0; i < s->n; i++) {
+			size_t k = cidr_cover(s->iv[i].lo, s->iv[i].hi, fam, cover);
+			for (size_t j = 0; j < k; j++) {
+				size_t len = prefix_format(&cover[j], text);
+				fputs(first ? "\n\t\t\t" : ",\n\t\t\t", f);
+				fwrite(text, 1, len, f);
+				first = false;
+			}
+		}
+		fputs("\n\t\t}\n", f);
+	}
+	fputs("\t}\n", f);
+}
+
+/* "25", "{ 25, 587, 1000-2000 }" for the ports of one protocol. */
+static void dport_expr(const struct service *svc, enum proto p, char *buf, size_t n)
+{
+	size_t count = 0, o = 0;
+
+	for (size_t i = 0; i < svc->nports; i++)
+		count += svc->ports[i].proto == p;
+	if (count > 1)
+		o += (size_t)snprintf(buf + o, n - o, "{ ");
+	bool first = true;
+	for (size_t i = 0; i < svc->nports && o < n; i++) {
+		const struct portrange *r = &svc->ports[i];
+		if (r->proto != p)
+			continue;
+		o += (size_t)snprintf(buf + o, n - o, "%s%u", first ? "" : ", ", r->lo);
+		if (r->hi != r->lo && o < n)
+			o += (size_t)snprintf(buf + o, n - o, "-%u", r->hi);
+		first = false;
+	}
+	if (count > 1 && o < n)
+		snprintf(buf + o, n - o, " }");
+}
+
+static bool has_proto(const struct service *svc, enum proto p)
+{
+	for (size_t i = 0; i < svc->nports; i++)
+		if (svc->ports[i].proto == p)
+			return true;
+	return false;
+}
+
+static void service_rules(FILE *f, const struct service *svc)
+{
+	char ports[4096], v4[64], v6[64];
+
+	service_set_name(svc, FAM_V4, v4, sizeof(v4));
+	service_set_name(svc, FAM_V6, v6, sizeof(v6));
+	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++) {
+		if (!has_proto(svc, p))
+			continue;
+		dport_expr(svc, p, ports, sizeof(ports));
+		fprintf(f, "\t\t%s dport %s ip saddr @%s counter accept\n", proto_name(p), ports, v4);
+		fprintf(f, "\t\t%s dport %s ip6 saddr @%s counter accept\n", proto_name(p), ports, v6);
+	}
+	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++) {
+		if (!has_proto(svc, p))
+			continue;
+		dport_expr(svc, p, ports, sizeof(ports));
+		if (svc->otherwise == VERDICT_REJECT)
+			fprintf(f, "\t\t%s dport %s counter reject with %s\n", proto_name(p), ports,
+				p == PROTO_TCP ? "tcp reset" : "icmpx port-unreachable");
+		else
+			fprintf(f, "\t\t%s dport %s counter drop\n", proto_name(p), ports);
+	}
+}
+
+int render_nft(FILE *f, const struct policy *pol)
+{
+	header(f, pol);
+	fprintf(f, "table inet %s {}\ndelete table inet %s\ntable inet %s {\n", pol->table,
+		pol->table, pol->table);
+	for (size_t i = 0; i < pol->nservices; i++) {
+		set_block(f, &pol->services[i], FAM_V4);
+		set_block(f, &pol->services[i], FAM_V6);
+	}
+	fprintf(f, "\tchain input {\n\t\ttype filter hook input priority %d; policy accept;\n",
+		pol->priority);
+	for (size_t i = 0; i < pol->nservices; i++)
+		service_rules(f, &pol->services[i]);
+	fputs("\t}\n}\n", f);
+	return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,23 @@
+/* Allocation that cannot fail quietly, and small string helpers. */
+#ifndef MXFENCE_UTIL_H
+#define MXFENCE_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap);
+
+/* Grow *v (of *cap elements of `size`) to hold at least `need`. */
+void *grow(void *v, size_t *cap, size_t need, size_t size);
+
+bool streq(const char *a, const char *b);
+
+#endif
