@@ -74,7 +74,7 @@ static enum parse_err parse_any(const char *s, size_t len, struct prefix *out, u
 	slash = strchr(buf, '/');
 	if (slash) {
 		if (!allow_len)
-			return PARSE_BAD_ADDR;
+			return PARSE_HAS_LEN;
 		*slash++ = '\0';
 	}
 	if (strchr(buf, '%'))
@@ -157,6 +157,8 @@ const char *parse_strerror(enum parse_err e)
 		return "invalid prefix length";
 	case PARSE_PLEN_RANGE:
 		return "prefix length out of range";
+	case PARSE_HAS_LEN:
+		return "expected an address, not a prefix";
 	}
 	return "unknown parse error";
 }

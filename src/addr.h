@@ -61,6 +61,7 @@ enum parse_err {
 	PARSE_BAD_ADDR,  /* neither family: a hostname, garbage */
 	PARSE_BAD_PLEN,  /* not a decimal length, leading zeros */
 	PARSE_PLEN_RANGE,/* /33, /129 */
+	PARSE_HAS_LEN,   /* a prefix where an address was expected */
 };
 
 /*

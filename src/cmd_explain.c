@@ -6,6 +6,8 @@
 
 #include "cmd.h"
 #include "flows.h"
+#include "render.h"
+#include "util.h"
 
 static void print_input(const struct policy *pol, const struct pfx *px, enum family f, void *arg)
 {
@@ -20,14 +22,14 @@ static void print_input(const struct policy *pol, const struct pfx *px, enum fam
 	c = cidr_from_str(text); /* our own canonical text, not user input */
 	if (c)
 		count = cidr_numaddr(c);
-	printf("    %-24s %s (%s addresses)\n", text, where, count);
+	printf("    %-24s %s (%s address%s)\n", text, where, count, streq(count, "1") ? "" : "es");
 	cidr_free(c);
 }
 
 int cmd_explain(int argc, char **argv, struct globals *g)
 {
 	static const struct option opts[] = { COMMON_LONGOPTS, { 0 } };
-	char text[ADDR_STRLEN], first[ADDR_STRLEN], last[ADDR_STRLEN], ports[64];
+	char text[ADDR_STRLEN], first[ADDR_STRLEN], last[ADDR_STRLEN], ports[256];
 	struct policy pol;
 	struct prefix addr;
 	unsigned flags;
@@ -64,11 +66,9 @@ int cmd_explain(int argc, char **argv, struct globals *g)
 
 		ports[0] = '\0';
 		for (size_t k = 0; k < svc->nports && o < sizeof(ports); k++) {
-			const struct portrange *p = &svc->ports[k];
-			o += (size_t)snprintf(ports + o, sizeof(ports) - o, "%s%s/%u", k ? " " : "",
-					      proto_name(p->proto), p->lo);
-			if (p->hi != p->lo && o < sizeof(ports))
-				o += (size_t)snprintf(ports + o, sizeof(ports) - o, "-%u", p->hi);
+			char one[32];
+			portrange_format(&svc->ports[k], one, sizeof(one));
+			o += (size_t)snprintf(ports + o, sizeof(ports) - o, "%s%s", k ? " " : "", one);
 		}
 		if (!why.iv) {
 			printf("  service %s (%s): %s, no source covers it\n", svc->name, ports,

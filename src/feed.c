@@ -85,9 +85,14 @@ bool feed_add(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry, u
 		feed_warn(c, entry, item, "host bits set in '%s', using %s",
 			  diag_token(tok, len, t, sizeof(t)), text);
 	}
-	/* Never below /1, whatever the policy says: /0 is the whole world. */
-	if (p.plen == 0 || p.plen < src->broadest[p.family]) {
-		feed_error(c, entry, item, "prefix '%s' is broader than /%u, the broadest %s allows",
+	/* Never /0, whatever the policy says: that is the whole world. */
+	if (p.plen == 0) {
+		feed_error(c, entry, item, "prefix '%s' is the whole address space: never allowed",
+			   diag_token(tok, len, t, sizeof(t)));
+		return false;
+	}
+	if (p.plen < src->broadest[p.family]) {
+		feed_error(c, entry, item, "prefix '%s' is broader than /%u (the source's %s limit)",
 			   diag_token(tok, len, t, sizeof(t)), src->broadest[p.family],
 			   p.family == FAM_V4 ? "broadest" : "broadest6");
 		return false;

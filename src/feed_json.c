@@ -16,11 +16,11 @@ static void plain_text(char *s)
 			*s = '?';
 }
 
-static bool looks_like_markup(const char *p, const char *end)
+static const char *skip_blank(const char *p, const char *end)
 {
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
 		p++;
-	return p < end && *p == '<';
+	return p;
 }
 
 json_t *fj_load(struct feed_ctx *c)
@@ -36,6 +36,10 @@ json_t *fj_load(struct feed_ctx *c)
 		p += 3;
 		len -= 3;
 	}
+	if (skip_blank(p, p + len) == p + len) {
+		diag_error(c->diag, c->src->path, "invalid JSON: the file is empty");
+		return NULL;
+	}
 	root = json_loadb(p, len, JSON_REJECT_DUPLICATES, &err);
 	if (root)
 		return root;
@@ -47,7 +51,7 @@ json_t *fj_load(struct feed_ctx *c)
 	else
 		snprintf(where, sizeof(where), "%s", c->src->path);
 	diag_error(c->diag, where, "invalid JSON: %s%s", err.text,
-		   looks_like_markup(p, p + len) ? " (an HTML or XML page, not the feed)" : "");
+		   *skip_blank(p, p + len) == '<' ? " (an HTML or XML page, not the feed)" : "");
 	return NULL;
 }
 

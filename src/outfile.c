@@ -24,7 +24,8 @@ int outfile_open(struct outfile *o, const char *path)
 	o->tmp = xasprintf("%s.tmp.XXXXXX", path);
 	fd = mkstemp(o->tmp);
 	if (fd < 0) {
-		fprintf(stderr, "mxfence: %s: cannot create: %s\n", o->tmp, strerror(errno));
+		fprintf(stderr, "mxfence: %s: cannot create a file beside it: %s\n", path,
+			strerror(errno));
 		goto fail;
 	}
 	fchmod(fd, 0644);

@@ -272,8 +272,9 @@ static void source_key(struct reader *r, const char *key, const char *value)
 	bool b;
 
 	if (streq(key, "format")) {
-		if (src->fmt)
+		if (src->format_seen)
 			return perr(r, "duplicate key '%s'", key);
+		src->format_seen = true;
 		src->fmt = feed_format_find(value);
 		if (!src->fmt)
 			perr(r, "unknown format (expected one of %s) '%s'", feed_format_names(), value);
@@ -408,7 +409,7 @@ out:
 
 /*
  * Hands inih one physical line at a time, so r->line is the line of every
- * key inih reports next. Section headers are noted here, with their line.
+ * key inih reports next.
  */
 static char *reader_line(char *str, int num, void *stream)
 {
@@ -435,7 +436,11 @@ static char *reader_line(char *str, int num, void *stream)
 	str[len] = '\n';
 	str[len + 1] = '\0';
 
-	/* Is it a section header? (inih strips the BOM of line 1 itself.) */
+	/*
+	 * Section headers are noted here, with their line. Lines inih would
+	 * reject are reported here too, each with its own line, and handed to
+	 * inih blank (inih itself names only the first).
+	 */
 	e = s + len;
 	if (r->line == 1 && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
 		s += 3;
@@ -443,16 +448,27 @@ static char *reader_line(char *str, int num, void *stream)
 		s++;
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
 		e--;
-	if (s < e && *s == '[') {
+	if (s == e || *s == '#' || *s == ';')
+		return str;
+	if (*s == '[') {
 		const char *close = memchr(s, ']', (size_t)(e - s));
-		if (close) {
-			const char *a = s + 1, *b = close;
-			while (a < b && *a == ' ')
-				a++;
-			while (b > a && b[-1] == ' ')
-				b--;
-			begin_section(r, a, (size_t)(b - a));
+		if (!close) {
+			perr(r, "section header without ']' '%.*s'", (int)(e - s), s);
+			r->kind = SEC_BAD;
+			str[0] = '\n';
+			str[1] = '\0';
+			return str;
 		}
+		const char *a = s + 1, *b = close;
+		while (a < b && *a == ' ')
+			a++;
+		while (b > a && b[-1] == ' ')
+			b--;
+		begin_section(r, a, (size_t)(b - a));
+	} else if (!memchr(s, '=', (size_t)(e - s)) && !memchr(s, ':', (size_t)(e - s))) {
+		perr(r, "expected [section] or key = value '%.*s'", (int)(e - s), s);
+		str[0] = '\n';
+		str[1] = '\0';
 	}
 	return str;
 }
@@ -477,8 +493,9 @@ static void lint(struct policy *pol, struct diag *d)
 		struct source *src = &pol->sources[i];
 		snprintf(where, sizeof(where), "%s:%u", pol->path, src->line);
 		if (!src->fmt) {
-			diag_error(d, where, "source %s has no valid format (expected one of %s)",
-				   src->name, feed_format_names());
+			if (!src->format_seen)
+				diag_error(d, where, "source %s has no format (expected one of %s)",
+					   src->name, feed_format_names());
 			continue;
 		}
 		if (!src->file)

@@ -45,6 +45,7 @@ struct source {
 	char *name;
 	unsigned line; /* of the [source NAME] header */
 	const struct feed_format *fmt;
+	bool format_seen;
 	char *file; /* as written in the policy */
 	char *path; /* resolved against the policy's folder */
 	bool strict;

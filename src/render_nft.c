@@ -21,9 +21,12 @@ static void header(FILE *f, const struct policy *pol)
 	fprintf(f, "# mxfence ruleset: table inet %s\n", pol->table);
 	for (size_t i = 0; i < pol->nsources; i++) {
 		const struct source *src = &pol->sources[i];
-		fprintf(f, "# source %s: %s %s, %s%s, %zu prefixes (%zu IPv4, %zu IPv6)\n",
-			src->name, src->fmt->name, src->file, src->version ? "version " : "",
-			src->version ? src->version : "no feed version",
+		fprintf(f, "# source %s: %s %s", src->name, src->fmt->name, src->file);
+		if (src->version)
+			fprintf(f, ", version %s", src->version);
+		else if (src->fmt->published)
+			fprintf(f, ", feed version unknown");
+		fprintf(f, ", %zu prefixes (%zu IPv4, %zu IPv6)\n",
 			src->count[FAM_V4] + src->count[FAM_V6], src->count[FAM_V4],
 			src->count[FAM_V6]);
 	}

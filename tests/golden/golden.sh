@@ -26,7 +26,7 @@ for c in "${cases[@]}"; do
 	rm -f "$dir"/out.*
 	args=$(cat "$dir/cmd")
 	tmp=$(mktemp -d)
-	(cd "$dir" && eval "exec \"\$MXFENCE\" $args" >"$tmp/out" 2>"$tmp/err" </dev/null)
+	(cd "$dir" && eval "\"\$MXFENCE\" $args" >"$tmp/out" 2>"$tmp/err" </dev/null)
 	rc=$?
 	if [ $regen -eq 1 ]; then
 		cp "$tmp/out" "$dir/expected.out"

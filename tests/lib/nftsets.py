@@ -6,7 +6,9 @@
   nftsets.py chain MODEL.json TABLE.json
                                      evaluates the listed chain for every governed port
                                      and family, inside and outside the sets
-  nftsets.py probes MODEL.json [MAX] addresses around interval edges: "SET ADDR in|out"
+  nftsets.py probes MODEL.json [MAX] addresses around the edges of at most MAX intervals
+                                     per set: "SET ADDR in|out PROTO/PORT OTHERWISE", the
+                                     service's first port and its verdict outside the set
 
 Interval lines are "SET FIRST LAST", sorted by set then address. nft intervals are
 merged (adjacent or overlapping elements become one) so both sides compare as sets
@@ -296,6 +298,8 @@ def cmd_probes(model_path, limit):
     model = load(model_path)
     out = []
     for svc in model.get("services", []):
+        proto, port, _ = parse_ports(svc["ports"][0])
+        flow = "%s/%d %s" % (proto, port, svc.get("otherwise"))
         for fam, f in model_families(svc):
             top = (1 << FAMILY_BITS[fam]) - 1
             ivs = [(int(addr(i["first"])), int(addr(i["last"]))) for i in f.get("intervals", [])]
@@ -316,7 +320,7 @@ def cmd_probes(model_path, limit):
                 for a in (lo - 1, lo, hi, hi + 1):
                     if 0 <= a <= top and a not in seen:
                         seen.add(a)
-                        out.append("%s %s %s" % (f["set"], fmt(fam, a), "in" if inside(a) else "out"))
+                        out.append("%s %s %s %s" % (f["set"], fmt(fam, a), "in" if inside(a) else "out", flow))
     print("\n".join(out))
 
 

@@ -1,0 +1,39 @@
+#!/bin/sh
+# Install the Debian 12 packages mxfence needs, only those missing.
+#   contrib/deps.sh build         to build and run
+#   contrib/deps.sh build test    also to run the tests and the benchmark
+set -eu
+
+build_pkgs="gcc make pkg-config libc6-dev libnftnl-dev libmnl-dev libcidr-dev libjansson-dev
+	libinih-dev nftables"
+test_pkgs="iproute2 jq swaks postfix iprange time valgrind procps"
+
+want=""
+for set in "$@"; do
+	case $set in
+	build) want="$want $build_pkgs" ;;
+	test) want="$want $test_pkgs" ;;
+	*) echo "contrib/deps.sh: unknown package set '$set' (build, test)" >&2; exit 2 ;;
+	esac
+done
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "mxfence: missing Debian packages:$missing" >&2
+	echo "mxfence: run as root, or: sudo apt-get install$missing" >&2
+	exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# Postfix is only wanted for its smtp-sink test server: no mail system configured.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

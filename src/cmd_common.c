@@ -1,0 +1,48 @@
+/* What the commands share: options, usage errors, opening the policy. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "cmd.h"
+
+bool common_option(int opt, struct globals *g)
+{
+	switch (opt) {
+	case 'c':
+		g->conf = optarg;
+		return true;
+	case OPT_STATE_DIR:
+		g->state_dir = optarg;
+		return true;
+	case OPT_CACHE_DIR:
+		g->cache_dir = optarg;
+		return true;
+	}
+	return false;
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "mxfence %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'mxfence %s --help'.\n", cmd);
+	return EXIT_INPUT;
+}
+
+int policy_open(const struct globals *g, struct policy *pol)
+{
+	struct diag d = { 0 };
+	int rc = EXIT_OK;
+
+	if (policy_load(pol, g->conf, &d) < 0 || policy_compile(pol, &d) < 0)
+		rc = EXIT_INPUT;
+	diag_print(&d, stderr);
+	if (rc)
+		fprintf(stderr, "mxfence: %zu error%s in %s and its sources; nothing written\n",
+			d.errors, d.errors == 1 ? "" : "s", g->conf);
+	diag_free(&d);
+	return rc;
+}

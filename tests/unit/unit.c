@@ -1,0 +1,289 @@
+/*
+ * Unit tests of the model: address parsing, merging, minimal CIDR cover.
+ * Prints "PASS: name" / "FAIL: name: why" per check (see tests/run).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "model.h"
+
+static int failures;
+
+#define CHECK(name, cond, ...)                                   \
+	do {                                                     \
+		if (cond) {                                      \
+			printf("PASS: %s\n", name);              \
+		} else {                                         \
+			printf("FAIL: %s: ", name);              \
+			printf(__VA_ARGS__);                     \
+			putchar('\n');                           \
+			failures++;                              \
+		}                                                \
+	} while (0)
+
+static void parse_ok(const char *in, const char *want, unsigned want_flags)
+{
+	struct prefix p;
+	unsigned flags = 0;
+	char name[160], got[PREFIX_STRLEN] = "";
+	enum parse_err e = prefix_parse(in, strlen(in), &p, &flags);
+
+	if (!e)
+		prefix_format(&p, got);
+	snprintf(name, sizeof(name), "parse '%s'", in);
+	CHECK(name, !e && strcmp(got, want) == 0 && flags == want_flags,
+	      "err %d (%s), got '%s' flags %u, want '%s' flags %u", e, parse_strerror(e), got, flags,
+	      want, want_flags);
+}
+
+static void parse_bad(const char *in, size_t len, enum parse_err want)
+{
+	struct prefix p;
+	unsigned flags;
+	char name[160];
+	enum parse_err e = prefix_parse(in, len, &p, &flags);
+
+	snprintf(name, sizeof(name), "reject '%.*s'", (int)len, in);
+	CHECK(name, e == want, "got %d (%s), want %d (%s)", e, parse_strerror(e), want,
+	      parse_strerror(want));
+}
+
+static void test_parse(void)
+{
+	parse_ok("192.0.2.1", "192.0.2.1/32", PARSE_NOLEN);
+	parse_ok("192.0.2.0/24", "192.0.2.0/24", 0);
+	parse_ok("0.0.0.0/0", "0.0.0.0/0", 0);
+	parse_ok("255.255.255.255", "255.255.255.255/32", PARSE_NOLEN);
+	parse_ok("40.92.1.0/15", "40.92.0.0/15", PARSE_HOSTBITS);
+	parse_ok("2001:db8::/32", "2001:db8::/32", 0);
+	parse_ok("2001:DB8:0:0::1", "2001:db8::1/128", PARSE_NOLEN);
+	parse_ok("::/0", "::/0", 0);
+	parse_ok("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128",
+		 "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", 0);
+	parse_ok("::ffff:192.0.2.1", "192.0.2.1/32", PARSE_NOLEN | PARSE_MAPPED);
+	parse_ok("::ffff:192.0.2.0/120", "192.0.2.0/24", PARSE_MAPPED);
+	parse_ok("::ffff:0:0/96", "0.0.0.0/0", PARSE_MAPPED);
+	parse_ok("2001:db8::1/32", "2001:db8::/32", PARSE_HOSTBITS);
+
+	parse_bad("10.1", 4, PARSE_BAD_V4);
+	parse_bad("010.1.1.1", 9, PARSE_BAD_V4);
+	parse_bad("1.2.3.04", 8, PARSE_BAD_V4);
+	parse_bad("1.2.3.256", 9, PARSE_BAD_V4);
+	parse_bad("1.2.3.4.5", 9, PARSE_BAD_V4);
+	parse_bad("1.2.3", 5, PARSE_BAD_V4);
+	parse_bad("0x1.2.3.4", 9, PARSE_BAD_ADDR);
+	parse_bad("1.2.3.4/33", 10, PARSE_PLEN_RANGE);
+	parse_bad("1.2.3.4/024", 11, PARSE_BAD_PLEN);
+	parse_bad("1.2.3.4/", 8, PARSE_BAD_PLEN);
+	parse_bad("1.2.3.4/+8", 10, PARSE_BAD_PLEN);
+	parse_bad("1.2.3.4/8/8", 11, PARSE_BAD_PLEN);
+	parse_bad("2001:db8::/129", 14, PARSE_PLEN_RANGE);
+	parse_bad("fe80::1%eth0", 12, PARSE_ZONE);
+	parse_bad("2001:db8:::1", 12, PARSE_BAD_V6);
+	parse_bad("2001:db8::g", 11, PARSE_BAD_V6);
+	parse_bad("mail.example.com", 16, PARSE_BAD_ADDR);
+	parse_bad("", 0, PARSE_EMPTY);
+	parse_bad("1.2.3.4\0", 8, PARSE_BAD_ADDR);
+	parse_bad(" 1.2.3.4", 8, PARSE_BAD_ADDR);
+	char longer[200];
+	memset(longer, '1', sizeof(longer));
+	parse_bad(longer, sizeof(longer), PARSE_TOO_LONG);
+}
+
+/* Build a set from prefix texts and compare its intervals with `want`. */
+static void merge_case(const char *name, const char *const *in, const char *want)
+{
+	struct iset s;
+	char got[4096] = "", text[ADDR_STRLEN];
+	size_t o = 0;
+	enum family fam = strchr(in[0], ':') ? FAM_V6 : FAM_V4;
+
+	iset_init(&s, fam);
+	for (size_t i = 0; in[i]; i++) {
+		struct prefix p;
+		unsigned flags;
+		if (prefix_parse(in[i], strlen(in[i]), &p, &flags) != PARSE_OK) {
+			CHECK(name, 0, "cannot parse %s", in[i]);
+			return;
+		}
+		pfx_vec_push(&s.in, p.addr, p.plen, (uint32_t)i);
+	}
+	iset_build(&s);
+	for (size_t i = 0; i < s.n; i++) {
+		addr_format(s.iv[i].lo, fam, text);
+		o += (size_t)snprintf(got + o, sizeof(got) - o, "%s%s-", i ? " " : "", text);
+		addr_format(s.iv[i].hi, fam, text);
+		o += (size_t)snprintf(got + o, sizeof(got) - o, "%s", text);
+	}
+	CHECK(name, strcmp(got, want) == 0, "got '%s', want '%s'", got, want);
+	iset_free(&s);
+}
+
+static void test_merge(void)
+{
+	merge_case("merge adjacent",
+		   (const char *const[]){ "192.0.2.0/25", "192.0.2.128/25", NULL },
+		   "192.0.2.0-192.0.2.255");
+	merge_case("merge nested",
+		   (const char *const[]){ "198.51.100.0/24", "198.51.100.7", "198.51.100.64/26", NULL },
+		   "198.51.100.0-198.51.100.255");
+	merge_case("merge duplicate",
+		   (const char *const[]){ "203.0.113.0/24", "203.0.113.0/24", NULL },
+		   "203.0.113.0-203.0.113.255");
+	merge_case("keep gap", (const char *const[]){ "192.0.2.1", "192.0.2.3", NULL },
+		   "192.0.2.1-192.0.2.1 192.0.2.3-192.0.2.3");
+	merge_case("merge unsorted input",
+		   (const char *const[]){ "203.0.113.9", "192.0.2.0/24", "192.0.3.0/24", NULL },
+		   "192.0.2.0-192.0.3.255 203.0.113.9-203.0.113.9");
+	merge_case("first address", (const char *const[]){ "0.0.0.0/32", "0.0.0.1", NULL },
+		   "0.0.0.0-0.0.0.1");
+	merge_case("last address v4",
+		   (const char *const[]){ "255.255.255.255", "255.255.255.254/32", "0.0.0.0/8", NULL },
+		   "0.0.0.0-0.255.255.255 255.255.255.254-255.255.255.255");
+	merge_case("whole v4 space", (const char *const[]){ "128.0.0.0/1", "0.0.0.0/1", NULL },
+		   "0.0.0.0-255.255.255.255");
+	merge_case("after the end", (const char *const[]){ "255.255.255.0/24", "255.255.255.255", NULL },
+		   "255.255.255.0-255.255.255.255");
+	merge_case("last address v6",
+		   (const char *const[]){ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+					  "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", NULL },
+		   "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	merge_case("whole v6 space", (const char *const[]){ "8000::/1", "::/1", NULL },
+		   "::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	merge_case("v6 adjacent",
+		   (const char *const[]){ "2001:db8::/33", "2001:db8:8000::/33", "2001:db9::/32", NULL },
+		   "2001:db8::-2001:db9:ffff:ffff:ffff:ffff:ffff:ffff");
+}
+
+static void cover_case(const char *name, const char *lo, const char *hi, const char *want)
+{
+	struct prefix a, b, out[256];
+	unsigned f;
+	char got[8192] = "", text[PREFIX_STRLEN];
+	size_t o = 0;
+
+	prefix_parse(lo, strlen(lo), &a, &f);
+	prefix_parse(hi, strlen(hi), &b, &f);
+	size_t n = cidr_cover(a.addr, b.addr, a.family, out);
+	for (size_t i = 0; i < n; i++) {
+		prefix_format(&out[i], text);
+		o += (size_t)snprintf(got + o, sizeof(got) - o, "%s%s", i ? " " : "", text);
+	}
+	CHECK(name, strcmp(got, want) == 0, "got '%s', want '%s'", got, want);
+}
+
+static void test_cover(void)
+{
+	cover_case("cover single", "192.0.2.7", "192.0.2.7", "192.0.2.7/32");
+	cover_case("cover aligned", "192.0.2.0", "192.0.2.255", "192.0.2.0/24");
+	cover_case("cover 1-6", "192.0.2.1", "192.0.2.6", "192.0.2.1/32 192.0.2.2/31 192.0.2.4/31 192.0.2.6/32");
+	cover_case("cover whole v4", "0.0.0.0", "255.255.255.255", "0.0.0.0/0");
+	cover_case("cover 0.0.0.1-255.255.255.254", "0.0.0.1", "255.255.255.254",
+		   "0.0.0.1/32 0.0.0.2/31 0.0.0.4/30 0.0.0.8/29 0.0.0.16/28 0.0.0.32/27 0.0.0.64/26 "
+		   "0.0.0.128/25 0.0.1.0/24 0.0.2.0/23 0.0.4.0/22 0.0.8.0/21 0.0.16.0/20 0.0.32.0/19 "
+		   "0.0.64.0/18 0.0.128.0/17 0.1.0.0/16 0.2.0.0/15 0.4.0.0/14 0.8.0.0/13 0.16.0.0/12 "
+		   "0.32.0.0/11 0.64.0.0/10 0.128.0.0/9 1.0.0.0/8 2.0.0.0/7 4.0.0.0/6 8.0.0.0/5 "
+		   "16.0.0.0/4 32.0.0.0/3 64.0.0.0/2 128.0.0.0/2 192.0.0.0/3 224.0.0.0/4 240.0.0.0/5 "
+		   "248.0.0.0/6 252.0.0.0/7 254.0.0.0/8 255.0.0.0/9 255.128.0.0/10 255.192.0.0/11 "
+		   "255.224.0.0/12 255.240.0.0/13 255.248.0.0/14 255.252.0.0/15 255.254.0.0/16 "
+		   "255.255.0.0/17 255.255.128.0/18 255.255.192.0/19 255.255.224.0/20 "
+		   "255.255.240.0/21 255.255.248.0/22 255.255.252.0/23 255.255.254.0/24 "
+		   "255.255.255.0/25 255.255.255.128/26 255.255.255.192/27 255.255.255.224/28 "
+		   "255.255.255.240/29 255.255.255.248/30 255.255.255.252/31 255.255.255.254/32");
+	cover_case("cover whole v6", "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "::/0");
+	cover_case("cover v6 end", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe",
+		   "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe/127");
+	cover_case("cover v6 odd", "2001:db8::1", "2001:db8::2", "2001:db8::1/128 2001:db8::2/128");
+}
+
+/* Random prefixes inside 192.0.0.0/16, checked against a bitmap of that space. */
+static void test_random_against_bitmap(void)
+{
+	static unsigned char bits[65536];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	int ok = 1;
+
+	for (int round = 0; round < 50 && ok; round++) {
+		struct iset s;
+		memset(bits, 0, sizeof(bits));
+		iset_init(&s, FAM_V4);
+		int n = 1 + round * 7;
+		for (int i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			unsigned plen = 16 + (unsigned)(x % 17);
+			uint32_t a = 0xc0000000u | (uint32_t)((x >> 20) & 0xffff);
+			a &= ~(uint32_t)host_mask(32, plen);
+			pfx_vec_push(&s.in, a, (uint8_t)plen, (uint32_t)i);
+			for (uint32_t k = a; k <= (a | (uint32_t)host_mask(32, plen)); k++)
+				bits[k & 0xffff] = 1;
+		}
+		iset_build(&s);
+		/* Intervals sorted, disjoint, not adjacent, and exactly the bitmap. */
+		for (size_t i = 0; i + 1 < s.n; i++)
+			ok &= s.iv[i].hi + 1 < s.iv[i + 1].lo;
+		for (uint32_t k = 0; k < 65536 && ok; k++) {
+			u128 addr = 0xc0000000u | k;
+			ok &= (iset_lookup(&s, addr) != NULL) == bits[k];
+		}
+		/* Every input prefix lies inside its interval. */
+		for (size_t i = 0; i < s.n && ok; i++)
+			for (size_t j = s.iv[i].first; j < s.iv[i].first + s.iv[i].count; j++)
+				ok &= s.in.v[j].lo >= s.iv[i].lo &&
+				      pfx_last(&s.in.v[j], FAM_V4) <= s.iv[i].hi;
+		iset_free(&s);
+	}
+	CHECK("random prefixes match a bitmap", ok, "mismatch");
+}
+
+static void test_sort(void)
+{
+	enum { N = 100000 };
+	struct pfx *v = malloc(N * sizeof(*v)), *tmp = malloc(N * sizeof(*v));
+	uint64_t x = 12345;
+	int ok = 1;
+
+	for (size_t i = 0; i < N; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		v[i].lo = ((u128)x << 64) | (x * 0x2545f4914f6cdd1dull);
+		if (i % 3 == 0)
+			v[i].lo >>= 96; /* mix small keys in */
+		v[i].origin = (uint32_t)i;
+		v[i].plen = 0;
+	}
+	pfx_sort(v, N, tmp);
+	for (size_t i = 1; i < N; i++)
+		ok &= v[i - 1].lo <= v[i].lo && (v[i - 1].lo != v[i].lo || v[i - 1].origin < v[i].origin);
+	CHECK("radix sort orders 128-bit keys, stable", ok, "out of order");
+	free(v);
+	free(tmp);
+}
+
+static void test_special(void)
+{
+	struct prefix p;
+	unsigned f;
+
+	prefix_parse("10.1.0.0/16", 11, &p, &f);
+	CHECK("special: 10.1.0.0/16 is private", special_purpose(&p) != NULL, "not flagged");
+	prefix_parse("8.0.0.0/7", 9, &p, &f);
+	CHECK("special: 8.0.0.0/7 is not", special_purpose(&p) == NULL, "flagged %s", special_purpose(&p));
+	prefix_parse("192.0.0.0/16", 12, &p, &f);
+	CHECK("special: 192.0.0.0/16 overlaps documentation", special_purpose(&p) != NULL, "not flagged");
+	prefix_parse("fe80::/64", 9, &p, &f);
+	CHECK("special: fe80::/64 link-local", special_purpose(&p) != NULL, "not flagged");
+	prefix_parse("2a01:111:f400::/48", 18, &p, &f);
+	CHECK("special: 2a01:111:f400::/48 is not", special_purpose(&p) == NULL, "flagged");
+}
+
+int main(void)
+{
+	test_parse();
+	test_merge();
+	test_cover();
+	test_random_against_bitmap();
+	test_sort();
+	test_special();
+	return failures ? 1 : 0;
+}
