@@ -68,6 +68,14 @@ bench: test-deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh tests/bench/bench.sh
 
+install: mxfence
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(SYSCONFDIR)/mxfence
+	install -m 0755 mxfence $(DESTDIR)$(SBINDIR)/mxfence
+	install -m 0644 man/mxfence.8 $(DESTDIR)$(MANDIR)/man8/mxfence.8
+	install -m 0644 man/mxfence.conf.5 $(DESTDIR)$(MANDIR)/man5/mxfence.conf.5
+	install -m 0644 rules/mxfence.conf $(DESTDIR)$(SYSCONFDIR)/mxfence/mxfence.conf.example
+
 clean:
 	rm -rf $(BUILD) mxfence tests/unit/unit out
 

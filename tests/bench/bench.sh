@@ -105,7 +105,7 @@ verdict() {
 
 MISSES=0
 row() {
-	printf '%-24s %-52s %-22s %s\n' "$1" "$2" "$3" "$4"
+	printf '%-22s %-58s %-20s %s\n' "$1" "$2" "$3" "$4"
 	[ "$4" = MISS ] && MISSES=$((MISSES + 1))
 	return 0
 }
@@ -147,7 +147,7 @@ esac
 VER=$SECS VER_RSS=$RSS_MB
 
 # --- table -------------------------------------------------------------------
-RATIO=$(awk -v a="$IPR4" -v b="$MX4" 'BEGIN { printf "%.1f", b > 0 ? a / b : 0 }')
+RATIO=$(awk -v a="$IPR4" -v b="$MX4" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
 VRATE=$(awk -v n=$N -v s="$VER" 'BEGIN { printf "%.2f", n / s / 1e6 }')
 
 echo "mxfence bench: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src 2>/dev/null || echo '+dirty src'), $(nproc) CPU, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
