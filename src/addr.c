@@ -9,12 +9,20 @@
 #include "addr.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <libcidr.h>
 #include <string.h>
 
 static u128 bytes_to_u128(const unsigned char *b, size_t n)
 {
 	u128 v = 0;
+
+	if (n == 16) {
+		uint64_t hi, lo;
+		memcpy(&hi, b, 8);
+		memcpy(&lo, b + 8, 8);
+		return (u128)be64toh(hi) << 64 | be64toh(lo);
+	}
 	for (size_t i = 0; i < n; i++)
 		v = (v << 8) | b[i];
 	return v;
@@ -26,14 +34,6 @@ static void u128_to_bytes(u128 v, unsigned char *b, size_t n)
 		b[i] = (unsigned char)(v & 0xff);
 		v >>= 8;
 	}
-}
-
-static bool all_v4_chars(const char *s)
-{
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || *s == '.'))
-			return false;
-	return true;
 }
 
 /* Decimal prefix length: 1 to 3 digits, no sign, no leading zero. */
@@ -53,6 +53,61 @@ static enum parse_err parse_plen(const char *s, unsigned *out)
 	return PARSE_OK;
 }
 
+/*
+ * Most of every large feed is IPv4, so a strict dotted quad is read in place:
+ * four decimal octets 0-255 without leading zeros, which is exactly what
+ * glibc's inet_pton(AF_INET) accepts (tests/unit checks the two agree).
+ * Anything else takes the general path, which also names the fault.
+ */
+static bool v4_fast(const char *s, size_t len, struct prefix *out, unsigned *flags,
+		    bool allow_len)
+{
+	uint32_t a = 0;
+	size_t i = 0;
+
+	for (int part = 0; part < 4; part++) {
+		if (part) {
+			if (i >= len || s[i] != '.')
+				return false;
+			i++;
+		}
+		if (i >= len || s[i] < '0' || s[i] > '9')
+			return false;
+		unsigned v = (unsigned)(s[i++] - '0');
+		for (int k = 0; v && k < 2 && i < len && s[i] >= '0' && s[i] <= '9'; k++)
+			v = v * 10 + (unsigned)(s[i++] - '0');
+		if (v > 255 || (i < len && s[i] >= '0' && s[i] <= '9'))
+			return false;
+		a = a << 8 | v;
+	}
+	unsigned plen = 32, fl = PARSE_NOLEN;
+	if (i < len) {
+		if (!allow_len || s[i] != '/' || len - i < 2 || len - i > 3 ||
+		    (len - i == 3 && s[i + 1] == '0'))
+			return false;
+		plen = 0;
+		for (i++; i < len; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				return false;
+			plen = plen * 10 + (unsigned)(s[i] - '0');
+		}
+		if (plen > 32)
+			return false;
+		fl = 0;
+	}
+	uint32_t hm = (uint32_t)host_mask(32, plen);
+	if (a & hm) {
+		a &= ~hm;
+		fl |= PARSE_HOSTBITS;
+	}
+	out->addr = a;
+	out->plen = (uint8_t)plen;
+	out->family = FAM_V4;
+	if (flags)
+		*flags = fl;
+	return true;
+}
+
 static enum parse_err parse_any(const char *s, size_t len, struct prefix *out, unsigned *flags,
 				bool allow_len)
 {
@@ -66,33 +121,56 @@ static enum parse_err parse_any(const char *s, size_t len, struct prefix *out, u
 		return PARSE_EMPTY;
 	if (len >= sizeof(buf))
 		return PARSE_TOO_LONG;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (memchr(buf, '\0', len))
-		return PARSE_BAD_ADDR;
+	if (v4_fast(s, len, out, flags, allow_len))
+		return PARSE_OK;
 
-	slash = strchr(buf, '/');
+	/* One pass: copy, find the slash, and see which family the text can be. */
+	bool colon = false, dot = false, zone = false, other = false;
+	slash = NULL;
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+		buf[i] = ch;
+		if (ch >= '0' && ch <= '9')
+			continue;
+		if (ch == '\0')
+			other = true;
+		if (slash)
+			continue; /* the length is checked on its own */
+		if (ch == '.')
+			dot = true;
+		else if (ch == ':')
+			colon = true;
+		else if (ch == '/')
+			slash = buf + i;
+		else if (ch == '%')
+			zone = true;
+		else
+			other = true;
+	}
+	buf[len] = '\0';
 	if (slash) {
 		if (!allow_len)
 			return PARSE_HAS_LEN;
 		*slash++ = '\0';
 	}
-	if (strchr(buf, '%'))
+	if (zone)
 		return PARSE_ZONE;
-	if (strchr(buf, ':')) {
+	if (other && memchr(s, '\0', len))
+		return PARSE_BAD_ADDR;
+	if (colon) {
 		if (inet_pton(AF_INET6, buf, bin) != 1)
 			return PARSE_BAD_V6;
 		fam = FAM_V6;
 		out->addr = bytes_to_u128(bin, 16);
-	} else if (all_v4_chars(buf) && strchr(buf, '.')) {
+	} else if (other) {
+		return PARSE_BAD_ADDR;
+	} else if (dot) {
 		if (inet_pton(AF_INET, buf, bin) != 1)
 			return PARSE_BAD_V4;
 		fam = FAM_V4;
 		out->addr = bytes_to_u128(bin, 4);
-	} else if (all_v4_chars(buf)) {
-		return PARSE_BAD_V4;
 	} else {
-		return PARSE_BAD_ADDR;
+		return PARSE_BAD_V4; /* digits only: "10" */
 	}
 
 	if (slash) {
@@ -182,9 +260,58 @@ size_t addr_format(u128 a, enum family f, char *buf)
 		}
 		return (size_t)(p - buf - 1);
 	}
-	u128_to_bytes(a, bin, 16);
-	inet_ntop(AF_INET6, bin, buf, ADDR_STRLEN);
-	return strlen(buf);
+	uint16_t w[8];
+	for (int i = 0; i < 8; i++)
+		w[i] = (uint16_t)(a >> (112 - 16 * i));
+	/*
+	 * glibc writes ::a.b.c.d and ::ffff:a.b.c.d for these; leave them to it
+	 * so that every text form is inet_ntop's.
+	 */
+	if (!w[0] && !w[1] && !w[2] && !w[3] && !w[4] && (w[5] == 0 || w[5] == 0xffff) &&
+	    (w[5] || w[6])) {
+		u128_to_bytes(a, bin, 16);
+		inet_ntop(AF_INET6, bin, buf, ADDR_STRLEN);
+		return strlen(buf);
+	}
+	/* RFC 5952: the longest run of two or more zero groups, the first if tied, is "::". */
+	int best = -1, best_len = 1;
+	for (int i = 0; i < 8;) {
+		if (w[i]) {
+			i++;
+			continue;
+		}
+		int j = i;
+		while (j < 8 && !w[j])
+			j++;
+		if (j - i > best_len) {
+			best = i;
+			best_len = j - i;
+		}
+		i = j;
+	}
+	static const char hex[] = "0123456789abcdef";
+	char *p = buf;
+	for (int i = 0; i < 8; i++) {
+		if (i == best) {
+			*p++ = ':';
+			if (i == 0)
+				*p++ = ':';
+			i += best_len - 1;
+			continue;
+		}
+		unsigned v = w[i];
+		if (v >= 0x1000)
+			*p++ = hex[v >> 12];
+		if (v >= 0x100)
+			*p++ = hex[(v >> 8) & 0xf];
+		if (v >= 0x10)
+			*p++ = hex[(v >> 4) & 0xf];
+		*p++ = hex[v & 0xf];
+		if (i < 7)
+			*p++ = ':';
+	}
+	*p = '\0';
+	return (size_t)(p - buf);
 }
 
 size_t prefix_format(const struct prefix *p, char *buf)

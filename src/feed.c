@@ -113,6 +113,27 @@ bool feed_add(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry, u
 	return true;
 }
 
+void feed_reserve(struct feed_ctx *c, size_t n)
+{
+	struct source *src = c->src;
+
+	if (n > FEED_MAX_PREFIXES)
+		n = FEED_MAX_PREFIXES;
+	origin_vec_grow(&c->pol->origins, c->pol->origins.n + n);
+	for (int f = 0; f < FAM_COUNT; f++)
+		pfx_vec_grow(&src->pfx[f], src->pfx[f].n + n);
+}
+
+size_t feed_count_lines(const struct feed_ctx *c)
+{
+	size_t n = 1;
+
+	for (const char *p = c->buf, *end = c->buf + c->len;
+	     (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		n++;
+	return n;
+}
+
 /* The whole file, NUL-terminated; errors name the file. */
 static int read_file(const char *path, char **out, size_t *outlen, struct diag *d)
 {
@@ -141,6 +162,7 @@ static int read_file(const char *path, char **out, size_t *outlen, struct diag *
 				goto fail;
 			}
 			buf = xrealloc(buf, want);
+			hint_huge(buf, want);
 			cap = want;
 		}
 		ssize_t r = read(fd, buf + len, cap - len - 1);

@@ -55,6 +55,11 @@ int feed_load(struct policy *pol, uint32_t src_index, struct diag *d);
  */
 bool feed_add(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry, uint32_t item);
 
+/* Room for n more prefixes: text formats reserve one per line up front. */
+void feed_reserve(struct feed_ctx *c, size_t n);
+/* Lines in the file: an upper bound of the prefixes a text format yields. */
+size_t feed_count_lines(const struct feed_ctx *c);
+
 /* Report a problem at (entry, item) of the source. */
 void feed_error(struct feed_ctx *c, uint32_t entry, uint32_t item, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

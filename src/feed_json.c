@@ -207,7 +207,10 @@ void fj_filters_done(struct feed_ctx *c, struct filter *f, size_t n, const char 
 			char *value = xstrdup("");
 
 			for (size_t w = 0; w < f[i].n; w++) {
-				char *v = xasprintf("%s%s%s", value, w ? " " : "", f[i].words[w]);
+				const char *word = f[i].words[w];
+				bool blank = strpbrk(word, " \t") != NULL;
+				char *v = xasprintf("%s%s%s%s%s", value, w ? " " : "", blank ? "\"" : "",
+						    word, blank ? "\"" : "");
 				free(value);
 				value = v;
 			}

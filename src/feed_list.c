@@ -18,6 +18,7 @@ static int list_load(struct feed_ctx *c)
 	size_t n;
 	char t[DIAG_TOKEN_MAX * 4 + 16];
 
+	feed_reserve(c, feed_count_lines(c));
 	line_iter_init(&it, c->buf, c->len);
 	while (line_next(&it, &s, &n)) {
 		const char *end, *tok, *tend;

@@ -91,6 +91,7 @@ static int postfix_load(struct feed_ctx *c)
 	filter_get(c->src, "action", &action);
 	const char *want = action.n ? action.words[0] : "OK";
 
+	feed_reserve(c, feed_count_lines(c));
 	line_iter_init(&it, c->buf, c->len);
 	while (line_next(&it, &s, &n)) {
 		c->src->entries++;

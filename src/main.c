@@ -1,5 +1,6 @@
 /* mxfence: dispatch to one command; every command is a file of its own. */
 #include <stdarg.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +34,13 @@ int main(int argc, char **argv)
 {
 	struct globals g = { DEFAULT_CONF, DEFAULT_STATE_DIR, DEFAULT_CACHE_DIR };
 	int i = 1;
+
+	/*
+	 * Arrays of a million prefixes: keep them in their own mappings, so that
+	 * growing one is an mremap, not a copy (glibc would otherwise raise its
+	 * threshold after the first free and copy on every doubling).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 
 	/* Global options before the command. */
 	while (i < argc && argv[i][0] == '-') {

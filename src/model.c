@@ -5,21 +5,14 @@
 
 #include "util.h"
 
-uint32_t origin_add(struct origin_vec *ov, uint32_t src, uint32_t entry, uint32_t item)
+void origin_vec_grow(struct origin_vec *ov, size_t need)
 {
-	ov->v = grow(ov->v, &ov->cap, ov->n + 1, sizeof(*ov->v));
-	ov->v[ov->n] = (struct origin){ src, entry, item };
-	return (uint32_t)ov->n++;
+	ov->v = grow(ov->v, &ov->cap, need, sizeof(*ov->v));
 }
 
-void pfx_vec_push(struct pfx_vec *pv, u128 lo, uint8_t plen, uint32_t origin)
+void pfx_vec_grow(struct pfx_vec *pv, size_t need)
 {
-	if (pv->n == pv->cap)
-		pv->v = grow(pv->v, &pv->cap, pv->n + 1, sizeof(*pv->v));
-	struct pfx *p = &pv->v[pv->n++];
-	p->lo = lo;
-	p->plen = plen;
-	p->origin = origin;
+	pv->v = grow(pv->v, &pv->cap, need, sizeof(*pv->v));
 }
 
 void pfx_vec_append(struct pfx_vec *dst, const struct pfx_vec *src)
@@ -37,44 +30,71 @@ void pfx_vec_free(struct pfx_vec *pv)
 	memset(pv, 0, sizeof(*pv));
 }
 
+static void insertion_sort(struct pfx *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct pfx x = v[i];
+		size_t j = i;
+		while (j > 0 && v[j - 1].lo > x.lo) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = x;
+	}
+}
+
+/* Index of the highest byte in which the keys differ, or -1 if all are equal. */
+static int top_diff_byte(const struct pfx *v, size_t n)
+{
+	u128 k0 = v[0].lo, diff = 0;
+
+	for (size_t i = 1; i < n; i++)
+		diff |= v[i].lo ^ k0;
+	if (!diff)
+		return -1;
+	uint64_t hi = (uint64_t)(diff >> 64);
+	return hi ? 15 - __builtin_clzll(hi) / 8 : 7 - __builtin_clzll((uint64_t)diff) / 8;
+}
+
 /*
- * LSD radix sort on the 16 key bytes, 8 bits a pass. A pass whose byte is the
- * same in every key is skipped, so IPv4 keys (high 12 bytes zero) cost four.
+ * Stable MSD radix sort, 8 bits a level, starting at the highest byte in
+ * which the keys differ (IPv4 keys skip their twelve zero bytes at once);
+ * small buckets finish with insertion sort.
  */
+static void msd_sort(struct pfx *v, struct pfx *tmp, size_t n)
+{
+	size_t count[256], start[256];
+	int byte;
+
+	if (n <= 32) {
+		insertion_sort(v, n);
+		return;
+	}
+	byte = top_diff_byte(v, n);
+	if (byte < 0)
+		return;
+	memset(count, 0, sizeof(count));
+	for (size_t i = 0; i < n; i++)
+		count[(uint8_t)(v[i].lo >> (8 * byte))]++;
+	size_t sum = 0;
+	for (unsigned d = 0; d < 256; d++) {
+		start[d] = sum;
+		sum += count[d];
+	}
+	size_t pos[256];
+	memcpy(pos, start, sizeof(pos));
+	for (size_t i = 0; i < n; i++)
+		tmp[pos[(uint8_t)(v[i].lo >> (8 * byte))]++] = v[i];
+	memcpy(v, tmp, n * sizeof(*v));
+	for (unsigned d = 0; d < 256; d++)
+		if (count[d] > 1)
+			msd_sort(v + start[d], tmp + start[d], count[d]);
+}
+
 void pfx_sort(struct pfx *v, size_t n, struct pfx *tmp)
 {
-	size_t (*count)[256];
-	struct pfx *src = v, *dst = tmp;
-
-	if (n < 2)
-		return;
-	count = xcalloc(16, sizeof(*count));
-	for (size_t i = 0; i < n; i++) {
-		u128 k = v[i].lo;
-		for (unsigned b = 0; b < 16; b++)
-			count[b][(uint8_t)(k >> (8 * b))]++;
-	}
-	for (unsigned b = 0; b < 16; b++) {
-		size_t *c = count[b], sum = 0;
-		bool trivial = false;
-		for (unsigned d = 0; d < 256; d++) {
-			if (c[d] == n)
-				trivial = true;
-			size_t t = c[d];
-			c[d] = sum;
-			sum += t;
-		}
-		if (trivial)
-			continue;
-		for (size_t i = 0; i < n; i++)
-			dst[c[(uint8_t)(src[i].lo >> (8 * b))]++] = src[i];
-		struct pfx *t = src;
-		src = dst;
-		dst = t;
-	}
-	if (src != v)
-		memcpy(v, src, n * sizeof(*v));
-	free(count);
+	if (n > 1)
+		msd_sort(v, tmp, n);
 }
 
 void iset_init(struct iset *s, enum family f)
@@ -94,12 +114,12 @@ void iset_build(struct iset *s)
 	s->n = 0;
 	if (!n)
 		return;
-	struct pfx *tmp = xmalloc(n * sizeof(*tmp));
+	struct pfx *tmp = xmalloc_big(n * sizeof(*tmp));
 	pfx_sort(in, n, tmp);
 	free(tmp);
 
 	/* At most n intervals; shrink afterwards. */
-	struct interval *iv = xmalloc(n * sizeof(*iv));
+	struct interval *iv = xmalloc_big(n * sizeof(*iv));
 	size_t m = 0;
 	struct interval cur = { in[0].lo, pfx_last(&in[0], s->fam), 0, 1 };
 	for (size_t i = 1; i < n; i++) {

@@ -24,10 +24,19 @@ struct origin_vec {
 	size_t n, cap;
 };
 
-uint32_t origin_add(struct origin_vec *ov, uint32_t src, uint32_t entry, uint32_t item);
+void origin_vec_grow(struct origin_vec *ov, size_t need);
 
-/* One input prefix of one family; 32 bytes so that a million sort quickly. */
-struct pfx {
+static inline uint32_t origin_add(struct origin_vec *ov, uint32_t src, uint32_t entry,
+				  uint32_t item)
+{
+	if (ov->n == ov->cap)
+		origin_vec_grow(ov, ov->n + 1);
+	ov->v[ov->n] = (struct origin){ src, entry, item };
+	return (uint32_t)ov->n++;
+}
+
+/* One input prefix of one family: 24 bytes, so that a million sort quickly. */
+struct __attribute__((packed, aligned(8))) pfx {
 	u128 lo;
 	uint32_t origin; /* index into an origin_vec */
 	uint8_t plen;
@@ -38,7 +47,17 @@ struct pfx_vec {
 	size_t n, cap;
 };
 
-void pfx_vec_push(struct pfx_vec *pv, u128 lo, uint8_t plen, uint32_t origin);
+void pfx_vec_grow(struct pfx_vec *pv, size_t need);
+
+static inline void pfx_vec_push(struct pfx_vec *pv, u128 lo, uint8_t plen, uint32_t origin)
+{
+	if (pv->n == pv->cap)
+		pfx_vec_grow(pv, pv->n + 1);
+	struct pfx *p = &pv->v[pv->n++];
+	p->lo = lo;
+	p->plen = plen;
+	p->origin = origin;
+}
 void pfx_vec_append(struct pfx_vec *dst, const struct pfx_vec *src);
 void pfx_vec_free(struct pfx_vec *pv);
 
@@ -72,7 +91,7 @@ const struct interval *iset_lookup(const struct iset *s, u128 addr);
 u128 iset_addresses(const struct iset *s);
 size_t iset_cidr_count(const struct iset *s);
 
-/* Sort n prefixes by start address (LSD radix; tmp holds n). Stable. */
+/* Sort n prefixes by start address (MSD radix; tmp holds n). Stable. */
 void pfx_sort(struct pfx *v, size_t n, struct pfx *tmp);
 
 #endif

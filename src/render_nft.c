@@ -3,10 +3,13 @@
  * "table ... {}" then "delete table" makes the delete valid on a first load.
  * Byte-identical for identical inputs: no timestamps, policy order.
  */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "feed.h"
 #include "render.h"
+#include "util.h"
 
 void portrange_format(const struct portrange *p, char *buf, size_t n)
 {
@@ -44,27 +47,83 @@ static void header(FILE *f, const struct policy *pol)
 	}
 }
 
+/* The element lines of intervals [from, to) of a set, into one buffer. */
+struct element_text {
+	const struct iset *set;
+	size_t from, to;
+	char *buf;
+	size_t len, cap;
+};
+
+/* Room for the cover of one interval: at most 2 * 128 CIDRs of 56 bytes. */
+#define INTERVAL_TEXT_MAX (256 * 56)
+
+static void *format_elements(void *arg)
+{
+	struct element_text *et = arg;
+	const struct iset *s = et->set;
+	struct prefix cover[256];
+
+	for (size_t i = et->from; i < et->to; i++) {
+		if (et->cap - et->len < INTERVAL_TEXT_MAX) {
+			et->cap = et->cap * 2 + INTERVAL_TEXT_MAX;
+			et->buf = xrealloc(et->buf, et->cap);
+		}
+		size_t k = cidr_cover(s->iv[i].lo, s->iv[i].hi, s->fam, cover);
+		char *p = et->buf + et->len;
+		for (size_t j = 0; j < k; j++) {
+			/* Separator first: the first element of the set has none. */
+			if (i || j)
+				*p++ = ',';
+			memcpy(p, "\n\t\t\t", 4);
+			p += 4;
+			p += prefix_format(&cover[j], p);
+		}
+		et->len = (size_t)(p - et->buf);
+	}
+	return NULL;
+}
+
+/*
+ * A million elements take longer to print than to merge: two threads format
+ * the two halves (the machine this runs on has two cores or more), and the
+ * text is written in order, so the output does not depend on them.
+ */
+#define PARALLEL_MIN 65536
+
+static void write_elements(FILE *f, const struct iset *s)
+{
+	struct element_text part[2] = {
+		{ .set = s, .from = 0, .to = s->n / 2 },
+		{ .set = s, .from = s->n / 2, .to = s->n },
+	};
+	pthread_t t;
+	bool threaded = false;
+
+	if (s->n >= PARALLEL_MIN)
+		threaded = pthread_create(&t, NULL, format_elements, &part[1]) == 0;
+	format_elements(&part[0]);
+	if (threaded)
+		pthread_join(t, NULL);
+	else
+		format_elements(&part[1]);
+	for (int i = 0; i < 2; i++) {
+		fwrite(part[i].buf, 1, part[i].len, f);
+		free(part[i].buf);
+	}
+}
+
 static void set_block(FILE *f, const struct service *svc, enum family fam)
 {
 	const struct iset *s = &svc->set[fam];
-	struct prefix cover[256];
-	char name[64], text[PREFIX_STRLEN];
-	bool first = true;
+	char name[64];
 
 	service_set_name(svc, fam, name, sizeof(name));
 	fprintf(f, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n", name,
 		fam == FAM_V4 ? "ipv4_addr" : "ipv6_addr");
 	if (s->n) {
 		fputs("\t\telements = {", f);
-		for (size_t i = 0; i < s->n; i++) {
-			size_t k = cidr_cover(s->iv[i].lo, s->iv[i].hi, fam, cover);
-			for (size_t j = 0; j < k; j++) {
-				size_t len = prefix_format(&cover[j], text);
-				fputs(first ? "\n\t\t\t" : ",\n\t\t\t", f);
-				fwrite(text, 1, len, f);
-				first = false;
-			}
-		}
+		write_elements(f, s);
 		fputs("\n\t\t}\n", f);
 	}
 	fputs("\t}\n", f);

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <stdint.h>
 
 static void oom(void)
 {
@@ -77,6 +79,28 @@ char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
+/*
+ * Large arrays (a million prefixes) are touched once each, page by page: ask
+ * for transparent huge pages so that filling them costs a few hundred page
+ * faults, not tens of thousands. A hint only; glibc's mmap'd chunks qualify.
+ */
+void hint_huge(void *p, size_t n)
+{
+	const uintptr_t huge = 2u << 20;
+	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t b = ((uintptr_t)p + n) & ~(huge - 1);
+
+	if (n >= 4 * huge && b > a)
+		madvise((void *)a, b - a, MADV_HUGEPAGE);
+}
+
+void *xmalloc_big(size_t n)
+{
+	void *p = xmalloc(n);
+	hint_huge(p, n);
+	return p;
+}
+
 void *grow(void *v, size_t *cap, size_t need, size_t size)
 {
 	if (need <= *cap)
@@ -85,6 +109,7 @@ void *grow(void *v, size_t *cap, size_t need, size_t size)
 	while (n < need)
 		n *= 2;
 	v = xreallocarray(v, n, size);
+	hint_huge(v, n * size);
 	*cap = n;
 	return v;
 }

@@ -15,6 +15,10 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap);
 
+/* Large arrays: hint the kernel to back them with huge pages. */
+void *xmalloc_big(size_t n);
+void hint_huge(void *p, size_t n);
+
 /* Grow *v (of *cap elements of `size`) to hold at least `need`. */
 void *grow(void *v, size_t *cap, size_t need, size_t size);
 

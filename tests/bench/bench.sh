@@ -31,17 +31,22 @@ done
 [ -x ./mxfence ] || die "./mxfence not built; run make first"
 [ -f build/policy.o ] || die "build/*.o missing; run make first"
 
+rm -rf "$W"
 mkdir -p "$W"
-rm -f "$W"/*.run "$W"/*.out
 
 # --- tools -------------------------------------------------------------------
 CFLAGS_B="-std=gnu11 -O2 -g -Wall -Wextra -Wshadow -D_GNU_SOURCE"
 "$CC" $CFLAGS_B -o "$W/gen" "$B/gen.c" || die "cannot compile gen.c"
-objs=$(ls build/*.o | grep -v '^build/main\.o$')
+objs=
+for o in build/*.o; do
+	[ "$o" = build/main.o ] || objs="$objs $o"
+done
 rm -f "$W/libmxfence.a"
 ar rcs "$W/libmxfence.a" $objs || die "cannot archive build/*.o"
-"$CC" $CFLAGS_B -Isrc $($PKG_CONFIG --cflags $PKGS) -o "$W/lookup" "$B/lookup.c" \
-	"$W/libmxfence.a" $($PKG_CONFIG --libs $PKGS) -lcidr || die "cannot link lookup.c"
+pc_cflags=$($PKG_CONFIG --cflags $PKGS) || die "pkg-config: $PKGS missing"
+pc_libs=$($PKG_CONFIG --libs $PKGS) || die "pkg-config: $PKGS missing"
+"$CC" $CFLAGS_B -Isrc $pc_cflags -o "$W/lookup" "$B/lookup.c" "$W/libmxfence.a" $pc_libs -lcidr ||
+	die "cannot link lookup.c"
 
 # --- data --------------------------------------------------------------------
 "$W/gen" v4 $N "$SEED" >"$W/v4.txt" || die "gen v4 failed"
@@ -67,7 +72,7 @@ now() { date +%s.%N; }
 measure() {
 	name=$1 okrcs=$2
 	shift 2
-	SECS= RSS_KB=0
+	SECS='' RSS_KB=0
 	i=0
 	while [ $i -lt "$RUNS" ]; do
 		t0=$(now)
@@ -89,6 +94,9 @@ measure() {
 		fi
 		# GNU time prints "Command exited with non-zero status N" first on failure.
 		k=$(tail -n 1 "$W/$name.rss")
+		case $k in
+		'' | *[!0-9]*) die "$name: no peak RSS from $TIME" ;;
+		esac
 		[ "$k" -gt "$RSS_KB" ] && RSS_KB=$k
 		i=$((i + 1))
 	done
@@ -115,7 +123,7 @@ measure mx4 0 ./mxfence build -c "$W/v4.conf" -o "$W/v4.nft"
 MX4=$SECS MX4_RSS=$RSS_MB
 measure ipr4 0 iprange "$W/v4.txt"
 IPR4=$SECS IPR4_RSS=$RSS_MB
-cp "$W/ipr4.out" "$W/v4.iprange"
+mv "$W/ipr4.out" "$W/v4.iprange"
 
 awk '/elements = \{/ { e = 1; next }
      e && /^[ \t]*\}/ { e = 0 }
@@ -145,16 +153,18 @@ case $VSUM in
 *) die "verify: unexpected summary '$VSUM'" ;;
 esac
 VER=$SECS VER_RSS=$RSS_MB
+rm -f "$W/verify.out"
 
 # --- table -------------------------------------------------------------------
-RATIO=$(awk -v a="$IPR4" -v b="$MX4" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
+RATIO_RAW=$(awk -v a="$IPR4" -v b="$MX4" 'BEGIN { printf "%.6f", (b > 0 ? a / b : 0) }')
+RATIO=$(awk -v r="$RATIO_RAW" 'BEGIN { printf "%.1f", r }')
 VRATE=$(awk -v n=$N -v s="$VER" 'BEGIN { printf "%.2f", n / s / 1e6 }')
 
 echo "mxfence bench: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src 2>/dev/null || echo '+dirty src'), $(nproc) CPU, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 echo "inputs: $N IPv4 /20-/32 and $N IPv6 /32-/128 prefixes, seed $SEED; best of $RUNS runs, wall time"
 echo
 row "ipv4 build 1M" "mxfence $MX4 s  iprange $IPR4 s  ratio ${RATIO}x" "(target >= 5x)" \
-	"$(verdict "$RATIO" ">=" 5)"
+	"$(verdict "$RATIO_RAW" ">=" 5)"
 row "ipv4 same set" "mxfence $MXN CIDRs  iprange $IPRN CIDRs  identical: $SAME" "(must be identical)" \
 	"$([ $SAME = yes ] && echo PASS || echo FAIL)"
 row "ipv4 build peak RSS" "mxfence $MX4_RSS MB  iprange $IPR4_RSS MB" "(target < 200 MB)" \

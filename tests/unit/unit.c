@@ -2,6 +2,7 @@
  * Unit tests of the model: address parsing, merging, minimal CIDR cover.
  * Prints "PASS: name" / "FAIL: name: why" per check (see tests/run).
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,8 +278,78 @@ static void test_special(void)
 	CHECK("special: 2a01:111:f400::/48 is not", special_purpose(&p) == NULL, "flagged");
 }
 
+static uint64_t rng = 0x243f6a8885a308d3ull;
+static uint64_t next(void)
+{
+	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+	return rng;
+}
+
+/* Our IPv6 text must be inet_ntop's, zero runs and all. */
+static void test_format_v6_against_inet_ntop(void)
+{
+	int ok = 1;
+	char mine[ADDR_STRLEN], libc[ADDR_STRLEN];
+
+	for (int i = 0; i < 200000 && ok; i++) {
+		unsigned char b[16];
+		uint64_t r = next(), mask = next();
+		for (int w = 0; w < 8; w++) {
+			uint16_t v = (uint16_t)(r >> (8 * (w % 4)));
+			if ((mask >> w) & 1)
+				v = 0; /* zero groups, in every pattern */
+			if (i % 7 == 0 && w < 5)
+				v = 0;
+			if (i % 14 == 0 && w == 5)
+				v = 0xffff;
+			b[2 * w] = (unsigned char)(v >> 8);
+			b[2 * w + 1] = (unsigned char)v;
+		}
+		u128 a = 0;
+		for (int k = 0; k < 16; k++)
+			a = a << 8 | b[k];
+		addr_format(a, FAM_V6, mine);
+		inet_ntop(AF_INET6, b, libc, sizeof(libc));
+		if (strcmp(mine, libc) != 0) {
+			ok = 0;
+			CHECK("ipv6 text equals inet_ntop", 0, "'%s' vs '%s'", mine, libc);
+		}
+	}
+	if (ok)
+		CHECK("ipv6 text equals inet_ntop", 1, "%s", "");
+}
+
+/* The IPv4 fast path must accept exactly what inet_pton(AF_INET) accepts. */
+static void test_v4_parse_against_inet_pton(void)
+{
+	static const char alphabet[] = "0123456789..../";
+	int ok = 1;
+
+	for (int i = 0; i < 500000 && ok; i++) {
+		char s[24];
+		size_t n = 7 + next() % 12;
+		for (size_t k = 0; k < n; k++)
+			s[k] = alphabet[next() % (sizeof(alphabet) - 1)];
+		s[n] = '\0';
+		struct prefix p;
+		unsigned flags;
+		enum parse_err e = addr_parse(s, n, &p, &flags);
+		unsigned char b[4];
+		int libc = inet_pton(AF_INET, s, b);
+		uint32_t want = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+		if ((e == PARSE_OK) != (libc == 1) || (libc == 1 && p.addr != want)) {
+			ok = 0;
+			CHECK("ipv4 parse equals inet_pton", 0, "'%s': ours %d, inet_pton %d", s, e, libc);
+		}
+	}
+	if (ok)
+		CHECK("ipv4 parse equals inet_pton", 1, "%s", "");
+}
+
 int main(void)
 {
+	test_format_v6_against_inet_ntop();
+	test_v4_parse_against_inet_pton();
 	test_parse();
 	test_merge();
 	test_cover();
