@@ -18,7 +18,7 @@ static void print_input(const struct policy *pol, const struct pfx *px, enum fam
 
 	(void)arg;
 	prefix_format(&p, text);
-	origin_where(pol, &pol->origins.v[px->origin], where, sizeof(where));
+	origin_where(pol, px->origin, where, sizeof(where));
 	c = cidr_from_str(text); /* our own canonical text, not user input */
 	if (c)
 		count = cidr_numaddr(c);

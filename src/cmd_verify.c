@@ -71,6 +71,10 @@ int cmd_verify(int argc, char **argv, struct globals *g)
 	rc = policy_open(g, &pol);
 	if (rc)
 		goto out;
+	if (fv.n > 1000)
+		for (size_t i = 0; i < pol.nservices; i++)
+			for (int f = 0; f < FAM_COUNT; f++)
+				iset_index(&pol.services[i].set[f]);
 	if (json)
 		jflows = json_array();
 	for (size_t i = 0; i < fv.n; i++) {

@@ -43,6 +43,32 @@ void diag_add(struct diag *d, enum diag_level lvl, const char *where, const char
 	va_end(ap);
 }
 
+void diag_merge(struct diag *dst, struct diag *src)
+{
+	for (size_t i = 0; i < src->nmsgs; i++) {
+		struct diag_msg *m = &src->msgs[i];
+		if (dst->nmsgs >= DIAG_KEEP) {
+			if (m->level == DIAG_ERROR)
+				dst->dropped_errors++;
+			else
+				dst->dropped_warnings++;
+			free(m->text);
+			continue;
+		}
+		if (dst->nmsgs == dst->cap) {
+			dst->cap = dst->cap ? dst->cap * 2 : 16;
+			dst->msgs = xreallocarray(dst->msgs, dst->cap, sizeof(*dst->msgs));
+		}
+		dst->msgs[dst->nmsgs++] = *m;
+	}
+	dst->errors += src->errors;
+	dst->warnings += src->warnings;
+	dst->dropped_errors += src->dropped_errors;
+	dst->dropped_warnings += src->dropped_warnings;
+	free(src->msgs);
+	memset(src, 0, sizeof(*src));
+}
+
 void diag_print(const struct diag *d, FILE *f)
 {
 	for (size_t i = 0; i < d->nmsgs; i++)

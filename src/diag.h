@@ -34,6 +34,8 @@ void diag_vadd(struct diag *d, enum diag_level lvl, const char *where, const cha
 #define diag_error(d, where, ...) diag_add((d), DIAG_ERROR, (where), __VA_ARGS__)
 #define diag_warn(d, where, ...) diag_add((d), DIAG_WARNING, (where), __VA_ARGS__)
 
+/* Move src's messages after dst's, and add its counts. */
+void diag_merge(struct diag *dst, struct diag *src);
 void diag_print(const struct diag *d, FILE *f);
 void diag_free(struct diag *d);
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,25 +66,13 @@ bool feed_add(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry, u
 	unsigned flags = 0;
 	enum parse_err e;
 	const char *special;
+	uint32_t origin;
 
 	e = prefix_parse(tok, len, &p, &flags);
 	if (e) {
 		feed_error(c, entry, item, "%s '%s'", parse_strerror(e),
 			   diag_token(tok, len, t, sizeof(t)));
 		return false;
-	}
-	if (flags & PARSE_MAPPED)
-		feed_warn(c, entry, item, "IPv4-mapped IPv6 prefix '%s' taken as IPv4 %s",
-			  diag_token(tok, len, t, sizeof(t)), (prefix_format(&p, text), text));
-	if (flags & PARSE_HOSTBITS) {
-		prefix_format(&p, text);
-		if (src->strict) {
-			feed_error(c, entry, item, "host bits set in '%s' (strict: expected %s)",
-				   diag_token(tok, len, t, sizeof(t)), text);
-			return false;
-		}
-		feed_warn(c, entry, item, "host bits set in '%s', using %s",
-			  diag_token(tok, len, t, sizeof(t)), text);
 	}
 	/* Never /0, whatever the policy says: that is the whole world. */
 	if (p.plen == 0) {
@@ -97,31 +86,45 @@ bool feed_add(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry, u
 			   p.family == FAM_V4 ? "broadest" : "broadest6");
 		return false;
 	}
+	if (flags & PARSE_HOSTBITS) {
+		prefix_format(&p, text);
+		if (src->strict) {
+			feed_error(c, entry, item, "host bits set in '%s' (strict: expected %s)",
+				   diag_token(tok, len, t, sizeof(t)), text);
+			return false;
+		}
+		feed_warn(c, entry, item, "host bits set in '%s', using %s",
+			  diag_token(tok, len, t, sizeof(t)), text);
+	}
+	if (flags & PARSE_MAPPED)
+		feed_warn(c, entry, item, "IPv4-mapped IPv6 prefix '%s' taken as IPv4 %s",
+			  diag_token(tok, len, t, sizeof(t)), (prefix_format(&p, text), text));
 	if (src->fmt->published && (special = special_purpose(&p)))
 		feed_warn(c, entry, item, "'%s' is special-purpose address space: %s",
 			  diag_token(tok, len, t, sizeof(t)), special);
-	if (c->added >= FEED_MAX_PREFIXES) {
-		if (!c->too_many)
-			feed_error(c, entry, item, "more than %u prefixes in one source",
-				   FEED_MAX_PREFIXES);
-		c->too_many = true;
-		return false;
+
+	if (src->fmt->line_origins) {
+		origin = src->origin_base + entry;
+		if (entry >= c->span)
+			c->span = entry + 1;
+	} else {
+		if (src->nlocs == src->loccap)
+			src->locs = grow(src->locs, &src->loccap, src->nlocs + 1, sizeof(*src->locs));
+		src->locs[src->nlocs] = (struct source_loc){ entry, item };
+		origin = src->origin_base + (uint32_t)src->nlocs++;
+		c->span = (uint32_t)src->nlocs;
 	}
-	uint32_t o = origin_add(&c->pol->origins, c->src_index, entry, item);
-	pfx_vec_push(&src->pfx[p.family], p.addr, p.plen, o);
+	pfx_vec_push(c->out[p.family], p.addr, p.plen, origin);
 	c->added++;
 	return true;
 }
 
 void feed_reserve(struct feed_ctx *c, size_t n)
 {
-	struct source *src = c->src;
-
-	if (n > FEED_MAX_PREFIXES)
-		n = FEED_MAX_PREFIXES;
-	origin_vec_grow(&c->pol->origins, c->pol->origins.n + n);
+	if (n > FEED_MAX_PREFIXES + 1)
+		n = FEED_MAX_PREFIXES + 1;
 	for (int f = 0; f < FAM_COUNT; f++)
-		pfx_vec_grow(&src->pfx[f], src->pfx[f].n + n);
+		pfx_vec_grow(c->out[f], c->out[f]->n + n);
 }
 
 size_t feed_count_lines(const struct feed_ctx *c)
@@ -132,6 +135,74 @@ size_t feed_count_lines(const struct feed_ctx *c)
 	     (p = memchr(p, '\n', (size_t)(end - p))); p++)
 		n++;
 	return n;
+}
+
+struct line_worker {
+	struct feed_ctx ctx;
+	struct pfx_vec pfx[FAM_COUNT];
+	struct diag diag;
+	const char *buf;
+	size_t len;
+	uint32_t first_line;
+	void (*parse_lines)(struct feed_ctx *, const char *, size_t, uint32_t);
+};
+
+static void *line_worker_run(void *arg)
+{
+	struct line_worker *w = arg;
+
+	w->parse_lines(&w->ctx, w->buf, w->len, w->first_line);
+	return NULL;
+}
+
+/* Below this, one thread: starting another costs more than it saves. */
+#define PARALLEL_MIN_BYTES (1u << 20)
+
+void feed_parse_lines(struct feed_ctx *c,
+		      void (*parse_lines)(struct feed_ctx *c, const char *buf, size_t len,
+					  uint32_t first_line))
+{
+	const char *mid, *end = c->buf + c->len;
+	struct line_worker w;
+	pthread_t t;
+	uint32_t lines = 0;
+
+	mid = c->len >= PARALLEL_MIN_BYTES ? memchr(c->buf + c->len / 2, '\n', c->len / 2) : NULL;
+	if (!mid) {
+		parse_lines(c, c->buf, c->len, 1);
+		return;
+	}
+	mid++;
+	for (const char *p = c->buf; (p = memchr(p, '\n', (size_t)(mid - p))); p++)
+		lines++;
+
+	/* The second half goes to a worker with its own prefixes and messages. */
+	memset(&w, 0, sizeof(w));
+	w.ctx = *c;
+	w.ctx.diag = &w.diag;
+	w.ctx.added = 0;
+	w.ctx.span = 0;
+	for (int f = 0; f < FAM_COUNT; f++)
+		w.ctx.out[f] = &w.pfx[f];
+	w.buf = mid;
+	w.len = (size_t)(end - mid);
+	w.first_line = lines + 1;
+	w.parse_lines = parse_lines;
+	if (pthread_create(&t, NULL, line_worker_run, &w) != 0) {
+		parse_lines(c, c->buf, c->len, 1);
+		return;
+	}
+	parse_lines(c, c->buf, (size_t)(mid - c->buf), 1);
+	pthread_join(t, NULL);
+
+	for (int f = 0; f < FAM_COUNT; f++) {
+		pfx_vec_append(c->out[f], &w.pfx[f]);
+		pfx_vec_free(&w.pfx[f]);
+	}
+	diag_merge(c->diag, &w.diag);
+	c->added += w.ctx.added;
+	if (w.ctx.span > c->span)
+		c->span = w.ctx.span;
 }
 
 /* The whole file, NUL-terminated; errors name the file. */
@@ -200,6 +271,8 @@ int feed_load(struct policy *pol, uint32_t src_index, struct diag *d)
 	char *buf;
 
 	src->loaded = true;
+	for (int f = 0; f < FAM_COUNT; f++)
+		c.out[f] = &src->pfx[f];
 	if (read_file(src->path, &buf, &c.len, d) < 0) {
 		src->failed = true;
 		return -1;
@@ -207,6 +280,9 @@ int feed_load(struct policy *pol, uint32_t src_index, struct diag *d)
 	c.buf = buf;
 	src->fmt->load(&c);
 	free(buf);
+	src->origin_span = c.span;
+	if (c.added > FEED_MAX_PREFIXES)
+		diag_error(d, src->path, "more than %u prefixes in one source", FEED_MAX_PREFIXES);
 	if (d->errors == errors_before && c.added == 0 && !src->allow_empty) {
 		diag_error(d, src->path, "source %s yields no prefixes (allow-empty = yes permits it)",
 			   src->name);
@@ -215,22 +291,41 @@ int feed_load(struct policy *pol, uint32_t src_index, struct diag *d)
 	return src->failed ? -1 : 0;
 }
 
+/* Words are separated by blanks or commas; "..." keeps blanks in one ("Google Cloud"). */
+static const char *next_word(const char *s, char **out)
+{
+	const char *start, *end;
+
+	s += strspn(s, " \t,");
+	if (*s == '\0')
+		return NULL;
+	if (*s == '"' && (end = strchr(s + 1, '"'))) {
+		start = s + 1;
+		s = end + 1;
+	} else {
+		start = s;
+		end = s + strcspn(s, " \t,");
+		s = end;
+	}
+	*out = xstrndup(start, (size_t)(end - start));
+	return s;
+}
+
 void filter_get(struct source *src, const char *key, struct filter *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->key = key;
 	for (size_t i = 0; i < src->nopts; i++) {
 		struct source_opt *o = &src->opts[i];
+		char *w;
 		if (!streq(o->key, key))
 			continue;
 		o->used = true;
 		f->line = o->line;
-		char *dup = xstrdup(o->value), *save = NULL;
-		for (char *w = strtok_r(dup, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+		for (const char *p = o->value; (p = next_word(p, &w));) {
 			f->words = xreallocarray(f->words, f->n + 1, sizeof(*f->words));
-			f->words[f->n++] = xstrdup(w);
+			f->words[f->n++] = w;
 		}
-		free(dup);
 	}
 }
 
@@ -255,12 +350,12 @@ void filter_free(struct filter *f)
 	f->n = 0;
 }
 
-void line_iter_init(struct line_iter *it, const char *buf, size_t len)
+void line_iter_init(struct line_iter *it, const char *buf, size_t len, uint32_t first_line)
 {
 	it->p = buf;
 	it->end = buf + len;
-	it->lineno = 0;
-	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+	it->lineno = first_line - 1;
+	if (first_line == 1 && len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
 		it->p += 3;
 }
 

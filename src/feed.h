@@ -25,14 +25,16 @@ struct feed_ctx {
 	struct diag *diag;
 	const char *buf; /* the file, NUL-terminated */
 	size_t len;
+	struct pfx_vec *out[FAM_COUNT]; /* where prefixes go: the source's, or a worker's */
 	size_t added;
-	bool too_many; /* FEED_MAX_PREFIXES reached, reported once */
+	uint32_t span; /* text formats: highest line + 1 */
 };
 
 struct feed_format {
 	const char *name;
 	const char *const *keys; /* the format's own keys in a [source] section */
 	bool published;          /* a provider's feed: special-purpose ranges are warned about */
+	bool line_origins;       /* a text format: an entry is a line, and items are unused */
 	int (*load)(struct feed_ctx *ctx);
 	/* Where an entry is, for people: "relays.txt:3", "m365 id 10". */
 	void (*where)(const struct source *src, uint32_t entry, uint32_t item, char *buf, size_t n);
@@ -57,6 +59,15 @@ bool feed_add(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry, u
 
 /* Room for n more prefixes: text formats reserve one per line up front. */
 void feed_reserve(struct feed_ctx *c, size_t n);
+
+/*
+ * Text formats: run parse_lines(ctx, lines, len, first_line) over the file,
+ * split at line ends into two halves parsed side by side when it is large.
+ * Results are merged in file order, so they never depend on the split.
+ */
+void feed_parse_lines(struct feed_ctx *c,
+		      void (*parse_lines)(struct feed_ctx *c, const char *buf, size_t len,
+					  uint32_t first_line));
 /* Lines in the file: an upper bound of the prefixes a text format yields. */
 size_t feed_count_lines(const struct feed_ctx *c);
 
@@ -86,7 +97,7 @@ struct line_iter {
 	const char *p, *end;
 	uint32_t lineno;
 };
-void line_iter_init(struct line_iter *it, const char *buf, size_t len);
+void line_iter_init(struct line_iter *it, const char *buf, size_t len, uint32_t first_line);
 /* false at the end; *s, *n: the line without its terminator. */
 bool line_next(struct line_iter *it, const char **s, size_t *n);
 

@@ -11,19 +11,17 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\v' || c == '\f';
 }
 
-static int list_load(struct feed_ctx *c)
+static void list_lines(struct feed_ctx *c, const char *buf, size_t len, uint32_t first_line)
 {
 	struct line_iter it;
 	const char *s;
 	size_t n;
 	char t[DIAG_TOKEN_MAX * 4 + 16];
 
-	feed_reserve(c, feed_count_lines(c));
-	line_iter_init(&it, c->buf, c->len);
+	line_iter_init(&it, buf, len, first_line);
 	while (line_next(&it, &s, &n)) {
 		const char *end, *tok, *tend;
 
-		c->src->entries++;
 		if (n > FEED_MAX_LINE) {
 			feed_error(c, it.lineno, 0, "line longer than %u bytes", FEED_MAX_LINE);
 			continue;
@@ -53,6 +51,12 @@ static int list_load(struct feed_ctx *c)
 		}
 		feed_add(c, tok, (size_t)(tend - tok), it.lineno, 0);
 	}
+}
+
+static int list_load(struct feed_ctx *c)
+{
+	feed_reserve(c, feed_count_lines(c));
+	feed_parse_lines(c, list_lines);
 	return 0;
 }
 
@@ -62,6 +66,7 @@ const struct feed_format feed_list = {
 	.name = "list",
 	.keys = list_keys,
 	.published = false,
+	.line_origins = true,
 	.load = list_load,
 	.where = where_line,
 	.diag_where = diag_where_line,

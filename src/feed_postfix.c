@@ -92,7 +92,7 @@ static int postfix_load(struct feed_ctx *c)
 	const char *want = action.n ? action.words[0] : "OK";
 
 	feed_reserve(c, feed_count_lines(c));
-	line_iter_init(&it, c->buf, c->len);
+	line_iter_init(&it, c->buf, c->len, 1);
 	while (line_next(&it, &s, &n)) {
 		c->src->entries++;
 		if (n > FEED_MAX_LINE) {
@@ -131,6 +131,7 @@ const struct feed_format feed_postfix_cidr = {
 	.name = "postfix-cidr",
 	.keys = postfix_keys,
 	.published = false,
+	.line_origins = true,
 	.load = postfix_load,
 	.where = where_line,
 	.diag_where = diag_where_line,

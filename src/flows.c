@@ -175,7 +175,7 @@ static void reason_one(const struct policy *pol, const struct pfx *px, enum fami
 
 	if (r->count++ == 0) {
 		prefix_format(&p, text);
-		origin_where(pol, &pol->origins.v[px->origin], where, sizeof(where));
+		origin_where(pol, px->origin, where, sizeof(where));
 		r->o += (size_t)snprintf(r->buf + r->o, r->n - r->o, "%s from %s", text, where);
 	}
 }

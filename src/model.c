@@ -5,11 +5,6 @@
 
 #include "util.h"
 
-void origin_vec_grow(struct origin_vec *ov, size_t need)
-{
-	ov->v = grow(ov->v, &ov->cap, need, sizeof(*ov->v));
-}
-
 void pfx_vec_grow(struct pfx_vec *pv, size_t need)
 {
 	pv->v = grow(pv->v, &pv->cap, need, sizeof(*pv->v));
@@ -110,7 +105,11 @@ void iset_build(struct iset *s)
 	u128 max = fam_max(s->fam);
 
 	free(s->iv);
+	free(s->hi);
+	free(s->top);
 	s->iv = NULL;
+	s->hi = NULL;
+	s->top = NULL;
 	s->n = 0;
 	if (!n)
 		return;
@@ -143,20 +142,61 @@ void iset_free(struct iset *s)
 {
 	pfx_vec_free(&s->in);
 	free(s->iv);
+	free(s->hi);
+	free(s->top);
 	s->iv = NULL;
+	s->hi = NULL;
+	s->top = NULL;
 	s->n = 0;
+}
+
+#define TOP_BITS 16
+
+void iset_index(struct iset *s)
+{
+	unsigned shift = fam_bits(s->fam) - TOP_BITS;
+	size_t i = 0;
+
+	free(s->hi);
+	free(s->top);
+	s->hi = xmalloc_big((s->n ? s->n : 1) * sizeof(*s->hi));
+	s->top = xmalloc(((1u << TOP_BITS) + 1) * sizeof(*s->top));
+	for (size_t k = 0; k < s->n; k++)
+		s->hi[k] = s->iv[k].hi;
+	/* top[b]: the first interval that ends at or after the first key of b. */
+	for (uint32_t b = 0; b < (1u << TOP_BITS); b++) {
+		u128 first = (u128)b << shift;
+		while (i < s->n && s->hi[i] < first)
+			i++;
+		s->top[b] = (uint32_t)i;
+	}
+	s->top[1u << TOP_BITS] = (uint32_t)s->n;
 }
 
 const struct interval *iset_lookup(const struct iset *s, u128 addr)
 {
 	size_t lo = 0, hi = s->n;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (s->iv[mid].hi < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (s->top) {
+		/* The answer, the first interval ending at or after addr, lies in [top[b], top[b+1]]. */
+		uint32_t b = (uint32_t)(addr >> (fam_bits(s->fam) - TOP_BITS));
+		lo = s->top[b];
+		hi = s->top[b + 1] < s->n ? s->top[b + 1] + 1 : s->n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (s->hi[mid] < addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	} else {
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (s->iv[mid].hi < addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
 	}
 	if (lo < s->n && s->iv[lo].lo <= addr)
 		return &s->iv[lo];

@@ -19,26 +19,10 @@ struct origin {
 	uint32_t item;  /* position inside that entry (JSON arrays) */
 };
 
-struct origin_vec {
-	struct origin *v;
-	size_t n, cap;
-};
-
-void origin_vec_grow(struct origin_vec *ov, size_t need);
-
-static inline uint32_t origin_add(struct origin_vec *ov, uint32_t src, uint32_t entry,
-				  uint32_t item)
-{
-	if (ov->n == ov->cap)
-		origin_vec_grow(ov, ov->n + 1);
-	ov->v[ov->n] = (struct origin){ src, entry, item };
-	return (uint32_t)ov->n++;
-}
-
 /* One input prefix of one family: 24 bytes, so that a million sort quickly. */
 struct __attribute__((packed, aligned(8))) pfx {
 	u128 lo;
-	uint32_t origin; /* index into an origin_vec */
+	uint32_t origin; /* see policy_origin() */
 	uint8_t plen;
 };
 
@@ -77,6 +61,9 @@ struct iset {
 	struct pfx_vec in; /* sorted by start once built */
 	struct interval *iv;
 	size_t n;
+	/* Lookup index (iset_index): the ends alone, and where each /16 of keys starts. */
+	u128 *hi;
+	uint32_t *top;
 };
 
 void iset_init(struct iset *s, enum family f);
@@ -84,7 +71,14 @@ void iset_init(struct iset *s, enum family f);
 void iset_build(struct iset *s);
 void iset_free(struct iset *s);
 
-/* The interval holding addr, or NULL. Binary search. */
+/*
+ * Prepare many lookups: a compact array of interval ends and a table of where
+ * each of the 65536 leading 16-bit key values starts, so that a lookup is a
+ * short binary search in cache instead of one over the whole set.
+ */
+void iset_index(struct iset *s);
+
+/* The interval holding addr, or NULL. Binary search (narrowed by the index, if built). */
 const struct interval *iset_lookup(const struct iset *s, u128 addr);
 
 /* Addresses covered (saturating), and the number of CIDRs in the minimal cover. */

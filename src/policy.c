@@ -643,12 +643,35 @@ bool service_has_port(const struct service *svc, enum proto p, unsigned port)
 	return false;
 }
 
-void origin_where(const struct policy *pol, const struct origin *o, char *buf, size_t n)
+struct origin policy_origin(const struct policy *pol, uint32_t origin)
 {
-	const struct source *src = &pol->sources[o->src];
+	struct origin o = { 0, 0, 0 };
+
+	/* Each loaded source owns [origin_base, origin_base + origin_span); sources are few. */
+	for (size_t i = 0; i < pol->nsources; i++) {
+		const struct source *s = &pol->sources[i];
+		if (origin < s->origin_base || origin - s->origin_base >= s->origin_span)
+			continue;
+		uint32_t k = origin - s->origin_base;
+		o.src = (uint32_t)i;
+		if (s->fmt->line_origins) {
+			o.entry = k;
+		} else if (k < s->nlocs) {
+			o.entry = s->locs[k].entry;
+			o.item = s->locs[k].item;
+		}
+		break;
+	}
+	return o;
+}
+
+void origin_where(const struct policy *pol, uint32_t origin, char *buf, size_t n)
+{
+	struct origin o = policy_origin(pol, origin);
+	const struct source *src = &pol->sources[o.src];
 	char w[256];
 
-	src->fmt->where(src, o->entry, o->item, w, sizeof(w));
+	src->fmt->where(src, o.entry, o.item, w, sizeof(w));
 	snprintf(buf, n, "%s, %s", src->name, w);
 }
 
@@ -656,9 +679,19 @@ int policy_compile(struct policy *pol, struct diag *d)
 {
 	size_t errors = d->errors;
 
-	for (size_t i = 0; i < pol->nsources; i++)
-		if (pol->sources[i].used_by && pol->sources[i].fmt && pol->sources[i].path)
-			feed_load(pol, (uint32_t)i, d);
+	uint64_t next_origin = 0;
+	for (size_t i = 0; i < pol->nsources; i++) {
+		struct source *src = &pol->sources[i];
+		if (!src->used_by || !src->fmt || !src->path)
+			continue;
+		src->origin_base = (uint32_t)next_origin;
+		feed_load(pol, (uint32_t)i, d);
+		next_origin += src->origin_span;
+		if (next_origin > UINT32_MAX) {
+			diag_error(d, src->path, "too many lines and entries in all sources together");
+			return -1;
+		}
+	}
 	if (d->errors != errors)
 		return -1;
 	for (size_t i = 0; i < pol->nsources; i++)
@@ -709,6 +742,7 @@ static void source_free(struct source *src)
 	free(src->opts);
 	for (int f = 0; f < FAM_COUNT; f++)
 		pfx_vec_free(&src->pfx[f]);
+	free(src->locs);
 	free(src->version);
 	for (size_t i = 0; i < src->nlabels; i++)
 		free(src->labels[i]);
@@ -735,7 +769,6 @@ void policy_free(struct policy *pol)
 	for (size_t i = 0; i < pol->nservices; i++)
 		service_free(&pol->services[i]);
 	free(pol->services);
-	free(pol->origins.v);
 	free(pol->path);
 	free(pol->dir);
 	free(pol->table);

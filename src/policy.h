@@ -31,6 +31,10 @@ struct portrange {
 const char *proto_name(enum proto p);
 const char *verdict_name(enum verdict v);
 
+struct source_loc {
+	uint32_t entry, item;
+};
+
 /* A key = value of a [source] section, kept for the format's own filters. */
 struct source_opt {
 	char *key;
@@ -57,6 +61,13 @@ struct source {
 
 	/* Filled when loaded. */
 	struct pfx_vec pfx[FAM_COUNT];
+	/*
+	 * Its prefixes' origins are origin_base + k: k is the line for text
+	 * formats, an index into locs for JSON formats (see policy_origin).
+	 */
+	uint32_t origin_base, origin_span;
+	struct source_loc *locs;
+	size_t nlocs, loccap;
 	char *version;  /* the feed's own version fields, for people */
 	char **labels;  /* per-entry labels of JSON feeds (e.g. "id 10") */
 	size_t nlabels;
@@ -92,7 +103,6 @@ struct policy {
 	size_t nservices;
 	struct source *sources;
 	size_t nsources;
-	struct origin_vec origins;
 };
 
 /* Parse and lint; every problem goes to diag. Returns 0 when no error. */
@@ -110,7 +120,10 @@ void service_set_name(const struct service *svc, enum family f, char *buf, size_
 /* Does the service govern proto/port? */
 bool service_has_port(const struct service *svc, enum proto p, unsigned port);
 
+/* Which source, and where in it, an input prefix's origin number points to. */
+struct origin policy_origin(const struct policy *pol, uint32_t origin);
+
 /* Human-readable place of an origin: "relays: relays.txt:3", "microsoft365: m365 id 10". */
-void origin_where(const struct policy *pol, const struct origin *o, char *buf, size_t n);
+void origin_where(const struct policy *pol, uint32_t origin, char *buf, size_t n);
 
 #endif

@@ -31,12 +31,12 @@ static json_t *interval_json(const struct policy *pol, const struct iset *s,
 	json_object_set_new(o, "cidrs", cidrs);
 	for (size_t j = iv->first; j < iv->first + iv->count; j++) {
 		const struct pfx *p = &s->in.v[j];
-		const struct origin *og = &pol->origins.v[p->origin];
-		const struct source *src = &pol->sources[og->src];
+		struct origin og = policy_origin(pol, p->origin);
+		const struct source *src = &pol->sources[og.src];
 		struct prefix px = { p->lo, p->plen, (uint8_t)s->fam };
 		json_t *e = json_object();
 		prefix_format(&px, text);
-		src->fmt->where(src, og->entry, og->item, where, sizeof(where));
+		src->fmt->where(src, og.entry, og.item, where, sizeof(where));
 		json_object_set_new(e, "source", json_string(src->name));
 		json_object_set_new(e, "prefix", json_string(text));
 		json_object_set_new(e, "where", json_string(where));

@@ -107,6 +107,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	double ti0 = now();
+	iset_index((struct iset *)set);
+	double index_s = now() - ti0;
+
 	u128 *addrs = malloc(n * sizeof(*addrs));
 	if (!addrs) {
 		fprintf(stderr, "lookup: out of memory\n");
@@ -132,7 +136,7 @@ int main(int argc, char **argv)
 	}
 	double t3 = now();
 
-	printf("model: %s, %zu intervals, load+compile %.3f s\n", fam_name(fam), set->n, t1 - t0);
+	printf("model: %s, %zu intervals, load+compile %.3f s, lookup index %.3f s\n", fam_name(fam), set->n, t1 - t0, index_s);
 	printf("lookups: %" PRIu64 " in %.3f s = %.2f M/s (%.1f ns each; hits %" PRIu64
 	       ", checksum %016" PRIx64 ")\n",
 	       n, t3 - t2, (double)n / (t3 - t2) / 1e6, (t3 - t2) * 1e9 / (double)n, hits, sum);

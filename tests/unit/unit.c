@@ -228,6 +228,20 @@ static void test_random_against_bitmap(void)
 			u128 addr = 0xc0000000u | k;
 			ok &= (iset_lookup(&s, addr) != NULL) == bits[k];
 		}
+		/* The same answers through the lookup index, around every interval's ends. */
+		const struct interval *plain[4];
+		iset_index(&s);
+		for (size_t i = 0; i < s.n && ok; i++) {
+			u128 probe[4] = { s.iv[i].lo - 1, s.iv[i].lo, s.iv[i].hi, s.iv[i].hi + 1 };
+			for (int k = 0; k < 4; k++) {
+				struct iset bare = s;
+				bare.top = NULL;
+				plain[k] = iset_lookup(&bare, probe[k]);
+				ok &= iset_lookup(&s, probe[k]) == plain[k];
+			}
+		}
+		for (uint32_t k = 0; k < 65536 && ok; k++)
+			ok &= (iset_lookup(&s, 0xc0000000u | k) != NULL) == bits[k];
 		/* Every input prefix lies inside its interval. */
 		for (size_t i = 0; i < s.n && ok; i++)
 			for (size_t j = s.iv[i].first; j < s.iv[i].first + s.iv[i].count; j++)
@@ -236,6 +250,40 @@ static void test_random_against_bitmap(void)
 		iset_free(&s);
 	}
 	CHECK("random prefixes match a bitmap", ok, "mismatch");
+}
+
+/* Indexed and plain lookups agree on random IPv6 sets. */
+static void test_index_v6(void)
+{
+	uint64_t x = 0x1234567;
+	int ok = 1;
+
+	for (int round = 0; round < 20 && ok; round++) {
+		struct iset s;
+		iset_init(&s, FAM_V6);
+		for (int i = 0; i < 3000; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			unsigned plen = 20 + (unsigned)(x % 100);
+			u128 a = ((u128)(0x2000 + (x >> 50) % 5) << 112) | ((u128)x << 40) | (x >> 7);
+			a &= ~host_mask(128, plen);
+			pfx_vec_push(&s.in, a, (uint8_t)plen, (uint32_t)i);
+		}
+		iset_build(&s);
+		struct iset bare = s;
+		iset_index(&s);
+		for (size_t i = 0; i < s.n && ok; i++) {
+			u128 probe[4] = { s.iv[i].lo - 1, s.iv[i].lo, s.iv[i].hi, s.iv[i].hi + 1 };
+			for (int k = 0; k < 4; k++)
+				ok &= iset_lookup(&s, probe[k]) == iset_lookup(&bare, probe[k]);
+		}
+		for (int i = 0; i < 100000 && ok; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			u128 a = ((u128)(0x2000 + (x >> 50) % 6) << 112) | ((u128)x << 40) | (x >> 3);
+			ok &= iset_lookup(&s, a) == iset_lookup(&bare, a);
+		}
+		iset_free(&s);
+	}
+	CHECK("ipv6 lookup index agrees with plain search", ok, "mismatch");
 }
 
 static void test_sort(void)
@@ -355,6 +403,7 @@ int main(void)
 	test_cover();
 	test_random_against_bitmap();
 	test_sort();
+	test_index_v6();
 	test_special();
 	return failures ? 1 : 0;
 }
