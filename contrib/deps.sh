@@ -6,7 +6,7 @@ set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev libnftnl-dev libmnl-dev libcidr-dev libjansson-dev
 	libinih-dev nftables"
-test_pkgs="iproute2 jq swaks postfix iprange time valgrind procps"
+test_pkgs="iproute2 jq python3 swaks postfix iprange time valgrind procps"
 
 want=""
 for set in "$@"; do
