@@ -1,5 +1,6 @@
 #include "model.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,17 +55,70 @@ static int top_diff_byte(const struct pfx *v, size_t n)
 /*
  * Stable MSD radix sort, 8 bits a level, starting at the highest byte in
  * which the keys differ (IPv4 keys skip their twelve zero bytes at once);
- * small buckets finish with insertion sort.
+ * small buckets finish with insertion sort. The keys are in `a`, `b` is as
+ * large; the result ends in `a` when in_a, else in `b`, so that no level
+ * copies back.
  */
-static void msd_sort(struct pfx *v, struct pfx *tmp, size_t n)
+static void msd_sort(struct pfx *a, struct pfx *b, size_t n, bool in_a)
 {
-	size_t count[256], start[256];
-	int byte;
+	size_t count[256], pos[256];
+	int byte = n > 32 ? top_diff_byte(a, n) : -1;
 
-	if (n <= 32) {
-		insertion_sort(v, n);
+	if (byte < 0) {
+		if (n <= 32)
+			insertion_sort(a, n);
+		if (!in_a)
+			memcpy(b, a, n * sizeof(*a));
 		return;
 	}
+	memset(count, 0, sizeof(count));
+	for (size_t i = 0; i < n; i++)
+		count[(uint8_t)(a[i].lo >> (8 * byte))]++;
+	size_t sum = 0;
+	for (unsigned d = 0; d < 256; d++) {
+		pos[d] = sum;
+		sum += count[d];
+	}
+	for (size_t i = 0; i < n; i++)
+		b[pos[(uint8_t)(a[i].lo >> (8 * byte))]++] = a[i];
+	/* The buckets now lie in b; each is sorted from there back into place. */
+	for (unsigned d = 0; d < 256; d++) {
+		size_t s = pos[d] - count[d];
+		if (count[d])
+			msd_sort(b + s, a + s, count[d], !in_a);
+	}
+}
+
+struct sort_half {
+	struct pfx *a, *b;
+	const size_t *count, *start;
+	unsigned from, to;
+};
+
+static void *sort_buckets(void *arg)
+{
+	const struct sort_half *h = arg;
+
+	for (unsigned d = h->from; d < h->to; d++)
+		if (h->count[d])
+			msd_sort(h->a + h->start[d], h->b + h->start[d], h->count[d], false);
+	return NULL;
+}
+
+/* Below this, one thread sorts: a second costs more than it saves. */
+#define SORT_PARALLEL_MIN 262144
+
+void pfx_sort(struct pfx *v, size_t n, struct pfx *tmp)
+{
+	size_t count[256], start[256], pos[256];
+	int byte;
+
+	if (n < SORT_PARALLEL_MIN) {
+		if (n > 1)
+			msd_sort(v, tmp, n, true);
+		return;
+	}
+	/* The first level here; its buckets are then sorted by two threads, half each. */
 	byte = top_diff_byte(v, n);
 	if (byte < 0)
 		return;
@@ -72,24 +126,25 @@ static void msd_sort(struct pfx *v, struct pfx *tmp, size_t n)
 	for (size_t i = 0; i < n; i++)
 		count[(uint8_t)(v[i].lo >> (8 * byte))]++;
 	size_t sum = 0;
+	unsigned split = 256;
 	for (unsigned d = 0; d < 256; d++) {
-		start[d] = sum;
+		start[d] = pos[d] = sum;
 		sum += count[d];
+		if (split == 256 && sum >= n / 2)
+			split = d + 1;
 	}
-	size_t pos[256];
-	memcpy(pos, start, sizeof(pos));
 	for (size_t i = 0; i < n; i++)
 		tmp[pos[(uint8_t)(v[i].lo >> (8 * byte))]++] = v[i];
-	memcpy(v, tmp, n * sizeof(*v));
-	for (unsigned d = 0; d < 256; d++)
-		if (count[d] > 1)
-			msd_sort(v + start[d], tmp + start[d], count[d]);
-}
 
-void pfx_sort(struct pfx *v, size_t n, struct pfx *tmp)
-{
-	if (n > 1)
-		msd_sort(v, tmp, n);
+	struct sort_half lo = { tmp, v, count, start, 0, split };
+	struct sort_half hi = { tmp, v, count, start, split, 256 };
+	pthread_t t;
+	bool threaded = pthread_create(&t, NULL, sort_buckets, &hi) == 0;
+	sort_buckets(&lo);
+	if (threaded)
+		pthread_join(t, NULL);
+	else
+		sort_buckets(&hi);
 }
 
 void iset_init(struct iset *s, enum family f)

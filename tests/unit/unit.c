@@ -288,7 +288,7 @@ static void test_index_v6(void)
 
 static void test_sort(void)
 {
-	enum { N = 100000 };
+	enum { N = 300000 }; /* above the size that sorts in two threads */
 	struct pfx *v = malloc(N * sizeof(*v)), *tmp = malloc(N * sizeof(*v));
 	uint64_t x = 12345;
 	int ok = 1;
