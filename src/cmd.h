@@ -13,6 +13,7 @@ enum {
 	EXIT_OK = 0,
 	EXIT_MISMATCH = 1, /* verify: a flow mismatched */
 	EXIT_INPUT = 2,    /* usage or input error: nothing written */
+	EXIT_REFUSED = 3,  /* apply: a safety gate refused; the kernel is untouched */
 };
 
 #define DEFAULT_STATE_DIR "/var/lib/mxfence"
@@ -38,10 +39,16 @@ int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(pri
 
 /* Load, lint and compile the policy; reports diagnostics; 0 or EXIT_INPUT. */
 int policy_open(const struct globals *g, struct policy *pol);
+/* The same for commands that change the kernel: a policy error is EXIT_INPUT,
+ * a source that failed or a service left empty EXIT_REFUSED (a safety gate). */
+int policy_open_gated(const struct globals *g, struct policy *pol);
 
 int cmd_build(int argc, char **argv, struct globals *g);
 int cmd_check(int argc, char **argv, struct globals *g);
 int cmd_verify(int argc, char **argv, struct globals *g);
 int cmd_explain(int argc, char **argv, struct globals *g);
+int cmd_apply(int argc, char **argv, struct globals *g);
+int cmd_diff(int argc, char **argv, struct globals *g);
+int cmd_status(int argc, char **argv, struct globals *g);
 
 #endif

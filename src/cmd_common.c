@@ -37,12 +37,37 @@ int policy_open(const struct globals *g, struct policy *pol)
 	struct diag d = { 0 };
 	int rc = EXIT_OK;
 
-	if (policy_load(pol, g->conf, &d) < 0 || policy_compile(pol, &d) < 0)
+	if (policy_load(pol, g->conf, &d) < 0 || policy_compile(pol, &d) < 0 ||
+	    policy_empty_services(pol, &d) < 0)
 		rc = EXIT_INPUT;
 	diag_print(&d, stderr);
 	if (rc)
 		fprintf(stderr, "mxfence: %zu error%s in %s and its sources; nothing written\n",
 			d.errors, d.errors == 1 ? "" : "s", g->conf);
+	diag_free(&d);
+	return rc;
+}
+
+int policy_open_gated(const struct globals *g, struct policy *pol)
+{
+	struct diag d = { 0 };
+	const char *why = NULL;
+	int rc = EXIT_OK;
+
+	if (policy_load(pol, g->conf, &d) < 0)
+		rc = EXIT_INPUT;
+	else if (policy_compile(pol, &d) < 0)
+		why = "a source failed to load";
+	else if (policy_empty_services(pol, &d) < 0)
+		why = "a service would be left with no allowed source";
+	diag_print(&d, stderr);
+	if (rc == EXIT_INPUT)
+		fprintf(stderr, "mxfence: %zu error%s in %s; the kernel is untouched\n", d.errors,
+			d.errors == 1 ? "" : "s", g->conf);
+	if (why) {
+		fprintf(stderr, "mxfence: refused: %s; the kernel is untouched\n", why);
+		rc = EXIT_REFUSED;
+	}
 	diag_free(&d);
 	return rc;
 }

@@ -4,6 +4,94 @@
 
 #include "cmd.h"
 #include "flows.h"
+#include "live.h"
+#include "nl.h"
+#include "util.h"
+
+enum { OPT_LIVE = 0x200, OPT_EXHAUSTIVE };
+
+/*
+ * The verdict of the KERNEL's sets for a flow: the policy's rules (the live
+ * structure was checked to be the policy's), the live set's contents.
+ */
+static enum verdict live_evaluate(const struct policy *pol, const struct live *live,
+				  const struct flow *fl, char *reason, size_t n)
+{
+	char text[ADDR_STRLEN], a[ADDR_STRLEN], b[ADDR_STRLEN], name[NAME_MAX_LEN + 8];
+
+	for (size_t i = 0; i < pol->nservices; i++) {
+		const struct service *svc = &pol->services[i];
+		if (!service_has_port(svc, fl->proto, fl->port))
+			continue;
+		service_set_name(svc, (enum family)fl->addr.family, name, sizeof(name));
+		const struct set_view *v = views_find(&live->sets, name);
+		ssize_t k = v ? ranges_find((const u128 (*)[2])v->iv.v, v->iv.n, fl->addr.addr) : -1;
+		if (k < 0) {
+			addr_format(fl->addr.addr, fl->addr.family, text);
+			snprintf(reason, n, "live set %s does not hold %s", name, text);
+			return svc->otherwise;
+		}
+		addr_format(v->iv.v[k][0], fl->addr.family, a);
+		addr_format(v->iv.v[k][1], fl->addr.family, b);
+		snprintf(reason, n, "live set %s holds %s-%s", name, a, b);
+		return VERDICT_ACCEPT;
+	}
+	snprintf(reason, n, "no service governs %s/%u: the chain accepts", proto_name(fl->proto),
+		 fl->port);
+	return VERDICT_ACCEPT;
+}
+
+/* Every range where the kernel and the compiled policy disagree. */
+static int exhaustive(const struct policy *pol, const struct live *live)
+{
+	struct set_views want;
+	size_t differences = 0;
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+	views_from_policy(pol, &want);
+	for (size_t i = 0; i < want.n; i++) {
+		const struct set_view *w = &want.v[i], *l = views_find(&live->sets, w->name);
+		struct range_vec missing = { 0 }, extra = { 0 };
+		static const u128 (*none)[2] = NULL;
+		bool known = l && l->known;
+
+		ranges_subtract((const u128 (*)[2])w->iv.v, w->iv.n,
+				known ? (const u128 (*)[2])l->iv.v : none, known ? l->iv.n : 0, &missing);
+		if (known)
+			ranges_subtract((const u128 (*)[2])l->iv.v, l->iv.n,
+					(const u128 (*)[2])w->iv.v, w->iv.n, &extra);
+		if (!known)
+			printf("%s (service %s, %s): not in the kernel\n", w->name, w->svc->name,
+			       fam_name(w->fam));
+		for (size_t k = 0; k < missing.n; k++) {
+			addr_format(missing.v[k][0], w->fam, a);
+			addr_format(missing.v[k][1], w->fam, b);
+			printf("%s: policy accepts %s-%s, the kernel does not\n", w->name, a, b);
+		}
+		for (size_t k = 0; k < extra.n; k++) {
+			addr_format(extra.v[k][0], w->fam, a);
+			addr_format(extra.v[k][1], w->fam, b);
+			printf("%s: the kernel accepts %s-%s, the policy does not\n", w->name, a, b);
+		}
+		differences += missing.n + extra.n + !known;
+		if (!missing.n && !extra.n && known) {
+			char addrs[48];
+			u128_format(ranges_addresses((const u128 (*)[2])w->iv.v, w->iv.n), addrs);
+			printf("%s (service %s, %s): %zu intervals, %s addresses, as compiled\n", w->name,
+			       w->svc->name, fam_name(w->fam), w->iv.n, addrs);
+		}
+		range_vec_free(&missing);
+		range_vec_free(&extra);
+	}
+	views_free(&want);
+	if (!live->structure_ok) {
+		printf("table inet %s: %s\n", pol->table, live->why);
+		differences++;
+	}
+	printf("%s: %zu difference%s\n", differences ? "MISMATCH" : "OK", differences,
+	       differences == 1 ? "" : "s");
+	return differences ? EXIT_MISMATCH : EXIT_OK;
+}
 
 static json_t *flow_json(const struct flow *fl, enum verdict got, const char *reason)
 {
@@ -28,8 +116,14 @@ int cmd_verify(int argc, char **argv, struct globals *g)
 	static const struct option opts[] = {
 		COMMON_LONGOPTS,
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "live", no_argument, NULL, OPT_LIVE },
+		{ "exhaustive", no_argument, NULL, OPT_EXHAUSTIVE },
 		{ 0 },
 	};
+	bool use_live = false, all = false;
+	struct live live = { 0 };
+	struct nl *nl = NULL;
+	char err[512];
 	struct flow_vec fv = { 0 };
 	struct policy pol;
 	struct diag d = { 0 };
@@ -45,13 +139,40 @@ int cmd_verify(int argc, char **argv, struct globals *g)
 		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_LIVE:
+			use_live = true;
+			break;
+		case OPT_EXHAUSTIVE:
+			all = true;
+			break;
 		case 'h':
-			puts("usage: mxfence verify [-c CONF] [--json] FLOWS...\n"
-			     "Evaluate flow files (EXPECT ADDRESS PROTO/PORT) against the compiled policy.");
+			puts("usage: mxfence verify [-c CONF] [--json] [--live] FLOWS...\n"
+			     "       mxfence verify --exhaustive [-c CONF]\n"
+			     "Evaluate flow files (EXPECT ADDRESS PROTO/PORT) against the compiled policy,\n"
+			     "or (--live) against the kernel; --exhaustive compares the kernel's sets\n"
+			     "with the policy over the whole address space.");
 			return EXIT_OK;
 		default:
 			return usage_error("verify", "unknown option");
 		}
+	}
+	if (all) {
+		if (optind < argc)
+			return usage_error("verify", "--exhaustive takes no flow files");
+		rc = policy_open(g, &pol);
+		if (rc == EXIT_OK) {
+			if (nl_open(&nl, err, sizeof(err)) < 0 ||
+			    live_read(nl, &pol, g->state_dir, true, &live, err, sizeof(err)) < 0) {
+				fprintf(stderr, "mxfence verify: %s\n", err);
+				rc = EXIT_INPUT;
+			} else {
+				rc = exhaustive(&pol, &live);
+			}
+			live_free(&live);
+			nl_close(nl);
+		}
+		policy_free(&pol);
+		return rc;
 	}
 	if (optind >= argc)
 		return usage_error("verify", "no flow file given");
@@ -71,6 +192,21 @@ int cmd_verify(int argc, char **argv, struct globals *g)
 	rc = policy_open(g, &pol);
 	if (rc)
 		goto out;
+	if (use_live) {
+		/* What the kernel holds, read back in full: not what the state file says. */
+		if (nl_open(&nl, err, sizeof(err)) < 0 ||
+		    live_read(nl, &pol, g->state_dir, true, &live, err, sizeof(err)) < 0) {
+			fprintf(stderr, "mxfence verify: %s\n", err);
+			rc = EXIT_INPUT;
+			goto out;
+		}
+		if (!live.structure_ok) {
+			fprintf(stderr, "mxfence verify: table inet %s: %s; verify --live needs the "
+					"policy's structure in the kernel\n", pol.table, live.why);
+			rc = EXIT_INPUT;
+			goto out;
+		}
+	}
 	if (fv.n > 1000)
 		for (size_t i = 0; i < pol.nservices; i++)
 			for (int f = 0; f < FAM_COUNT; f++)
@@ -81,11 +217,18 @@ int cmd_verify(int argc, char **argv, struct globals *g)
 		const struct flow *fl = &fv.v[i];
 		struct verdict_why why;
 		char reason[1024];
-		enum verdict got = policy_evaluate(&pol, &fl->addr, fl->proto, fl->port, &why);
+		enum verdict got;
 
+		if (use_live) {
+			got = live_evaluate(&pol, &live, fl, reason, sizeof(reason));
+		} else {
+			got = policy_evaluate(&pol, &fl->addr, fl->proto, fl->port, &why);
+			if (got != fl->expect || json)
+				verdict_reason(&pol, &fl->addr, fl->proto, fl->port, &why, reason,
+					       sizeof(reason));
+		}
 		if (got == fl->expect && !json)
 			continue;
-		verdict_reason(&pol, &fl->addr, fl->proto, fl->port, &why, reason, sizeof(reason));
 		if (got != fl->expect)
 			bad++;
 		if (json)
@@ -108,6 +251,10 @@ int cmd_verify(int argc, char **argv, struct globals *g)
 	}
 	rc = bad ? EXIT_MISMATCH : EXIT_OK;
 out:
+	if (nl) {
+		live_free(&live);
+		nl_close(nl);
+	}
 	policy_free(&pol);
 	flows_free(&fv);
 	return rc;

@@ -20,6 +20,9 @@ static const struct {
 	{ "check", cmd_check, "parse and lint the policy and its sources" },
 	{ "verify", cmd_verify, "evaluate flow files against the compiled policy" },
 	{ "explain", cmd_explain, "show which sources cover an address, per service" },
+	{ "apply", cmd_apply, "make the kernel hold the policy, in one transaction" },
+	{ "diff", cmd_diff, "what applying would change (against live or a model file)" },
+	{ "status", cmd_status, "the table in the kernel, counters, the last apply" },
 };
 
 static void usage(FILE *f)

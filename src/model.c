@@ -278,3 +278,118 @@ size_t iset_cidr_count(const struct iset *s)
 		total += cidr_cover(s->iv[i].lo, s->iv[i].hi, s->fam, out);
 	return total;
 }
+
+void range_vec_push(struct range_vec *rv, u128 lo, u128 hi)
+{
+	if (rv->n == rv->cap)
+		rv->v = grow(rv->v, &rv->cap, rv->n + 1, sizeof(*rv->v));
+	rv->v[rv->n][0] = lo;
+	rv->v[rv->n][1] = hi;
+	rv->n++;
+}
+
+void range_vec_free(struct range_vec *rv)
+{
+	free(rv->v);
+	memset(rv, 0, sizeof(*rv));
+}
+
+void iset_ranges(const struct iset *s, struct range_vec *out)
+{
+	out->v = grow(out->v, &out->cap, out->n + s->n, sizeof(*out->v));
+	for (size_t i = 0; i < s->n; i++) {
+		out->v[out->n][0] = s->iv[i].lo;
+		out->v[out->n][1] = s->iv[i].hi;
+		out->n++;
+	}
+}
+
+void ranges_normalize(struct range_vec *rv)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < rv->n; i++) {
+		if (m && rv->v[m - 1][1] != ~(u128)0 && rv->v[i][0] <= rv->v[m - 1][1] + 1) {
+			if (rv->v[i][1] > rv->v[m - 1][1])
+				rv->v[m - 1][1] = rv->v[i][1];
+			continue;
+		}
+		rv->v[m][0] = rv->v[i][0];
+		rv->v[m][1] = rv->v[i][1];
+		m++;
+	}
+	rv->n = m;
+}
+
+void ranges_subtract(const u128 (*a)[2], size_t na, const u128 (*b)[2], size_t nb,
+		     struct range_vec *out)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < na; i++) {
+		u128 lo = a[i][0], hi = a[i][1];
+		bool open = true;
+		while (j < nb && b[j][1] < lo)
+			j++;
+		/* Cut every b interval that meets [lo, hi] out of it, left to right. */
+		for (size_t k = j; k < nb && b[k][0] <= hi; k++) {
+			if (b[k][0] > lo)
+				range_vec_push(out, lo, b[k][0] - 1);
+			if (b[k][1] >= hi) {
+				open = false;
+				break;
+			}
+			lo = b[k][1] + 1;
+		}
+		if (open)
+			range_vec_push(out, lo, hi);
+	}
+}
+
+void ranges_delta(const u128 (*old)[2], size_t nold, const u128 (*new)[2], size_t nnew,
+		  struct range_vec *del, struct range_vec *add)
+{
+	size_t i = 0, j = 0;
+
+	while (i < nold || j < nnew) {
+		if (j == nnew || (i < nold && old[i][0] < new[j][0])) {
+			range_vec_push(del, old[i][0], old[i][1]);
+			i++;
+		} else if (i == nold || new[j][0] < old[i][0]) {
+			range_vec_push(add, new[j][0], new[j][1]);
+			j++;
+		} else {
+			if (old[i][1] != new[j][1]) {
+				range_vec_push(del, old[i][0], old[i][1]);
+				range_vec_push(add, new[j][0], new[j][1]);
+			}
+			i++;
+			j++;
+		}
+	}
+}
+
+u128 ranges_addresses(const u128 (*v)[2], size_t n)
+{
+	u128 total = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		u128 k = range_size(v[i][0], v[i][1]);
+		total = (total + k < total) ? ~(u128)0 : total + k;
+	}
+	return total;
+}
+
+ssize_t ranges_find(const u128 (*v)[2], size_t n, u128 addr)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid][1] < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo][0] <= addr ? (ssize_t)lo : -1;
+}

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "addr.h"
 
@@ -84,6 +85,28 @@ const struct interval *iset_lookup(const struct iset *s, u128 addr);
 /* Addresses covered (saturating), and the number of CIDRs in the minimal cover. */
 u128 iset_addresses(const struct iset *s);
 size_t iset_cidr_count(const struct iset *s);
+
+/* Plain intervals [lo, hi], sorted and disjoint: what the kernel holds, what a diff is. */
+struct range_vec {
+	u128 (*v)[2];
+	size_t n, cap;
+};
+
+void range_vec_push(struct range_vec *rv, u128 lo, u128 hi);
+void range_vec_free(struct range_vec *rv);
+/* The intervals of a built set. */
+void iset_ranges(const struct iset *s, struct range_vec *out);
+/* Merge touching neighbours (the kernel keeps adjacent intervals apart). */
+void ranges_normalize(struct range_vec *rv);
+/* Addresses in a \ b, as intervals. */
+void ranges_subtract(const u128 (*a)[2], size_t na, const u128 (*b)[2], size_t nb,
+		     struct range_vec *out);
+/* Element changes from old to new: intervals of old not in new, and of new not in old, exactly. */
+void ranges_delta(const u128 (*old)[2], size_t nold, const u128 (*new)[2], size_t nnew,
+		  struct range_vec *del, struct range_vec *add);
+u128 ranges_addresses(const u128 (*v)[2], size_t n);
+/* The interval of v holding addr, or -1. */
+ssize_t ranges_find(const u128 (*v)[2], size_t n, u128 addr);
 
 /* Sort n prefixes by start address (MSD radix; tmp holds n). Stable. */
 void pfx_sort(struct pfx *v, size_t n, struct pfx *tmp);

@@ -716,17 +716,27 @@ int policy_compile(struct policy *pol, struct diag *d)
 			}
 			iset_build(set);
 		}
-		if (!svc->allow_empty && svc->set[FAM_V4].n == 0 && svc->set[FAM_V6].n == 0) {
-			char where[PATH_MAX + 32];
-			snprintf(where, sizeof(where), "%s:%u", pol->path, svc->line);
-			diag_error(d, where,
-				   "service %s would allow no source at all (allow-empty = yes permits it)",
-				   svc->name);
-		}
 	}
 	for (size_t i = 0; i < pol->nsources; i++)
 		for (int f = 0; f < FAM_COUNT; f++)
 			pfx_vec_free(&pol->sources[i].pfx[f]);
+	return d->errors == errors ? 0 : -1;
+}
+
+int policy_empty_services(const struct policy *pol, struct diag *d)
+{
+	size_t errors = d->errors;
+
+	for (size_t i = 0; i < pol->nservices; i++) {
+		const struct service *svc = &pol->services[i];
+		if (svc->allow_empty || svc->set[FAM_V4].n || svc->set[FAM_V6].n)
+			continue;
+		char where[PATH_MAX + 32];
+		snprintf(where, sizeof(where), "%s:%u", pol->path, svc->line);
+		diag_error(d, where,
+			   "service %s would allow no source at all (allow-empty = yes permits it)",
+			   svc->name);
+	}
 	return d->errors == errors ? 0 : -1;
 }
 

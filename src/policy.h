@@ -111,6 +111,8 @@ void policy_free(struct policy *pol);
 
 /* Read every source a service uses and build the services' interval sets. */
 int policy_compile(struct policy *pol, struct diag *d);
+/* A service left with no prefix at all, unless it allows that: an error. */
+int policy_empty_services(const struct policy *pol, struct diag *d);
 
 struct source *policy_source(struct policy *pol, const char *name);
 

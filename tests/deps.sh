@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need, only those missing.
-#   tests/deps.sh           test tools
-#   tests/deps.sh --build   test tools and what building mxfence needs
-#   tests/deps.sh --list    print the package names and exit
+#   tests/deps.sh                 test tools
+#   tests/deps.sh build           what building mxfence needs
+#   tests/deps.sh build test      both (also: --build)
+#   tests/deps.sh --list [...]    print the package names and exit
 # Idempotent: with everything present it changes nothing and makes no network call.
 set -eu
 
@@ -23,23 +24,36 @@ build_pkgs=(
 	gcc
 	make
 	libc6-dev
-	libcidr-dev
 	pkgconf
+	libnftnl-dev
+	libmnl-dev
+	libjansson-dev
+	libinih-dev
+	libcidr-dev
 )
 
-pkgs=("${test_pkgs[@]}")
-case ${1:-} in
---build) pkgs+=("${build_pkgs[@]}") ;;
---list)
-	printf '%s\n' "${test_pkgs[@]}"
+want_test=0 want_build=0 list=0
+[ $# -eq 0 ] && want_test=1
+for a in "$@"; do
+	case $a in
+	test) want_test=1 ;;
+	build) want_build=1 ;;
+	--build) want_test=1 want_build=1 ;;
+	--list) list=1 ;;
+	*)
+		echo "usage: tests/deps.sh [test] [build] [--build] [--list]" >&2
+		exit 2
+		;;
+	esac
+done
+[ $list -eq 1 ] && [ $want_test -eq 0 ] && [ $want_build -eq 0 ] && want_test=1
+pkgs=()
+[ $want_test -eq 1 ] && pkgs+=("${test_pkgs[@]}")
+[ $want_build -eq 1 ] && pkgs+=("${build_pkgs[@]}")
+if [ $list -eq 1 ]; then
+	printf '%s\n' "${pkgs[@]}"
 	exit 0
-	;;
-"") ;;
-*)
-	echo "usage: tests/deps.sh [--build|--list]" >&2
-	exit 2
-	;;
-esac
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

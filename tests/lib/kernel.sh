@@ -39,6 +39,7 @@ kr_compare() {
 kernel_roundtrip() {
 	local label=$1 conf=$2 probes=${3:-40} ns="k-$1" d t0 n bad lines set a want fl otherwise got out other
 	d="$NS_TMP/$label"
+	# shellcheck disable=SC2034 # for callers
 	KR_DIR=$d
 	mkdir -p "$d"
 
@@ -76,6 +77,7 @@ kernel_roundtrip() {
 		return 1
 	fi
 	kr_compare "$label" "kernel sets hold exactly the compiled intervals" "$d/model.iv" "$d/live.json"
+	ns_exec "$ns" nft list table inet "$KR_TABLE" >"$d/live1.txt"
 
 	if out=$(python3 "$NFTSETS" chain "$d/model.json" "$d/live.json" 2>&1); then
 		pass "$label: loaded chain gives the policy's verdict per port and family ($out)"
@@ -123,6 +125,12 @@ kernel_roundtrip() {
 	check "$label: loading the script again succeeds" ns_exec "$ns" nft -f "$d/rules.nft" || return 1
 	ns_exec "$ns" nft -j list table inet "$KR_TABLE" >"$d/live2.json"
 	kr_compare "$label" "after the second load the sets still hold exactly the compiled intervals" "$d/model.iv" "$d/live2.json"
+	ns_exec "$ns" nft list table inet "$KR_TABLE" >"$d/live2.txt"
+	if cmp -s "$d/live1.txt" "$d/live2.txt"; then
+		pass "$label: after the second load the table reads as after the first"
+	else
+		fail "$label: after the second load the table reads as after the first" "$(diff "$d/live1.txt" "$d/live2.txt" | grep -c '^[<>]') lines differ: $(diff "$d/live1.txt" "$d/live2.txt" | grep '^[<>]' | head -n 3)"
+	fi
 	n=$(ns_exec "$ns" nft list tables)
 	expect_eq "$label: after the second load one table" "$n" "table inet $KR_TABLE"
 	return 0

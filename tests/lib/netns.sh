@@ -92,7 +92,8 @@ ns_spawn() {
 
 # ns_wait_listen NS PROTO ADDR PORT [TRIES]: wait until a socket listens there.
 ns_wait_listen() {
-	local full=$(ns_name "$1") proto=$2 addr=$3 port=$4 tries=${5:-50} i flag=-ltnH
+	local full proto=$2 addr=$3 port=$4 tries=${5:-50} i flag=-ltnH
+	full=$(ns_name "$1")
 	[ "$proto" = udp ] && flag=-lunH
 	case $addr in *:*) addr="[$addr]" ;; esac
 	for ((i = 0; i < tries; i++)); do

@@ -1,0 +1,114 @@
+/* mxfence status [-c CONF]: what the kernel holds of the policy's table, and what was applied. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "live.h"
+#include "nl.h"
+#include "util.h"
+
+static void counters(const struct policy *pol, const struct nl_table_live *t)
+{
+	size_t r = 0;
+
+	for (size_t k = 0; k < pol->nservices; k++) {
+		char **fp;
+		size_t nfp = nl_service_fingerprints(&pol->services[k], &fp);
+		uint64_t acc = 0, acc_b = 0, other = 0, other_b = 0;
+		for (size_t j = 0; j < nfp && r < t->nrules; j++, r++) {
+			const struct nl_rule_live *rule = &t->rules[r];
+			if (rule->set_name) {
+				acc += rule->packets;
+				acc_b += rule->bytes;
+			} else {
+				other += rule->packets;
+				other_b += rule->bytes;
+			}
+		}
+		nl_fingerprints_free(fp, nfp);
+		printf("  service %s: accepted %llu packets (%llu bytes), %s %llu packets (%llu bytes)\n",
+		       pol->services[k].name, (unsigned long long)acc, (unsigned long long)acc_b,
+		       pol->services[k].otherwise == VERDICT_REJECT ? "rejected" : "dropped",
+		       (unsigned long long)other, (unsigned long long)other_b);
+	}
+}
+
+int cmd_status(int argc, char **argv, struct globals *g)
+{
+	static const struct option opts[] = { COMMON_LONGOPTS, { 0 } };
+	struct policy pol;
+	struct diag d = { 0 };
+	struct nl *nl = NULL;
+	struct nl_table_live t = { 0 };
+	struct state st;
+	char err[512];
+	int opt, rc = EXIT_OK;
+
+	while ((opt = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		if (common_option(opt, g))
+			continue;
+		if (opt == 'h') {
+			puts("usage: mxfence status [-c CONF]\n"
+			     "The policy's table in the kernel: sets, counters, and the last apply.");
+			return EXIT_OK;
+		}
+		return usage_error("status", "unknown option");
+	}
+	if (optind < argc)
+		return usage_error("status", "unexpected argument '%s'", argv[optind]);
+
+	/* The policy names the table and its services; its sources are not read. */
+	if (policy_load(&pol, g->conf, &d) < 0) {
+		diag_print(&d, stderr);
+		diag_free(&d);
+		policy_free(&pol);
+		return EXIT_INPUT;
+	}
+	diag_free(&d);
+	if (nl_open(&nl, err, sizeof(err)) < 0 ||
+	    nl_read_table(nl, pol.table, true, &t, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mxfence status: %s\n", err);
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	if (!t.present) {
+		printf("table inet %s: absent (generation %u)\n", pol.table, t.genid);
+	} else {
+		printf("table inet %s: present, generation %u\n", pol.table, t.genid);
+		for (size_t i = 0; i < t.nsets; i++) {
+			const struct nl_set_live *s = &t.sets[i];
+			char a[48];
+			if (!s->name || s->name[0] == '_')
+				continue; /* anonymous: a rule's ports */
+			struct range_vec rv = { 0 };
+			for (size_t k = 0; k < s->n; k++)
+				range_vec_push(&rv, s->iv[k][0], s->iv[k][1]);
+			ranges_normalize(&rv);
+			u128_format(ranges_addresses((const u128 (*)[2])rv.v, rv.n), a);
+			printf("  set %s: %zu intervals, %s addresses\n", s->name, rv.n, a);
+			range_vec_free(&rv);
+		}
+		counters(&pol, &t);
+	}
+	int r = state_read(g->state_dir, pol.table, &st, err, sizeof(err));
+	if (r == 0) {
+		char when[64];
+		time_t at = (time_t)st.applied_at;
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&at));
+		printf("last applied: %s, generation %u%s\n", when, st.genid,
+		       st.genid == t.genid && st.netns == netns_inode()
+			       ? " (the kernel is still there)"
+			       : " (the ruleset changed since)");
+		state_free(&st);
+	} else if (r == 1) {
+		printf("last applied: never (no state in %s)\n", g->state_dir);
+	} else {
+		printf("last applied: unknown (%s)\n", err);
+	}
+out:
+	nl_table_live_free(&t);
+	nl_close(nl);
+	policy_free(&pol);
+	return rc;
+}

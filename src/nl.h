@@ -1,0 +1,189 @@
+/*
+ * The kernel side: one NETLINK_NETFILTER socket, batches that reach nf_tables
+ * as one transaction in one sendmsg(), and a consistent read-back of our
+ * table. The only file pair that includes libmnl and libnftnl.
+ *
+ * Everything here works on family inet tables. Keys are addresses as u128
+ * (addr.h), sent big-endian in 4 or 16 bytes.
+ */
+#ifndef MXFENCE_NL_H
+#define MXFENCE_NL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "policy.h"
+
+struct nl;
+struct nlmsghdr;
+
+/*
+ * Open the socket, raise its buffers (SO_SNDBUFFORCE/SO_RCVBUFFORCE) and ask
+ * for the generation id once, so that a missing capability or a kernel without
+ * nf_tables shows here: "permission denied: needs root or CAP_NET_ADMIN",
+ * "nf_tables is not available". Returns 0, or -errno with err filled.
+ */
+int nl_open(struct nl **out, char *err, size_t errlen);
+void nl_close(struct nl *nl);
+
+/* The ruleset generation id. Returns 0 or -errno. */
+int nl_getgen(struct nl *nl, uint32_t *genid);
+
+/* A set of our table as the kernel holds it. */
+struct nl_set_live {
+	char *name;
+	enum family fam;          /* from key_type 7 / 8; FAM_V4 for other keys */
+	uint32_t flags;           /* NFT_SET_* */
+	uint32_t key_type, key_len;
+	uint64_t handle;
+	bool has_elems;           /* elements were read: with_elements, or anonymous */
+	u128 (*iv)[2];            /* [lo, hi] ascending, disjoint; adjacent ones not merged */
+	size_t n;
+	size_t nelems;            /* kernel elements read (starts + ends) */
+	/*
+	 * Elements that pair with nothing: a start inside an open interval, an
+	 * end outside one (nft's end element at key 0 does not count). The
+	 * lookup ignores them, a delta cannot name them: replace the set whole.
+	 */
+	size_t odd;
+};
+
+struct nl_chain_live {
+	char *name;
+	char *type;               /* "filter"; NULL for a regular chain */
+	bool base;                /* has a hook */
+	uint32_t hook;            /* NF_INET_* */
+	int32_t prio;
+	uint32_t policy;          /* NF_ACCEPT / NF_DROP */
+	uint64_t handle;
+	size_t nrules;
+};
+
+struct nl_rule_live {
+	char *chain;
+	uint64_t handle;
+	bool has_counter;
+	uint64_t packets, bytes;
+	char *set_name;           /* the named (not anonymous) set it looks up, or NULL */
+	/*
+	 * Its expressions in libnftnl's debug text, "[ meta load l4proto => reg 1 ]
+	 * [ cmp eq reg 1 0x00000006 ] ...", with counter values left out and an
+	 * anonymous set shown by content ("{ 465, 587 }"), so that it compares
+	 * equal to nl_service_fingerprints() whoever loaded the rule.
+	 */
+	char *fingerprint;
+};
+
+struct nl_table_live {
+	bool present;
+	uint32_t genid;           /* the generation everything below was read at */
+	uint32_t flags;           /* NFT_TABLE_F_* */
+	struct nl_set_live *sets; /* in the kernel's order, anonymous ones included */
+	size_t nsets;
+	struct nl_chain_live *chains;
+	size_t nchains;
+	struct nl_rule_live *rules; /* chain by chain, in rule order */
+	size_t nrules;
+};
+
+/*
+ * Read table `table` (family inet) consistently: GETGEN, then table, sets,
+ * chains, rules (and elements), every reply's res_id checked against the
+ * generation, GETGEN again; all over again if anything moved, a few times.
+ * with_elements = false skips the named sets' elements (anonymous sets are
+ * always read: they are a rule's ports). A missing table is present = false,
+ * not an error. Returns 0, or -errno with err filled; out is always safe to free.
+ */
+int nl_read_table(struct nl *nl, const char *table, bool with_elements,
+		  struct nl_table_live *out, char *err, size_t errlen);
+void nl_table_live_free(struct nl_table_live *t);
+
+/* The named set of the table, or NULL. */
+const struct nl_set_live *nl_table_live_set(const struct nl_table_live *t, const char *name);
+
+/*
+ * A batch: one transaction, sent in one sendmsg(). Building never fails
+ * visibly: a problem (out of memory, intervals not ascending) is remembered
+ * and reported by nl_batch_send(), which then sends nothing.
+ * nl may be NULL to build a batch only to look at it (tests).
+ */
+struct nl_batch;
+
+/* genid 0: no compare-and-swap; else NFNL_BATCH_GENID, ERESTART if the ruleset moved. */
+struct nl_batch *nl_batch_new(struct nl *nl, uint32_t genid);
+void nl_batch_free(struct nl_batch *b);
+
+void nl_batch_add_table(struct nl_batch *b, const char *table);
+void nl_batch_del_table(struct nl_batch *b, const char *table);
+/* An interval set of addresses of family fam, with a set id for this batch. */
+void nl_batch_add_set(struct nl_batch *b, const char *table, const char *set, enum family fam);
+/* A base chain: type filter, hook input, priority prio, policy accept. */
+void nl_batch_add_chain(struct nl_batch *b, const char *table, const char *chain, int32_t prio);
+/*
+ * The rules of one service, as render_nft.c writes them. Several ports of one
+ * protocol become an anonymous constant set per rule, created just before it,
+ * as nft does (so `nft list` prints "tcp dport { 465, 587 }" either way).
+ */
+void nl_batch_add_service_rules(struct nl_batch *b, const char *table, const char *chain,
+				const struct service *svc);
+
+/*
+ * Elements of intervals [lo, hi]: ascending, disjoint. A start key lo and,
+ * unless hi is the family's last address, an end key hi + 1 flagged
+ * NFT_SET_ELEM_INTERVAL_END; an interval's two keys always share a message.
+ * The caller issues the deletes of a set before its adds. iv is not kept.
+ */
+void nl_batch_add_elems(struct nl_batch *b, const char *table, const char *set, enum family fam,
+			const u128 (*iv)[2], size_t n);
+void nl_batch_del_elems(struct nl_batch *b, const char *table, const char *set, enum family fam,
+			const u128 (*iv)[2], size_t n);
+/* The same as nl_batch_add_elems() for a compiled set, without copying its intervals. */
+void nl_batch_add_iset(struct nl_batch *b, const char *table, const char *set,
+		       const struct iset *s);
+
+enum nl_status {
+	NL_OK,
+	NL_ERROR,   /* the kernel refused: nothing applied; err names the object */
+	NL_RESTART, /* compare-and-swap failed: the ruleset moved; re-read and retry */
+	NL_UNKNOWN, /* replies were lost (ENOBUFS): settle it by the generation id */
+};
+
+struct nl_result {
+	enum nl_status status;
+	uint32_t genid;         /* after: ours on success (exact with compare-and-swap) */
+	int error;              /* errno of the first error, 0 if none */
+	size_t errors;          /* errors the kernel returned */
+	size_t messages;        /* netlink messages sent, BEGIN and END included */
+	size_t elements;        /* set elements sent (starts + ends) */
+	size_t bytes;
+	char err[512];
+};
+
+/*
+ * Send the batch and drain every reply. dry_run leaves out BATCH_END: the
+ * kernel checks everything and aborts. Returns res->status. A batch is sent
+ * once.
+ */
+enum nl_status nl_batch_send(struct nl_batch *b, bool dry_run, struct nl_result *res);
+
+/*
+ * The messages built so far, in order (BEGIN first; END only once sent), for
+ * tests and diagnostics. Stops at, and returns, the first nonzero cb result.
+ */
+int nl_batch_foreach(struct nl_batch *b, int (*cb)(const struct nlmsghdr *nlh, void *data),
+		     void *data);
+
+/*
+ * What the rules of a service look like to nl_read_table(): n fingerprints,
+ * in the order nl_batch_add_service_rules() adds them. Free with
+ * nl_fingerprints_free().
+ */
+size_t nl_service_fingerprints(const struct service *svc, char ***out);
+void nl_fingerprints_free(char **fp, size_t n);
+
+/* Largest element payload of one NEWSETELEM/DELSETELEM message (a 16-bit attribute length). */
+#define NL_ELEMS_MAX 65531
+
+#endif

@@ -1,0 +1,325 @@
+/*
+ * Binary, little-endian, versioned:
+ *   "MXFSTAT1" u32 genid u64 netns i64 applied_at  str table
+ *   u32 nsources { str }  u32 nsets { str name, u8 family, u64 n,
+ *   n x (key lo, key hi: 4 or 16 bytes, big-endian), n x u64 source bits }
+ *   "END."
+ * with str = u16 length + bytes. Every length is checked against what is
+ * left before it is used: the file may have been damaged.
+ */
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static const char magic[8] = "MXFSTAT1";
+static const char trailer[4] = "END.";
+
+char *state_path(const char *dir, const char *table)
+{
+	return xasprintf("%s/%s.state", dir, table);
+}
+
+struct out {
+	unsigned char *p;
+	size_t n, cap;
+};
+
+static void put(struct out *o, const void *b, size_t n)
+{
+	o->p = grow(o->p, &o->cap, o->n + n, 1);
+	memcpy(o->p + o->n, b, n);
+	o->n += n;
+}
+
+static void put_u(struct out *o, uint64_t v, int bytes)
+{
+	unsigned char b[8];
+	for (int i = 0; i < bytes; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+	put(o, b, (size_t)bytes);
+}
+
+static void put_str(struct out *o, const char *s)
+{
+	size_t n = strlen(s);
+	put_u(o, n, 2);
+	put(o, s, n);
+}
+
+static void put_key(struct out *o, u128 k, enum family f)
+{
+	unsigned char b[16];
+	int n = f == FAM_V4 ? 4 : 16;
+	for (int i = n - 1; i >= 0; i--) {
+		b[i] = (unsigned char)k;
+		k >>= 8;
+	}
+	put(o, b, (size_t)n);
+}
+
+int state_write(const char *dir, const struct state *st, char *err, size_t errlen)
+{
+	struct out o = { 0 };
+	char *path = state_path(dir, st->table), *tmp = xasprintf("%s.tmp.XXXXXX", path);
+	int fd, rc = -1;
+
+	put(&o, magic, sizeof(magic));
+	put_u(&o, st->genid, 4);
+	put_u(&o, st->netns, 8);
+	put_u(&o, (uint64_t)st->applied_at, 8);
+	put_str(&o, st->table);
+	put_u(&o, st->nsources, 4);
+	for (size_t i = 0; i < st->nsources; i++)
+		put_str(&o, st->sources[i]);
+	put_u(&o, st->nsets, 4);
+	for (size_t i = 0; i < st->nsets; i++) {
+		const struct state_set *s = &st->sets[i];
+		put_str(&o, s->name);
+		put_u(&o, (uint64_t)s->fam, 1);
+		put_u(&o, s->iv.n, 8);
+		for (size_t k = 0; k < s->iv.n; k++) {
+			put_key(&o, s->iv.v[k][0], s->fam);
+			put_key(&o, s->iv.v[k][1], s->fam);
+		}
+		for (size_t k = 0; k < s->iv.n; k++)
+			put_u(&o, s->sources ? s->sources[k] : 0, 8);
+	}
+	put(&o, trailer, sizeof(trailer));
+
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot create a file beside it: %s", path, strerror(errno));
+		goto out;
+	}
+	size_t off = 0;
+	while (off < o.n) {
+		ssize_t w = write(fd, o.p + off, o.n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+			close(fd);
+			unlink(tmp);
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (fchmod(fd, 0600) != 0 || fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(o.p);
+	free(path);
+	free(tmp);
+	return rc;
+}
+
+struct in {
+	const unsigned char *p;
+	size_t left;
+	bool bad;
+};
+
+static const unsigned char *take(struct in *in, size_t n)
+{
+	if (in->bad || n > in->left) {
+		in->bad = true;
+		return NULL;
+	}
+	const unsigned char *p = in->p;
+	in->p += n;
+	in->left -= n;
+	return p;
+}
+
+static uint64_t get_u(struct in *in, int bytes)
+{
+	const unsigned char *b = take(in, (size_t)bytes);
+	uint64_t v = 0;
+	if (!b)
+		return 0;
+	for (int i = bytes - 1; i >= 0; i--)
+		v = v << 8 | b[i];
+	return v;
+}
+
+static char *get_str(struct in *in)
+{
+	size_t n = (size_t)get_u(in, 2);
+	const unsigned char *b = take(in, n);
+	if (!b || memchr(b, '\0', n))
+		return in->bad = true, NULL;
+	return xstrndup((const char *)b, n);
+}
+
+static u128 get_key(struct in *in, enum family f)
+{
+	int n = f == FAM_V4 ? 4 : 16;
+	const unsigned char *b = take(in, (size_t)n);
+	u128 k = 0;
+	if (!b)
+		return 0;
+	for (int i = 0; i < n; i++)
+		k = k << 8 | b[i];
+	return k;
+}
+
+int state_decode(const unsigned char *buf, size_t len, struct state *st, char *err, size_t errlen)
+{
+	struct in in = { buf, len, false };
+	const unsigned char *m;
+
+	memset(st, 0, sizeof(*st));
+	m = take(&in, sizeof(magic));
+	if (!m || memcmp(m, magic, sizeof(magic)) != 0) {
+		snprintf(err, errlen, "not a state file of this version");
+		return -1;
+	}
+	st->genid = (uint32_t)get_u(&in, 4);
+	st->netns = get_u(&in, 8);
+	st->applied_at = (int64_t)get_u(&in, 8);
+	st->table = get_str(&in);
+	uint64_t ns = get_u(&in, 4);
+	if (ns > STATE_MAX_SOURCES)
+		in.bad = true;
+	for (uint64_t i = 0; i < ns && !in.bad; i++) {
+		char *s = get_str(&in);
+		if (!s)
+			break;
+		st->sources = xreallocarray(st->sources, st->nsources + 1, sizeof(*st->sources));
+		st->sources[st->nsources++] = s;
+	}
+	uint64_t nsets = get_u(&in, 4);
+	if (nsets > STATE_MAX_SETS)
+		in.bad = true;
+	for (uint64_t i = 0; i < nsets && !in.bad; i++) {
+		struct state_set s = { 0 };
+		s.name = get_str(&in);
+		uint64_t fam = get_u(&in, 1), n = get_u(&in, 8);
+		size_t keylen = fam == FAM_V4 ? 4 : 16;
+		if (!s.name || fam > FAM_V6 || n > in.left / (2 * keylen + 8)) {
+			free(s.name);
+			in.bad = true;
+			break;
+		}
+		s.fam = (enum family)fam;
+		s.iv.v = xmalloc_big((n ? n : 1) * sizeof(*s.iv.v));
+		s.iv.cap = n;
+		s.sources = xmalloc((n ? n : 1) * sizeof(*s.sources));
+		u128 prev_hi = 0;
+		for (uint64_t k = 0; k < n; k++) {
+			u128 lo = get_key(&in, s.fam), hi = get_key(&in, s.fam);
+			/* Sorted, disjoint, inside the family: anything else is damage. */
+			if (lo > hi || (k && lo <= prev_hi) || hi > fam_max(s.fam))
+				in.bad = true;
+			s.iv.v[k][0] = lo;
+			s.iv.v[k][1] = hi;
+			prev_hi = hi;
+		}
+		s.iv.n = (size_t)n;
+		for (uint64_t k = 0; k < n; k++)
+			s.sources[k] = get_u(&in, 8);
+		st->sets = xreallocarray(st->sets, st->nsets + 1, sizeof(*st->sets));
+		st->sets[st->nsets++] = s;
+	}
+	m = take(&in, sizeof(trailer));
+	if (in.bad || !m || memcmp(m, trailer, sizeof(trailer)) != 0 || in.left != 0 ||
+	    !st->table) {
+		snprintf(err, errlen, "damaged state file");
+		state_free(st);
+		return -1;
+	}
+	return 0;
+}
+
+int state_read(const char *dir, const char *table, struct state *st, char *err, size_t errlen)
+{
+	char *path = state_path(dir, table);
+	unsigned char *buf = NULL;
+	struct stat sb;
+	int fd, rc = -1;
+
+	memset(st, 0, sizeof(*st));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = errno == ENOENT ? 1 : -1;
+		if (rc < 0)
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > (1LL << 32)) {
+		snprintf(err, errlen, "%s: not a regular state file", path);
+		goto close;
+	}
+	size_t len = (size_t)sb.st_size, off = 0;
+	buf = xmalloc_big(len ? len : 1);
+	while (off < len) {
+		ssize_t r = read(fd, buf + off, len - off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			snprintf(err, errlen, "%s: cannot read: %s", path,
+				 r < 0 ? strerror(errno) : "file shrank");
+			goto close;
+		}
+		off += (size_t)r;
+	}
+	char why[256];
+	if (state_decode(buf, len, st, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		goto close;
+	}
+	if (!streq(st->table, table)) {
+		snprintf(err, errlen, "%s: written for table %s", path, st->table);
+		state_free(st);
+		goto close;
+	}
+	rc = 0;
+close:
+	close(fd);
+out:
+	free(buf);
+	free(path);
+	return rc;
+}
+
+void state_free(struct state *st)
+{
+	free(st->table);
+	for (size_t i = 0; i < st->nsources; i++)
+		free(st->sources[i]);
+	free(st->sources);
+	for (size_t i = 0; i < st->nsets; i++) {
+		free(st->sets[i].name);
+		range_vec_free(&st->sets[i].iv);
+		free(st->sets[i].sources);
+	}
+	free(st->sets);
+	memset(st, 0, sizeof(*st));
+}
+
+const struct state_set *state_set_find(const struct state *st, const char *name)
+{
+	for (size_t i = 0; i < st->nsets; i++)
+		if (streq(st->sets[i].name, name))
+			return &st->sets[i];
+	return NULL;
+}
+
+uint64_t netns_inode(void)
+{
+	struct stat sb;
+
+	return stat("/proc/self/ns/net", &sb) == 0 ? (uint64_t)sb.st_ino : 0;
+}

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Real SMTP sessions through the loaded ruleset, compared with `mxfence verify`.
+#
+#   +------------- namespace "mx" -------------+        +----------- namespace "client" ------------+
+#   |                                          |        |                                           |
+#   |  smtp-sink on tcp/25, tcp/587, tcp/2525  |        |  swaks, bound to one source address       |
+#   |    at 192.0.2.25 and [2001:db8::25]      |        |  per flow                                 |
+#   |  table inet mxfence (policy/)            |        |                                           |
+#   |                                          |  veth  |                                           |
+#   |  mx0  192.0.2.25/24                      +--------+  cl0  192.0.2.10/24   192.0.2.11/24        |
+#   |       2001:db8::25/64                    |        |       192.0.2.12/24   198.51.100.7/24      |
+#   |  routes 198.51.100.0/24, 203.0.113.0/24, |        |       198.51.100.8/24 203.0.113.9/24       |
+#   |         2001:db8:1::/64 dev mx0          |        |       2001:db8::10/64 2001:db8:1::10/64    |
+#   |                                          |        |       2001:db8:1::11/64                    |
+#   +------------------------------------------+        +-------------------------------------------+
+#
+# Only documentation addresses; nothing routes anywhere else. For every flow of
+# flows.txt (EXPECT SOURCE PROTO/PORT, to the server address of the source's
+# family) swaks runs a whole SMTP transaction from that source, and the outcome
+#   accepted  banner and transaction      dropped   connect timed out
+#   rejected  connection refused or reset, or an ICMP error
+# must equal what `mxfence verify --json` says for the flow. Before the ruleset
+# is loaded every flow must be accepted, so what changes afterwards is the ruleset's doing.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/report.sh"
+. "$here/../lib/netns.sh"
+
+need_root
+need_cmd ip nft jq swaks smtp-sink timeout ss
+need_mxfence
+ns_init
+
+TIMEOUT=${PROBE_TIMEOUT:-3}
+conf=${POLICY:-$here/policy/mxfence.conf}
+flows=${FLOWS:-$here/flows.txt}
+d=$NS_TMP
+SERVER4=192.0.2.25
+SERVER6=2001:db8::25
+PORTS="25 587 2525"
+CLIENT_ADDRS=(192.0.2.10/24 192.0.2.11/24 192.0.2.12/24 198.51.100.7/24 198.51.100.8/24 203.0.113.9/24
+	2001:db8::10/64 2001:db8:1::10/64 2001:db8:1::11/64)
+
+setup() {
+	ns_add mx && ns_add client &&
+		ns_veth mx mx0 client cl0 &&
+		ns_addr mx mx0 $SERVER4/24 $SERVER6/64 &&
+		ns_addr client cl0 "${CLIENT_ADDRS[@]}" &&
+		ns_exec mx ip route add 198.51.100.0/24 dev mx0 &&
+		ns_exec mx ip route add 203.0.113.0/24 dev mx0 &&
+		ns_exec mx ip -6 route add 2001:db8:1::/64 dev mx0 || return 1
+	local p a
+	for p in $PORTS; do
+		for a in $SERVER4 "[$SERVER6]"; do
+			ns_spawn mx "$d/sink-$p-${a//[^0-9a-f.]/}.log" smtp-sink -u nobody "$a:$p" 64
+		done
+	done
+	for p in $PORTS; do
+		if ! ns_wait_listen mx tcp $SERVER4 "$p" || ! ns_wait_listen mx tcp $SERVER6 "$p"; then
+			echo "smtp-sink does not listen on $p: $(cat "$d"/sink-"$p"-* 2>/dev/null)"
+			return 1
+		fi
+	done
+}
+
+# probe ADDR PORT OUT: one SMTP transaction from ADDR; writes the outcome to OUT.
+probe() {
+	local src=$1 port=$2 out=$3 server=$SERVER4 log rc
+	case $src in *:*) server=$SERVER6 ;; esac
+	log=$out.log
+	ns_exec client timeout $((TIMEOUT * 3 + 5)) swaks --server "$server" --port "$port" \
+		--local-interface "$src" --timeout "$TIMEOUT" --helo client.example.net \
+		--from probe@client.example.net --to postmaster@mx.example.org \
+		--header "Subject: mxfence probe $src tcp/$port" >"$log" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q '^<-  220 ' "$log" && awk '/^ -> \.$/ { d = 1; next } d && /^<-/ { ok = /^<-  250/; exit } END { exit !ok }' "$log"; then
+		echo accepted >"$out"
+	elif grep -qiE 'connect: (timeout|Connection timed out)' "$log"; then
+		echo dropped >"$out"
+	elif grep -qiE 'connect: (Connection refused|Connection reset|Permission denied|No route to host|Network is unreachable|Host is unreachable)' "$log"; then
+		echo rejected >"$out"
+	else
+		echo "unknown (swaks exit $rc: $(grep '^\*\*\*' "$log" | tail -n 2 | tr '\n' ' '))" >"$out"
+	fi
+}
+
+# probe_all DIR: every flow in parallel (drops cost a timeout each); results DIR/LINE.
+probe_all() {
+	local dir=$1 line expect src pp pids=()
+	mkdir -p "$dir"
+	while IFS=$'\t' read -r line expect src pp; do
+		probe "$src" "${pp#tcp/}" "$dir/$line" &
+		pids+=($!)
+	done <"$d/flows.tsv"
+	wait "${pids[@]}"
+}
+
+outcome_of() {
+	case $1 in
+	accept) echo accepted ;;
+	drop) echo dropped ;;
+	reject) echo rejected ;;
+	*) echo "?$1" ;;
+	esac
+}
+
+if ! setup >"$d/setup.log" 2>&1; then
+	fail "topology" "$(tail -n 3 "$d/setup.log")"
+	finish
+fi
+pass "topology: two namespaces, smtp-sink listening on tcp/25, 587, 2525 (IPv4 and IPv6)"
+
+# The flows: line number, EXPECT, source, proto/port (comments and blank lines skipped).
+awk '{ sub(/#.*/, "") } NF >= 3 { print NR "\t" $1 "\t" $2 "\t" $3 }' "$flows" >"$d/flows.tsv"
+nflows=$(wc -l <"$d/flows.tsv")
+if grep -qv $'\ttcp/' "$d/flows.tsv"; then
+	fail "flows" "only tcp flows can be probed with SMTP: $(grep -v $'\ttcp/' "$d/flows.tsv" | head -n 1)"
+fi
+
+# Without the ruleset, every source reaches the server.
+probe_all "$d/before"
+bad=()
+while IFS=$'\t' read -r line expect src pp; do
+	got=$(cat "$d/before/$line")
+	[ "$got" = accepted ] || bad+=("line $line $src $pp: $got")
+done <"$d/flows.tsv"
+if [ ${#bad[@]} -eq 0 ]; then
+	pass "without the ruleset all $nflows flows complete an SMTP transaction"
+else
+	fail "without the ruleset all $nflows flows complete an SMTP transaction" "${bad[*]:0:4}"
+	finish
+fi
+
+# Load the policy.
+if ! "$MXFENCE" build -c "$conf" -o "$d/rules.nft" 2>"$d/build.err"; then
+	fail "build" "$(tail -n 3 "$d/build.err")"
+	finish
+fi
+check "nft -f loads the script in mx" ns_exec mx nft -f "$d/rules.nft" || finish
+
+# What mxfence says about each flow.
+"$MXFENCE" verify -c "$conf" --json "$flows" >"$d/verify.json" 2>"$d/verify.err"
+rc=$?
+expect_eq "mxfence verify agrees with the EXPECT column (exit status)" "$rc" 0
+if ! jq -e '.flows | type == "array"' "$d/verify.json" >/dev/null 2>&1; then
+	fail "mxfence verify --json" "no flows array: $(head -c 300 "$d/verify.json") $(head -n 2 "$d/verify.err")"
+	finish
+fi
+expect_eq "mxfence verify --json counts every flow" "$(jq -r .total "$d/verify.json")" "$nflows"
+
+# Now the real sessions.
+t0=$SECONDS
+probe_all "$d/after"
+echo "# probed $nflows flows in $((SECONDS - t0)) s"
+while IFS=$'\t' read -r line expect src pp; do
+	got=$(cat "$d/after/$line")
+	verdict=$(jq -r --argjson l "$line" '[.flows[] | select(.line == $l)][0].got // "none"' "$d/verify.json")
+	vsrc=$(jq -r --argjson l "$line" '[.flows[] | select(.line == $l)][0] | "\(.address) \(.proto)/\(.port)"' "$d/verify.json")
+	name="line $line: $src $pp"
+	if [ "$verdict" = none ]; then
+		fail "$name" "mxfence verify --json has no flow for line $line"
+	elif [ "$vsrc" != "$src $pp" ]; then
+		fail "$name" "mxfence verify --json line $line is '$vsrc'"
+	elif [ "$got" != "$(outcome_of "$verdict")" ]; then
+		fail "$name" "the packets were $got, mxfence verify says $verdict (flow file expects $expect)"
+	elif [ "$got" != "$(outcome_of "$expect")" ]; then
+		fail "$name" "the packets were $got, the flow file expects $expect"
+	else
+		pass "$name: $got, as mxfence verify says ($verdict)"
+	fi
+done <"$d/flows.tsv"
+
+# The verdicts came from the ruleset's own rules: their counters moved.
+ns_exec mx nft -j list chain inet mxfence input >"$d/chain.json"
+counted() { # VERDICT PORT: packets counted by the rules ending in VERDICT on PORT
+	jq --arg v "$1" --argjson p "$2" '[.nftables[].rule // empty
+		| select(any(.expr[]; has($v)))
+		| select(any(.expr[]; .match.left.payload.field? == "dport" and (.match.right == $p or (.match.right.set? // [] | index($p)))))
+		| .expr[] | .counter.packets? // empty] | add // 0' "$d/chain.json"
+}
+# expect_counted NAME VERDICT PORT
+expect_counted() {
+	local n
+	n=$(counted "$2" "$3")
+	if [ "${n:-0}" -gt 0 ]; then
+		pass "$1 counted $n packets"
+	else
+		fail "$1 counted packets" "counters: ${n:-none}"
+	fi
+}
+expect_counted "accept rules of tcp/25" accept 25
+expect_counted "drop rule of tcp/25" drop 25
+expect_counted "reject rule of tcp/587" reject 587
+
+finish
