@@ -214,6 +214,14 @@ int cmd_apply(int argc, char **argv, struct globals *g)
 			diff_print(stdout, &pol, &live.sets, &want, replace && present ? live.why : NULL,
 				   false, &t);
 		}
+		/*
+		 * Test hook: a command run between reading the kernel and committing,
+		 * once, so that tests can change the ruleset in that window and see
+		 * the compare-and-swap refuse the stale batch.
+		 */
+		const char *hook = getenv("MXFENCE_TEST_BEFORE_COMMIT");
+		if (hook && attempt == 1 && system(hook) != 0)
+			fprintf(stderr, "mxfence apply: test hook failed: %s\n", hook);
 		nl_batch_send(b, dry_run, &res);
 		nl_batch_free(b);
 		live_free(&live);

@@ -96,7 +96,8 @@ struct nl {
 	struct mnl_socket *sock;
 	uint32_t portid;
 	uint32_t seq;
-	int sndbuf; /* last value given to SO_SNDBUFFORCE */
+	int sndbuf; /* largest batch that fits: netlink_sendmsg() wants len <= sk_sndbuf - 32 */
+	bool force; /* SO_SNDBUFFORCE allowed */
 	char *buf;  /* RECV_BUF */
 };
 
@@ -288,6 +289,17 @@ static int nl_setbuf(struct nl *nl, int opt, int size)
 	return 0;
 }
 
+/* What the kernel made of it: twice the request (capped by wmem_max without FORCE). */
+static int nl_getbuf(struct nl *nl, int opt)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET, opt, &v, &len) < 0)
+		return 0;
+	return v;
+}
+
 /*
  * One request and its replies: data messages go to cb; the exchange ends with
  * NLMSG_DONE (dumps) or the ACK (requests sent with NLM_F_ACK). Returns 0, the
@@ -415,18 +427,26 @@ int nl_open(struct nl **out, char *err, size_t errlen)
 	setsockopt(mnl_socket_get_fd(nl->sock), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(mnl_socket_get_fd(nl->sock), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 
-	/* The *FORCE variants pass the rmem/wmem_max limits; they need CAP_NET_ADMIN. */
+	/*
+	 * The *FORCE variants pass net.core.[rw]mem_max but want CAP_NET_ADMIN
+	 * in the initial user namespace, which root of a container's own
+	 * namespace lacks while nf_tables there is its to change: then take
+	 * what the limits allow, and let a batch too big for it fail by name.
+	 */
 	rc = nl_setbuf(nl, SO_RCVBUFFORCE, RCVBUF_SIZE);
-	if (!rc)
+	if (rc == -EPERM)
+		rc = nl_setbuf(nl, SO_RCVBUF, RCVBUF_SIZE);
+	if (!rc) {
 		rc = nl_setbuf(nl, SO_SNDBUFFORCE, SNDBUF_MIN);
-	if (rc) {
+		nl->force = !rc;
 		if (rc == -EPERM)
-			seterr(err, errlen, "permission denied: needs root or CAP_NET_ADMIN");
-		else
-			seterr(err, errlen, "cannot size the netlink socket buffers: %s", strerror(-rc));
+			rc = nl_setbuf(nl, SO_SNDBUF, SNDBUF_MIN);
+	}
+	if (rc) {
+		seterr(err, errlen, "cannot size the netlink socket buffers: %s", strerror(-rc));
 		goto err_close;
 	}
-	nl->sndbuf = SNDBUF_MIN;
+	nl->sndbuf = nl_getbuf(nl, SO_SNDBUF) - 64;
 
 	rc = nl_getgen(nl, &gen);
 	if (rc) {
@@ -1616,12 +1636,13 @@ enum nl_status nl_batch_send(struct nl_batch *b, bool dry_run, struct nl_result 
 			     errno_text(-rc));
 		goto out;
 	}
+	res->genid = gen0;
 
 	/*
 	 * netlink_sendmsg() refuses (EMSGSIZE) a message larger than the send
 	 * buffer; the kernel doubles what it is given and keeps it in an int.
 	 */
-	if (res->bytes + (64u << 10) > (size_t)nl->sndbuf) {
+	if (res->bytes > (size_t)nl->sndbuf) {
 		if (res->bytes > (size_t)(INT32_MAX / 2) - (64u << 10)) {
 			result_error(res, NL_ERROR, EMSGSIZE,
 				     "batch of %zu bytes is larger than a netlink socket takes",
@@ -1629,13 +1650,19 @@ enum nl_status nl_batch_send(struct nl_batch *b, bool dry_run, struct nl_result 
 			goto out;
 		}
 		int want = (int)(res->bytes + (64u << 10));
-		rc = nl_setbuf(nl, SO_SNDBUFFORCE, want);
+		rc = nl_setbuf(nl, nl->force ? SO_SNDBUFFORCE : SO_SNDBUF, want);
 		if (rc) {
 			result_error(res, NL_ERROR, -rc, "cannot raise the send buffer to %d bytes: %s",
 				     want, errno_text(-rc));
 			goto out;
 		}
-		nl->sndbuf = want;
+		nl->sndbuf = nl_getbuf(nl, SO_SNDBUF) - 64;
+		if (res->bytes > (size_t)nl->sndbuf) {
+			result_error(res, NL_ERROR, EMSGSIZE,
+				     "batch of %zu bytes does not fit the socket's send buffer (%d bytes): raising it needs CAP_NET_ADMIN in the initial namespace, or a larger net.core.wmem_max",
+				     res->bytes, nl->sndbuf);
+			goto out;
+		}
 	}
 
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
@@ -1717,22 +1744,21 @@ enum nl_status nl_batch_send(struct nl_batch *b, bool dry_run, struct nl_result 
 			     "batch sent, but the generation cannot be read: %s", strerror(-rc));
 		goto out;
 	}
-	if (gen1 == gen0 && b->nrecs > 2) {
-		/* Without errors this cannot happen; do not claim success. */
-		result_error(res, NL_UNKNOWN, 0,
-			     "no error, but the generation did not move (%u)", gen1);
-		res->genid = gen1;
-		goto out;
-	}
-	res->status = NL_OK;
-	/* With compare-and-swap our commit is exactly the next generation. */
 	/*
-	 * With compare-and-swap our commit is exactly the next generation;
-	 * without, another commit may have come in since (gen1 is then later).
+	 * Every error is queued before sendmsg() returns, so none means the
+	 * commit happened. A batch that changes nothing (elements already
+	 * there, a table that exists) commits nothing: the generation stays.
+	 * With compare-and-swap a real commit is exactly the next generation;
+	 * without, another one may have come in since, and gen1 is later.
 	 */
-	res->genid = b->genid ? b->genid + 1 : gen1;
-	if (b->genid && res->genid == 0)
-		res->genid = 1; /* the kernel skips 0 when it wraps */
+	res->status = NL_OK;
+	res->changed = gen1 != gen0;
+	if (!res->changed)
+		res->genid = gen0;
+	else if (b->genid)
+		res->genid = b->genid + 1 ? b->genid + 1 : 1; /* the kernel skips 0 */
+	else
+		res->genid = gen1;
 	goto out;
 
 settle:
@@ -2087,6 +2113,7 @@ int nl_read_table(struct nl *nl, const char *table, bool with_elements,
 			continue;
 		}
 		out->genid = g1;
+		out->attempts = (unsigned)attempt + 1;
 		return 0;
 	}
 	nl_table_live_free(out);

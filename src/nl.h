@@ -79,6 +79,7 @@ struct nl_rule_live {
 struct nl_table_live {
 	bool present;
 	uint32_t genid;           /* the generation everything below was read at */
+	unsigned attempts;        /* reads it took (more than 1: the ruleset moved meanwhile) */
 	uint32_t flags;           /* NFT_TABLE_F_* */
 	struct nl_set_live *sets; /* in the kernel's order, anonymous ones included */
 	size_t nsets;
@@ -153,6 +154,7 @@ enum nl_status {
 struct nl_result {
 	enum nl_status status;
 	uint32_t genid;         /* after: ours on success (exact with compare-and-swap) */
+	bool changed;           /* the commit changed something: the generation moved */
 	int error;              /* errno of the first error, 0 if none */
 	size_t errors;          /* errors the kernel returned */
 	size_t messages;        /* netlink messages sent, BEGIN and END included */

@@ -30,7 +30,7 @@ SHARED=${SHARED:-$(cd "$TOP/.." && pwd)/shared}
 P=$SHARED/data/providers
 B=$SHARED/data/blocklists
 
-# feed_policy NAME FILE...: every FILE must exist, else the policy is skipped.
+# have_all FILE...: prints the first FILE that is missing, and fails.
 have_all() {
 	local f
 	for f in "$@"; do

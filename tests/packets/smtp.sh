@@ -19,8 +19,11 @@
 # family) swaks runs a whole SMTP transaction from that source, and the outcome
 #   accepted  banner and transaction      dropped   connect timed out
 #   rejected  connection refused or reset, or an ICMP error
-# must equal what `mxfence verify --json` says for the flow. Before the ruleset
-# is loaded every flow must be accepted, so what changes afterwards is the ruleset's doing.
+# must equal what `mxfence verify --json` says for the flow (from the policy)
+# and what `mxfence verify --live --json` says (from the kernel). Before the
+# ruleset is loaded every flow must be accepted, so what changes afterwards is
+# the ruleset's doing. Two rounds: the ruleset loaded by `nft -f` of the built
+# script, then by `mxfence apply`.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/report.sh"
@@ -131,14 +134,12 @@ else
 	finish
 fi
 
-# Load the policy.
 if ! "$MXFENCE" build -c "$conf" -o "$d/rules.nft" 2>"$d/build.err"; then
 	fail "build" "$(tail -n 3 "$d/build.err")"
 	finish
 fi
-check "nft -f loads the script in mx" ns_exec mx nft -f "$d/rules.nft" || finish
 
-# What mxfence says about each flow.
+# What mxfence says about each flow, from the policy alone.
 "$MXFENCE" verify -c "$conf" --json "$flows" >"$d/verify.json" 2>"$d/verify.err"
 rc=$?
 expect_eq "mxfence verify agrees with the EXPECT column (exit status)" "$rc" 0
@@ -148,48 +149,73 @@ if ! jq -e '.flows | type == "array"' "$d/verify.json" >/dev/null 2>&1; then
 fi
 expect_eq "mxfence verify --json counts every flow" "$(jq -r .total "$d/verify.json")" "$nflows"
 
-# Now the real sessions.
-t0=$SECONDS
-probe_all "$d/after"
-echo "# probed $nflows flows in $((SECONDS - t0)) s"
-while IFS=$'\t' read -r line expect src pp; do
-	got=$(cat "$d/after/$line")
-	verdict=$(jq -r --argjson l "$line" '[.flows[] | select(.line == $l)][0].got // "none"' "$d/verify.json")
-	vsrc=$(jq -r --argjson l "$line" '[.flows[] | select(.line == $l)][0] | "\(.address) \(.proto)/\(.port)"' "$d/verify.json")
-	name="line $line: $src $pp"
-	if [ "$verdict" = none ]; then
-		fail "$name" "mxfence verify --json has no flow for line $line"
-	elif [ "$vsrc" != "$src $pp" ]; then
-		fail "$name" "mxfence verify --json line $line is '$vsrc'"
-	elif [ "$got" != "$(outcome_of "$verdict")" ]; then
-		fail "$name" "the packets were $got, mxfence verify says $verdict (flow file expects $expect)"
-	elif [ "$got" != "$(outcome_of "$expect")" ]; then
-		fail "$name" "the packets were $got, the flow file expects $expect"
-	else
-		pass "$name: $got, as mxfence verify says ($verdict)"
-	fi
-done <"$d/flows.tsv"
+# verdict_of JSON LINE: the verdict a verify --json output gives the flow on LINE.
+verdict_of() {
+	jq -r --argjson l "$2" '[.flows[] | select(.line == $l)][0] as $f
+		| if $f == null then "none" else "\($f.got) \($f.address) \($f.proto)/\($f.port)" end' "$1"
+}
 
-# The verdicts came from the ruleset's own rules: their counters moved.
-ns_exec mx nft -j list chain inet mxfence input >"$d/chain.json"
-counted() { # VERDICT PORT: packets counted by the rules ending in VERDICT on PORT
-	jq --arg v "$1" --argjson p "$2" '[.nftables[].rule // empty
+counted() { # CHAIN_JSON VERDICT PORT: packets counted by the rules ending in VERDICT on PORT
+	jq --arg v "$2" --argjson p "$3" '[.nftables[].rule // empty
 		| select(any(.expr[]; has($v)))
 		| select(any(.expr[]; .match.left.payload.field? == "dport" and (.match.right == $p or (.match.right.set? // [] | index($p)))))
-		| .expr[] | .counter.packets? // empty] | add // 0' "$d/chain.json"
+		| .expr[] | .counter.packets? // empty] | add // 0' "$1"
 }
-# expect_counted NAME VERDICT PORT
-expect_counted() {
+expect_counted() { # NAME CHAIN_JSON VERDICT PORT
 	local n
-	n=$(counted "$2" "$3")
+	n=$(counted "$2" "$3" "$4")
 	if [ "${n:-0}" -gt 0 ]; then
 		pass "$1 counted $n packets"
 	else
 		fail "$1 counted packets" "counters: ${n:-none}"
 	fi
 }
-expect_counted "accept rules of tcp/25" accept 25
-expect_counted "drop rule of tcp/25" drop 25
-expect_counted "reject rule of tcp/587" reject 587
+
+# round NAME: with the ruleset loaded in mx, every flow's real outcome must be
+# what verify says from the policy and what verify --live says from the kernel.
+round() {
+	local r=$1 line expect src pp got want live name
+	ns_exec mx "$MXFENCE" --state-dir "$d/state" --cache-dir "$d/cache" \
+		verify --live -c "$conf" --json "$flows" >"$d/$r.live.json" 2>"$d/$r.live.err"
+	expect_eq "$r: mxfence verify --live agrees with the EXPECT column (exit status)" "$?" 0
+	t0=$SECONDS
+	probe_all "$d/$r"
+	echo "# $r: probed $nflows flows in $((SECONDS - t0)) s"
+	while IFS=$'\t' read -r line expect src pp; do
+		got=$(cat "$d/$r/$line")
+		want=$(verdict_of "$d/verify.json" "$line")
+		live=$(verdict_of "$d/$r.live.json" "$line")
+		name="$r: line $line: $src $pp"
+		if [ "$want" = none ] || [ "${want#* }" != "$src $pp" ]; then
+			fail "$name" "mxfence verify --json has '$want' for line $line"
+		elif [ "$live" = none ] || [ "${live#* }" != "$src $pp" ]; then
+			fail "$name" "mxfence verify --live --json has '$live' for line $line"
+		elif [ "$got" != "$(outcome_of "${want%% *}")" ]; then
+			fail "$name" "the packets were $got, mxfence verify says ${want%% *} (flow file expects $expect)"
+		elif [ "$got" != "$(outcome_of "${live%% *}")" ]; then
+			fail "$name" "the packets were $got, mxfence verify --live says ${live%% *}"
+		elif [ "$got" != "$(outcome_of "$expect")" ]; then
+			fail "$name" "the packets were $got, the flow file expects $expect"
+		else
+			pass "$name: $got, as mxfence verify and verify --live say (${want%% *})"
+		fi
+	done <"$d/flows.tsv"
+
+	# The verdicts came from the ruleset's own rules: their counters moved.
+	ns_exec mx nft -j list chain inet mxfence input >"$d/$r.chain.json"
+	expect_counted "$r: accept rules of tcp/25" "$d/$r.chain.json" accept 25
+	expect_counted "$r: drop rule of tcp/25" "$d/$r.chain.json" drop 25
+	expect_counted "$r: reject rule of tcp/587" "$d/$r.chain.json" reject 587
+}
+
+mkdir -p "$d/state" "$d/cache"
+if check "script: nft -f loads the script in mx" ns_exec mx nft -f "$d/rules.nft"; then
+	round script
+fi
+ns_exec mx nft delete table inet mxfence
+if check "apply: mxfence apply loads the policy in mx" \
+	ns_exec mx "$MXFENCE" --state-dir "$d/state" --cache-dir "$d/cache" apply -c "$conf"; then
+	round apply
+fi
 
 finish

@@ -273,8 +273,8 @@ static int cmd_read(int argc, char **argv)
 		return usage();
 	if (read_live(argv[0], elems, &t, &secs) < 0)
 		return 1;
-	printf("table %s present=%d genid=%u flags=%u read=%.3f\n", argv[0], t.present, t.genid,
-	       t.flags, secs);
+	printf("table %s present=%d genid=%u flags=%u attempts=%u read=%.3f\n", argv[0], t.present,
+	       t.genid, t.flags, t.attempts, secs);
 	for (size_t i = 0; i < t.nsets; i++) {
 		const struct nl_set_live *s = &t.sets[i];
 		printf("set %s flags=0x%x key_type=%u key_len=%u elements=%d nelems=%zu intervals=%zu odd=%zu\n",
