@@ -6,7 +6,7 @@ set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev libnftnl-dev libmnl-dev libcidr-dev libjansson-dev
 	libinih-dev nftables"
-test_pkgs="iproute2 jq python3 swaks postfix iprange time valgrind procps"
+test_pkgs="iproute2 jq python3 swaks libio-socket-inet6-perl postfix iprange time valgrind procps util-linux"
 
 want=""
 for set in "$@"; do

@@ -125,7 +125,7 @@ static void save_state(const struct globals *g, const struct policy *pol,
 		st.sets[i].iv = want->v[i].iv;
 		st.sets[i].sources = want->v[i].sources;
 	}
-	mkdir(g->state_dir, 0700);
+	mkdir_p(g->state_dir, 0700);
 	if (state_write(g->state_dir, &st, err, sizeof(err)) < 0)
 		fprintf(stderr, "mxfence apply: warning: state not saved (%s); the next run reads the "
 				"kernel in full\n", err);

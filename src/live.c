@@ -164,9 +164,13 @@ int live_read(struct nl *nl, const struct policy *pol, const char *state_dir, bo
 			const struct nl_set_live *s = nl_table_live_set(&out->table, v->name);
 			if (s && s->fam == v->fam) {
 				v->known = true;
+				/*
+				 * As the kernel has them: adjacent intervals stay apart
+				 * (nft -f loads one per CIDR), so that a delta deletes
+				 * exactly the elements that are there.
+				 */
 				for (size_t k = 0; k < s->n; k++)
 					range_vec_push(&v->iv, s->iv[k][0], s->iv[k][1]);
-				ranges_normalize(&v->iv);
 			}
 		}
 	}

@@ -358,9 +358,11 @@ static int nl_talk(struct nl *nl, struct nlmsghdr *req, reply_cb cb, void *data,
 	}
 }
 
+/* buf: MNL_SOCKET_BUFFER_SIZE, cleared for the attribute padding (see batch_cursor()). */
 static struct nlmsghdr *req_hdr(struct nl *nl, char *buf, uint16_t type, uint16_t fam,
 				uint16_t flags)
 {
+	memset(buf, 0, MNL_SOCKET_BUFFER_SIZE);
 	return nftnl_nlmsg_build_hdr(buf, type, fam, flags, ++nl->seq);
 }
 
@@ -739,6 +741,7 @@ struct nl_batch {
 	size_t elements;
 	bool sent;
 	char problem[256];
+	char *page, *cleared; /* see batch_cursor() */
 };
 
 static void batch_problem(struct nl_batch *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -768,10 +771,35 @@ static uint32_t batch_seq(const struct nl_batch *b)
 	return b->seq0 + (uint32_t)b->nrecs;
 }
 
+/*
+ * Where the next message goes, with room for the largest one cleared:
+ * libmnl 1.0.4 leaves attribute padding as it finds it, and the pages come
+ * from malloc, so without this stale heap bytes would go to the kernel.
+ * Pages fill front to back, so each byte is cleared once.
+ */
+static void *batch_cursor(struct nl_batch *b)
+{
+	char *p = nftnl_batch_buffer(b->nb);
+	char *page = p - nftnl_batch_buffer_len(b->nb);
+	char *limit = page + BATCH_PAGE + BATCH_OVERRUN;
+	char *want = p + BATCH_OVERRUN < limit ? p + BATCH_OVERRUN : limit;
+
+	if (page != b->page) {
+		b->page = page;
+		b->cleared = p;
+	}
+	if (b->cleared < p)
+		b->cleared = p;
+	if (want > b->cleared) {
+		memset(b->cleared, 0, (size_t)(want - b->cleared));
+		b->cleared = want;
+	}
+	return p;
+}
+
 static struct nlmsghdr *batch_hdr(struct nl_batch *b, uint16_t type, uint16_t flags)
 {
-	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->nb), type, NFPROTO_INET, flags,
-				     batch_seq(b));
+	return nftnl_nlmsg_build_hdr(batch_cursor(b), type, NFPROTO_INET, flags, batch_seq(b));
 }
 
 /* The message at the batch cursor is complete: record it and move on. */
@@ -790,7 +818,7 @@ static void batch_next(struct nl_batch *b, enum rec_kind kind, const char *what,
 /* BEGIN carries the subsystem in res_id, and the generation to compare with. */
 static void batch_begin(struct nl_batch *b)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nftnl_batch_buffer(b->nb));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(batch_cursor(b));
 	struct nfgenmsg *g;
 
 	nlh->nlmsg_type = NFNL_MSG_BATCH_BEGIN;
@@ -807,7 +835,7 @@ static void batch_begin(struct nl_batch *b)
 
 static void batch_end(struct nl_batch *b)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nftnl_batch_buffer(b->nb));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(batch_cursor(b));
 	struct nfgenmsg *g;
 
 	nlh->nlmsg_type = NFNL_MSG_BATCH_END;
@@ -1176,6 +1204,7 @@ static void service_rules(const struct service *svc, struct rule_sink *sink)
 		for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++) {
 			if (!have[p])
 				continue;
+			/* Pass 0: the accepts, f = FAM_V4, FAM_V6; pass 1: the fallback, f = -1. */
 			for (int f = pass ? -1 : 0; f < (pass ? 0 : FAM_COUNT); f++) {
 				uint32_t anon = pt[p].n > 1 ? sink->anon(sink, &pt[p]) : 0;
 				enum verdict v = f < 0 ? svc->otherwise : VERDICT_ACCEPT;
@@ -1785,7 +1814,7 @@ struct elem_dump {
 	struct kelem *v;
 	size_t n, cap;
 	unsigned key_len;
-	bool bad;
+	size_t bad; /* elements without a key of the set's length */
 };
 
 static int elems_cb(const struct nlmsghdr *nlh, void *data)
@@ -1799,7 +1828,7 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 		mnl_attr_for_each_nested(el, a) {
 			struct elem_info ei = elem_decode(el, d->key_len);
 			if (!ei.ok) {
-				d->bad = true;
+				d->bad++;
 				continue;
 			}
 			if (d->n == d->cap)
@@ -2027,6 +2056,7 @@ static int read_elems(struct read_ctx *rc, struct nl_set_live *s, uint32_t gen)
 	if (!err) {
 		s->nelems = d.n;
 		elems_to_intervals(&d, s->flags & NFT_SET_INTERVAL, s);
+		s->odd += d.bad;
 		s->has_elems = true;
 	}
 	free(d.v);
@@ -2061,22 +2091,19 @@ static int read_once(struct nl *nl, const char *table, bool with_elements,
 		return 0;
 	if (err)
 		return err;
+	/* From here on a missing table or set means someone deleted it meanwhile. */
 	err = dump_objects(&rc, NFT_MSG_GETSET, set_cb, gen);
-	if (err)
-		return err;
-	for (size_t i = 0; i < t->nsets; i++) {
+	for (size_t i = 0; !err && i < t->nsets; i++) {
 		if (!with_elements && !(t->sets[i].flags & NFT_SET_ANONYMOUS))
 			continue;
 		err = read_elems(&rc, &t->sets[i], gen);
-		if (err)
-			return err;
 	}
-	err = dump_objects(&rc, NFT_MSG_GETCHAIN, chain_cb, gen);
+	if (!err)
+		err = dump_objects(&rc, NFT_MSG_GETCHAIN, chain_cb, gen);
+	if (!err)
+		err = dump_objects(&rc, NFT_MSG_GETRULE, rule_cb, gen);
 	if (err)
-		return err;
-	err = dump_objects(&rc, NFT_MSG_GETRULE, rule_cb, gen);
-	if (err)
-		return err;
+		return err == -ENOENT ? -EINTR : err;
 	for (size_t i = 0; i < t->nrules; i++)
 		for (size_t c = 0; c < t->nchains; c++)
 			if (streq(t->chains[c].name, t->rules[i].chain))

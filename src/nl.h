@@ -39,7 +39,16 @@ struct nl_set_live {
 	uint32_t key_type, key_len;
 	uint64_t handle;
 	bool has_elems;           /* elements were read: with_elements, or anonymous */
-	u128 (*iv)[2];            /* [lo, hi] ascending, disjoint; adjacent ones not merged */
+	/*
+	 * [lo, hi] ascending and disjoint, one per start/end element pair the
+	 * kernel holds: adjacent intervals stay apart (nft -f of CIDRs makes
+	 * them). A delete must name exactly these: deleting a merge of
+	 * [a, b] and [b + 1, c] as [a, c] asks for start a and end c + 1,
+	 * which would leave b + 1 open to the end of the address space; the
+	 * 6.18 kernel refuses that (ENOENT), a kernel that matches deletes by
+	 * key and flag alone may not.
+	 */
+	u128 (*iv)[2];
 	size_t n;
 	size_t nelems;            /* kernel elements read (starts + ends) */
 	/*
@@ -131,10 +140,12 @@ void nl_batch_add_service_rules(struct nl_batch *b, const char *table, const cha
 				const struct service *svc);
 
 /*
- * Elements of intervals [lo, hi]: ascending, disjoint. A start key lo and,
- * unless hi is the family's last address, an end key hi + 1 flagged
- * NFT_SET_ELEM_INTERVAL_END; an interval's two keys always share a message.
- * The caller issues the deletes of a set before its adds. iv is not kept.
+ * Elements of intervals [lo, hi]: ascending, disjoint (adjacent allowed). A
+ * start key lo and, unless hi is the family's last address, an end key
+ * hi + 1 flagged NFT_SET_ELEM_INTERVAL_END; an interval's two keys always
+ * share a message, and a message carries at most NL_ELEMS_MAX bytes of them.
+ * The caller issues the deletes of a set before its adds: after deletes the
+ * kernel's insert is only fast in ascending order. iv is not kept.
  */
 void nl_batch_add_elems(struct nl_batch *b, const char *table, const char *set, enum family fam,
 			const u128 (*iv)[2], size_t n);
@@ -153,7 +164,12 @@ enum nl_status {
 
 struct nl_result {
 	enum nl_status status;
-	uint32_t genid;         /* after: ours on success (exact with compare-and-swap) */
+	/*
+	 * NL_OK: the generation our commit made (exactly G + 1 with
+	 * compare-and-swap; without, the one read just after), or the
+	 * unchanged one if the batch changed nothing. Otherwise the current one.
+	 */
+	uint32_t genid;
 	bool changed;           /* the commit changed something: the generation moved */
 	int error;              /* errno of the first error, 0 if none */
 	size_t errors;          /* errors the kernel returned */
@@ -166,7 +182,11 @@ struct nl_result {
 /*
  * Send the batch and drain every reply. dry_run leaves out BATCH_END: the
  * kernel checks everything and aborts. Returns res->status. A batch is sent
- * once.
+ * once. res->err is the first error as a sentence naming its object ("set
+ * smtp_v4: overlapping interval 40.92.0.0/15", "set smtp_v4: cannot delete
+ * interval 192.0.2.0/24: not in the set", "table mxfence: cannot delete: no
+ * such table", "rule of service smtp: tcp from @smtp_v4 accept: ...") and
+ * how many more there were.
  */
 enum nl_status nl_batch_send(struct nl_batch *b, bool dry_run, struct nl_result *res);
 

@@ -58,6 +58,58 @@ static void perr(struct reader *r, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Words nft's scanner takes as keywords (src/scanner.l of nftables, all start
+ * conditions, current and 1.0.6): a table named so cannot be loaded by
+ * `nft -f` ("table inet drop" is a syntax error), so none is a table name.
+ */
+static const char *const nft_keywords[] = {
+	"8021ad", "8021q", "abort", "accept", "ackseq", "add", "addr", "ah", "all", "and", "arp",
+	"asconf", "avgpkt", "bridge", "burst", "bypass", "bytes", "cfi", "cgroup", "cgroupv2",
+	"chain", "chains", "check", "checksum", "chunk", "classid", "code", "comment", "comp",
+	"constant", "continue", "count", "counter", "counters", "cpi", "cpu", "create", "csumcov",
+	"ct", "cwr", "daddr", "data", "day", "dccp", "define", "dei", "delete", "describe", "destroy",
+	"device", "devices", "direction", "dnat", "doff", "dport", "drop", "dscp", "dst", "dup",
+	"dynamic", "echo", "ecn", "ecne", "element", "elements", "eol", "eq", "error", "esp", "ether",
+	"event", "exists", "expectation", "expiration", "expires", "export", "exthdr", "fanout",
+	"fastopen", "fib", "flags", "flow", "flowlabel", "flowtable", "flowtables", "flush", "frag",
+	"fwd", "gateway", "ge", "geneve", "get", "goto", "gre", "gretap", "group", "gt", "handle",
+	"hbh", "hdrlength", "heartbeat", "helper", "helpers", "hlen", "hook", "hooks", "hoplimit",
+	"hour", "htype", "ibriport", "ibrname", "icmp", "icmpv6", "icmpx", "id", "igmp", "iif",
+	"iifgroup", "iifname", "iiftype", "import", "in", "inc", "include", "index", "inet", "init",
+	"insert", "interval", "ip", "ip6", "ipsec", "jhash", "json", "jump", "l3proto", "label",
+	"last", "le", "left", "length", "level", "limit", "limits", "list", "ll", "log", "lshift",
+	"lsrr", "lt", "map", "maps", "mark", "masquerade", "maxseg", "md5sig", "memory", "meta",
+	"meter", "meters", "mh", "minute", "missing", "mod", "monitor", "mptcp", "mrt", "mss", "mtu",
+	"name", "ne", "netdev", "never", "nexthdr", "nexthop", "nftrace", "nh", "noop", "nop", "not",
+	"notrack", "num", "obriport", "obrname", "offload", "offset", "oif", "oifgroup", "oifname",
+	"oiftype", "operation", "option", "options", "or", "original", "osf", "out", "over",
+	"packets", "pcp", "performance", "persistent", "pkttype", "plen", "policy", "port",
+	"position", "ppid", "prefix", "priority", "protocol", "ptr", "ptype", "queue", "quota",
+	"quotas", "ra", "random", "rate", "redefine", "redirect", "reject", "rename", "replace",
+	"reply", "reqid", "reserved", "reserved2", "reset", "return", "right", "rr", "rshift", "rt",
+	"rt0", "rt2", "rtclassid", "rule", "rules", "ruleset", "sack", "sack0", "sack1", "sack2",
+	"sack3", "saddr", "sctp", "secmark", "secmarks", "second", "seed", "seqno", "sequence", "set",
+	"sets", "shutdown", "sid", "size", "skgid", "skuid", "snaplen", "snat", "socket", "spi",
+	"spnum", "sport", "srh", "ssn", "ssrr", "state", "status", "stream", "subtype", "symhash",
+	"synproxy", "synproxys", "table", "tables", "taddr", "tag", "tcp", "th", "time", "timeout",
+	"timestamp", "to", "tos", "tproxy", "trace", "transparent", "tsecr", "tsn", "tsval", "ttl",
+	"tunnel", "tunnels", "type", "typeof", "udp", "udplite", "undefine", "until", "update",
+	"urgptr", "used", "value", "version", "vlan", "vm", "vmap", "vni", "vtag", "vxlan", "week",
+	"wildcard", "window", "with", "wscale", "xml", "xor", "xt", "zone",
+};
+
+static int cmp_word(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool nft_keyword(const char *s)
+{
+	return bsearch(&s, nft_keywords, sizeof(nft_keywords) / sizeof(nft_keywords[0]),
+		       sizeof(nft_keywords[0]), cmp_word) != NULL;
+}
+
 static bool valid_name(const char *s, bool allow_dash)
 {
 	size_t n = strlen(s);
@@ -92,13 +144,14 @@ static int parse_bool(const char *v, bool *out)
 	return -1;
 }
 
-/* Decimal in [lo, hi], nothing else. */
+/* Decimal in [lo, hi], nothing else: no sign but a leading '-', no leading zeros. */
 static int parse_long(const char *v, long lo, long hi, long *out)
 {
+	const char *d = v[0] == '-' ? v + 1 : v;
 	char *end;
 	long x;
 
-	if (!*v)
+	if (!*d || *d < '0' || *d > '9' || (d[0] == '0' && d[1]))
 		return -1;
 	errno = 0;
 	x = strtol(v, &end, 10);
@@ -210,6 +263,9 @@ static void table_key(struct reader *r, const char *key, const char *value)
 		if (!valid_name(value, false))
 			return perr(r, "invalid table name (letters, digits, _; at most %d) '%s'",
 				    NAME_MAX_LEN, value);
+		if (nft_keyword(value))
+			return perr(r, "table name is an nft keyword, which nft -f cannot load '%s'",
+				    value);
 		free(r->pol->table);
 		r->pol->table = xstrdup(value);
 	} else if (streq(key, "priority")) {

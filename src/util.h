@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
@@ -23,5 +24,8 @@ void hint_huge(void *p, size_t n);
 void *grow(void *v, size_t *cap, size_t need, size_t size);
 
 bool streq(const char *a, const char *b);
+
+/* mkdir -p; 0 or -1 with errno. */
+int mkdir_p(const char *path, mode_t mode);
 
 #endif

@@ -207,11 +207,14 @@ check "install policy A" mx apply -c "$W/a.conf"
 cur=a mixed=0 kills=0 landed=0
 for i in $(seq 1 12); do
 	next=$([ $cur = a ] && echo b || echo a)
-	mx apply --force -c "$W/$next.conf" >/dev/null 2>&1 &
+	# Not through mx(): $! must be mxfence itself (ip netns exec execs it), not a subshell.
+	ip netns exec "$(ns_name $NS)" "$MXFENCE" --state-dir "$W/state-$NS" apply --force \
+		-c "$W/$next.conf" >/dev/null 2>&1 &
 	pid=$!
 	sleep "0.$((RANDOM % 60))"
-	kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+	kill -9 $pid 2>/dev/null
 	wait $pid 2>/dev/null
+	[ $? -eq 137 ] && kills=$((kills + 1))
 	if mx verify --exhaustive -c "$W/$next.conf" >/dev/null 2>&1; then
 		cur=$next landed=$((landed + 1))
 	elif ! mx verify --exhaustive -c "$W/$cur.conf" >/dev/null 2>&1; then

@@ -51,14 +51,14 @@ need_root() {
 	fi
 }
 
-# need_cmd CMD...: a missing tool is a failure: tests/deps.sh installs them all.
+# need_cmd CMD...: a missing tool is a failure: contrib/deps.sh installs them all.
 need_cmd() {
 	local c missing=()
 	for c in "$@"; do
 		command -v "$c" >/dev/null 2>&1 || missing+=("$c")
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
-		fail "${0##*/}: tools" "missing ${missing[*]} (run tests/deps.sh)"
+		fail "${0##*/}: tools" "missing ${missing[*]} (run contrib/deps.sh build test)"
 		exit 1
 	fi
 }

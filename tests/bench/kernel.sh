@@ -1,0 +1,64 @@
+# shellcheck shell=sh
+# The kernel part of `make bench`, sourced by bench.sh (uses its W, SEED, measure,
+# row, verdict, die). Each install runs in a fresh network namespace of its own.
+#   BENCH_KERNEL_N=1080000   prefixes generated (about 900k intervals)
+
+KN=${BENCH_KERNEL_N:-1080000}
+"$W/gen" v4 "$KN" "$SEED" >"$W/k_a.txt" || die "gen failed"
+# The same list with 1% of its lines replaced by others: a 1% change.
+KCH=$((KN / 100))
+"$W/gen" v4 "$KCH" "$((SEED + 1))" >"$W/k_new.txt" || die "gen failed"
+{ cat "$W/k_new.txt"; tail -n +"$((KCH + 1))" "$W/k_a.txt"; } >"$W/k_b.txt"
+for f in k_a k_b; do
+	cat >"$W/$f.conf" <<EOF
+[service smtp]
+ports = tcp/25
+sources = big
+max-removal = 100%
+
+[source big]
+format = list
+file = $f.txt
+EOF
+done
+KIV=$(./mxfence check -c "$W/k_a.conf" | sed -n 's/.*, \([0-9]*\) intervals (.*/\1/p')
+./mxfence build -c "$W/k_a.conf" >"$W/k_a.nft" || die "build failed"
+
+# in_ns CMD...: CMD in a new, empty network namespace (a fresh nf_tables).
+in_ns() { unshare -n "$@"; }
+
+# Full install: nft -f of the script vs mxfence apply, each into an empty namespace.
+measure k_nft 0 in_ns nft -f "$W/k_a.nft"
+KNFT=$SECS KNFT_RSS=$RSS_MB
+measure k_apply 0 in_ns ./mxfence --state-dir "$W/kstate0" apply -c "$W/k_a.conf"
+KAP=$SECS KAP_RSS=$RSS_MB
+KAP_USER=$(/usr/bin/time -f '%U %S' unshare -n ./mxfence --state-dir "$W/kstate1" apply -c "$W/k_a.conf" 2>&1 >/dev/null | tail -n 1)
+
+# Delta, diff and dumps need one namespace that lives across commands.
+cat >"$W/k_steps.sh" <<EOF
+set -e
+T=/usr/bin/time
+./mxfence --state-dir $W/kst apply -c $W/k_a.conf >/dev/null
+\$T -f '%e %M' -o $W/k_delta.t ./mxfence --state-dir $W/kst apply -c $W/k_b.conf >$W/k_delta.out
+\$T -f '%e %M' -o $W/k_diff.t ./mxfence --state-dir $W/kst diff -c $W/k_a.conf >/dev/null || true
+\$T -f '%e %M' -o $W/k_dump.t ./mxfence --state-dir $W/kst diff --full-dump -c $W/k_a.conf >/dev/null || true
+\$T -f '%e %M' -o $W/k_list.t nft list set inet mxfence smtp_v4 >/dev/null
+EOF
+in_ns sh "$W/k_steps.sh" || die "kernel steps failed"
+kt() { tail -n 1 "$W/$1.t" | cut -d' ' -f"$2"; }
+KDELTA=$(kt k_delta 1) KDIFF=$(kt k_diff 1) KDUMP=$(kt k_dump 1) KLIST=$(kt k_list 1)
+KDUMP_RSS=$(awk -v k="$(kt k_dump 2)" 'BEGIN { printf "%.1f", k / 1024 }')
+KLIST_RSS=$(awk -v k="$(kt k_list 2)" 'BEGIN { printf "%.1f", k / 1024 }')
+KDELTA_EL=$(sed -n 's/.*; \([0-9]*\) elements in.*/\1/p' "$W/k_delta.out")
+
+KR=$(awk -v a="$KNFT" -v b="$KAP" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
+KRSS=$(awk -v a="$KNFT_RSS" -v b="$KAP_RSS" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
+KDR=$(awk -v a="$KLIST" -v b="$KDUMP" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
+echo
+echo "kernel: $KIV IPv4 intervals from $KN prefixes; each install into an empty namespace"
+row "install ~900k" "mxfence apply $KAP s  nft -f $KNFT s  ratio ${KR}x" "(target >= 5x)" "$(verdict "$KR" ">=" 5)"
+row "install peak RSS" "mxfence apply $KAP_RSS MB  nft -f $KNFT_RSS MB  (1/${KRSS})" "(target <= 1/5)" "$(verdict "$KRSS" ">=" 5)"
+row "install user/sys" "mxfence apply user ${KAP_USER% *} s, kernel (sys) ${KAP_USER#* } s" "(information)" "-"
+row "delta 1%" "mxfence apply $KDELTA s  ($KDELTA_EL elements)" "(target <= 0.3 s)" "$(verdict "$KDELTA" "<=" 0.3)"
+row "diff via state file" "mxfence diff $KDIFF s" "(target <= 0.5 s)" "$(verdict "$KDIFF" "<=" 0.5)"
+row "diff, full dump" "mxfence diff --full-dump $KDUMP s ($KDUMP_RSS MB)  nft list set $KLIST s ($KLIST_RSS MB)  ratio ${KDR}x" "(target > 1x)" "$(verdict "$KDR" ">" 1)"
