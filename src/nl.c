@@ -389,6 +389,54 @@ int nl_getgen(struct nl *nl, uint32_t *genid)
 	return nl_talk(nl, nlh, gen_cb, genid, NULL);
 }
 
+/*
+ * Is gen the generation, with no commit under way? A commit bumps the
+ * generation first and changes sets, chains and rules after, so a reader
+ * can be handed the new number while the tree still moves under its dump.
+ * The generation in a batch BEGIN is compared under the commit mutex, that
+ * is once any commit under way has finished; without END the batch commits
+ * nothing. Errors are queued before sendmsg() returns. Returns 0, -EINTR if
+ * the generation is not gen any more, or -errno.
+ */
+static int nl_gen_settled(struct nl *nl, uint32_t gen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *g;
+	uint32_t seq = ++nl->seq;
+	int rc = 0;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = NFNL_MSG_BATCH_BEGIN;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+	g->res_id = htons(NFNL_SUBSYS_NFTABLES);
+	mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(gen));
+	rc = nl_send_raw(nl, nlh);
+	if (rc)
+		return rc;
+	for (;;) {
+		ssize_t len = nl_recv(nl, false);
+		if (len == -EAGAIN)
+			break;
+		if (len < 0)
+			return (int)len;
+		const struct nlmsghdr *m = (const struct nlmsghdr *)nl->buf;
+		int left = (int)len;
+		for (; mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left)) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(m);
+			if (m->nlmsg_type == NLMSG_ERROR && m->nlmsg_seq == seq &&
+			    m->nlmsg_len >= mnl_nlmsg_size(sizeof(*e)) && e->error && !rc)
+				rc = e->error == -ERESTART ? -EINTR : e->error;
+		}
+	}
+	return rc;
+}
+
 static bool no_nftables(int e)
 {
 	return e == EPROTONOSUPPORT || e == EAFNOSUPPORT || e == EOPNOTSUPP || e == EINVAL;
@@ -1814,7 +1862,8 @@ struct elem_dump {
 	struct kelem *v;
 	size_t n, cap;
 	unsigned key_len;
-	size_t bad; /* elements without a key of the set's length */
+	size_t bad;  /* elements without a key of the set's length */
+	size_t dups; /* the same element twice: the dump raced a change */
 };
 
 static int elems_cb(const struct nlmsghdr *nlh, void *data)
@@ -1863,10 +1912,14 @@ static bool kelem_before(const struct kelem *a, const struct kelem *b)
  * are odd: a delete could not name them), and a start left open runs to the
  * last key. The end at key 0 that nft adds to new interval sets is not odd.
  */
-static void elems_to_intervals(struct elem_dump *d, bool interval, struct nl_set_live *s)
+/*
+ * Ascending (the dump comes descending; anything else is sorted), and count
+ * elements seen twice: strictly ordered input cannot hold any.
+ */
+static void elems_order(struct elem_dump *d)
 {
 	struct kelem *v = d->v;
-	size_t n = d->n, k = 0, cap = 0;
+	size_t n = d->n;
 	bool asc = true, desc = true;
 
 	for (size_t i = 1; i < n && (asc || desc); i++) {
@@ -1883,7 +1936,15 @@ static void elems_to_intervals(struct elem_dump *d, bool interval, struct nl_set
 		}
 	} else if (!asc) {
 		qsort(v, n, sizeof(*v), kelem_cmp);
+		for (size_t i = 1; i < n; i++)
+			d->dups += v[i].key == v[i - 1].key && v[i].end == v[i - 1].end;
 	}
+}
+
+static void elems_to_intervals(const struct elem_dump *d, bool interval, struct nl_set_live *s)
+{
+	const struct kelem *v = d->v;
+	size_t n = d->n, k = 0, cap = 0;
 
 	s->iv = NULL;
 	if (!interval) {
@@ -2054,6 +2115,16 @@ static int read_elems(struct read_ctx *rc, struct nl_set_live *s, uint32_t gen)
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, s->name);
 	err = nl_talk(rc->nl, nlh, elems_cb, &d, &gen);
 	if (!err) {
+		elems_order(&d);
+		/*
+		 * A dump walks the tree again from the start each round and skips
+		 * what it has counted; a batch inserting elements meanwhile (not
+		 * yet committed, no new generation) makes it count some twice.
+		 */
+		if (d.dups) {
+			free(d.v);
+			return -EINTR;
+		}
 		s->nelems = d.n;
 		elems_to_intervals(&d, s->flags & NFT_SET_INTERVAL, s);
 		s->odd += d.bad;

@@ -205,13 +205,13 @@ ia=$("$MXFENCE" check -c "$W/a.conf" | sed -n 's/.*, \([0-9]*\) intervals.*/\1/p
 [ "${ia:-0}" -ge 200000 ] && pass "kill test policy has >= 200k intervals ($ia)" || fail "kill test policy has >= 200k intervals" "$ia"
 check "install policy A" mx apply -c "$W/a.conf"
 cur=a mixed=0 kills=0 landed=0
-for i in $(seq 1 12); do
+for i in $(seq 1 16); do
 	next=$([ $cur = a ] && echo b || echo a)
 	# Not through mx(): $! must be mxfence itself (ip netns exec execs it), not a subshell.
 	ip netns exec "$(ns_name $NS)" "$MXFENCE" --state-dir "$W/state-$NS" apply --force \
 		-c "$W/$next.conf" >/dev/null 2>&1 &
 	pid=$!
-	sleep "0.$((RANDOM % 60))"
+	sleep "0.$((RANDOM % 90))"
 	kill -9 $pid 2>/dev/null
 	wait $pid 2>/dev/null
 	[ $? -eq 137 ] && kills=$((kills + 1))
