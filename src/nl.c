@@ -86,8 +86,12 @@
 #define RCVBUF_SIZE (8 << 20)
 #define SNDBUF_MIN (4 << 20)
 
-/* nl_read_table: start over at most this many times if the ruleset moves. */
+/*
+ * nl_read_table: start over at most this many times if the ruleset moves,
+ * and at most ODD_RETRIES of them for unpaired elements (see there).
+ */
 #define READ_ATTEMPTS 8
+#define ODD_RETRIES 2
 
 /* Errors of a batch kept for the report; the rest are counted. */
 #define KEEP_ERRORS 8
@@ -1906,13 +1910,6 @@ static bool kelem_before(const struct kelem *a, const struct kelem *b)
 }
 
 /*
- * Elements to intervals as the kernel's lookup sees them: a key matches if
- * the nearest element at or below it is a start. So a start opens, the next
- * end closes, a start while open and an end while closed change nothing (and
- * are odd: a delete could not name them), and a start left open runs to the
- * last key. The end at key 0 that nft adds to new interval sets is not odd.
- */
-/*
  * Ascending (the dump comes descending; anything else is sorted), and count
  * elements seen twice: strictly ordered input cannot hold any.
  */
@@ -1941,6 +1938,13 @@ static void elems_order(struct elem_dump *d)
 	}
 }
 
+/*
+ * Elements to intervals as the kernel's lookup sees them: a key matches if
+ * the nearest element at or below it is a start. So a start opens, the next
+ * end closes, a start while open and an end while closed change nothing (and
+ * are odd: a delete could not name them), and a start left open runs to the
+ * last key. The end at key 0 that nft adds to new interval sets is not odd.
+ */
 static void elems_to_intervals(const struct elem_dump *d, bool interval, struct nl_set_live *s)
 {
 	const struct kelem *v = d->v;
@@ -2182,23 +2186,38 @@ static int read_once(struct nl *nl, const char *table, bool with_elements,
 	return 0;
 }
 
+static bool table_odd(const struct nl_table_live *t)
+{
+	for (size_t i = 0; i < t->nsets; i++)
+		if (t->sets[i].odd)
+			return true;
+	return false;
+}
+
 int nl_read_table(struct nl *nl, const char *table, bool with_elements,
 		  struct nl_table_live *out, char *err, size_t errlen)
 {
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+	for (int attempt = 0, odd_retries = 0; attempt < READ_ATTEMPTS; attempt++) {
 		uint32_t g1, g2;
 
 		nl_table_live_free(out);
 		rc = nl_drain(nl);
 		if (!rc)
 			rc = nl_getgen(nl, &g1);
+		if (!rc)
+			rc = nl_gen_settled(nl, g1);
+		/*
+		 * EINTR: a commit under way or since, a dump interrupted or
+		 * answered for another generation, an element seen twice.
+		 */
+		if (rc == -EINTR || rc == -ENOBUFS)
+			continue;
 		if (rc)
 			break;
 		rc = read_once(nl, table, with_elements, out, g1);
-		/* EINTR: a dump was interrupted or answered for another generation. */
 		if (rc == -EINTR || rc == -ENOBUFS)
 			continue;
 		if (rc)
@@ -2207,6 +2226,16 @@ int nl_read_table(struct nl *nl, const char *table, bool with_elements,
 		if (rc)
 			break;
 		if (g2 != g1) {
+			rc = -EINTR;
+			continue;
+		}
+		/*
+		 * A batch that inserted elements and was then aborted (a dry
+		 * run, a failed apply) leaves no trace in the generation, but a
+		 * dump that ran across it loses elements and shows unpaired ones:
+		 * read again, a couple of times, before reporting them as found.
+		 */
+		if (table_odd(out) && odd_retries++ < ODD_RETRIES) {
 			rc = -EINTR;
 			continue;
 		}
