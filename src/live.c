@@ -8,32 +8,40 @@
 
 #include "util.h"
 
-void views_from_policy(const struct policy *pol, struct set_views *out)
+/* The policy's sets by name, empty and not known yet. */
+static void views_names(const struct policy *pol, struct set_views *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->v = xcalloc(pol->nservices * FAM_COUNT, sizeof(*out->v));
+	out->v = xcalloc(pol->nservices * FAM_COUNT + 1, sizeof(*out->v));
 	out->nsource_names = pol->nsources;
-	out->source_names = xcalloc(pol->nsources, sizeof(char *));
+	out->source_names = xcalloc(pol->nsources + 1, sizeof(char *));
 	for (size_t i = 0; i < pol->nsources; i++)
 		out->source_names[i] = xstrdup(pol->sources[i].name);
-	for (size_t i = 0; i < pol->nservices; i++) {
-		const struct service *svc = &pol->services[i];
+	for (size_t i = 0; i < pol->nservices; i++)
 		for (int f = 0; f < FAM_COUNT; f++) {
 			struct set_view *v = &out->v[out->n++];
-			const struct iset *s = &svc->set[f];
-			service_set_name(svc, (enum family)f, v->name, sizeof(v->name));
-			v->svc = svc;
+			service_set_name(&pol->services[i], (enum family)f, v->name, sizeof(v->name));
+			v->svc = &pol->services[i];
 			v->fam = (enum family)f;
-			v->known = true;
-			iset_ranges(s, &v->iv);
-			v->sources = xcalloc(s->n ? s->n : 1, sizeof(*v->sources));
-			for (size_t k = 0; k < s->n; k++)
-				for (size_t j = s->iv[k].first; j < s->iv[k].first + s->iv[k].count; j++) {
-					uint32_t src = policy_origin(pol, s->in.v[j].origin).src;
-					if (src < 64)
-						v->sources[k] |= 1ull << src;
-				}
 		}
+}
+
+void views_from_policy(const struct policy *pol, struct set_views *out)
+{
+	views_names(pol, out);
+	for (size_t i = 0; i < out->n; i++) {
+		struct set_view *v = &out->v[i];
+		const struct iset *s = &v->svc->set[v->fam];
+
+		v->known = true;
+		iset_ranges(s, &v->iv);
+		v->sources = xcalloc(s->n ? s->n : 1, sizeof(*v->sources));
+		for (size_t k = 0; k < s->n; k++)
+			for (size_t j = s->iv[k].first; j < s->iv[k].first + s->iv[k].count; j++) {
+				uint32_t src = policy_origin(pol, s->in.v[j].origin).src;
+				if (src < 64)
+					v->sources[k] |= 1ull << src;
+			}
 	}
 }
 
@@ -144,21 +152,18 @@ int live_read(struct nl *nl, const struct policy *pol, const char *state_dir, bo
 	out->from_state = use_state && out->table.present;
 
 	/* The policy's sets, with what the kernel (or the state file) says they hold. */
-	views_from_policy(pol, &out->sets);
+	views_names(pol, &out->sets);
 	for (size_t i = 0; i < out->sets.n; i++) {
 		struct set_view *v = &out->sets.v[i];
-		range_vec_free(&v->iv);
-		free(v->sources);
-		v->sources = NULL;
-		v->known = false;
 		if (out->from_state) {
-			const struct state_set *s = state_set_find(&out->state, v->name);
+			/* The state's intervals move over: they are large, and read once. */
+			struct state_set *s = (struct state_set *)state_set_find(&out->state, v->name);
 			if (s && s->fam == v->fam) {
 				v->known = true;
-				for (size_t k = 0; k < s->iv.n; k++)
-					range_vec_push(&v->iv, s->iv.v[k][0], s->iv.v[k][1]);
-				v->sources = xmalloc((s->iv.n ? s->iv.n : 1) * sizeof(*v->sources));
-				memcpy(v->sources, s->sources, s->iv.n * sizeof(*v->sources));
+				v->iv = s->iv;
+				v->sources = s->sources;
+				memset(&s->iv, 0, sizeof(s->iv));
+				s->sources = NULL;
 			}
 		} else {
 			const struct nl_set_live *s = nl_table_live_set(&out->table, v->name);

@@ -24,13 +24,11 @@ done
 KIV=$(./mxfence check -c "$W/k_a.conf" | sed -n 's/.*, \([0-9]*\) intervals (.*/\1/p')
 ./mxfence build -c "$W/k_a.conf" >"$W/k_a.nft" || die "build failed"
 
-# in_ns CMD...: CMD in a new, empty network namespace (a fresh nf_tables).
-in_ns() { unshare -n "$@"; }
 
 # Full install: nft -f of the script vs mxfence apply, each into an empty namespace.
-measure k_nft 0 in_ns nft -f "$W/k_a.nft"
+measure k_nft 0 unshare -n nft -f "$W/k_a.nft"
 KNFT=$SECS KNFT_RSS=$RSS_MB
-measure k_apply 0 in_ns ./mxfence --state-dir "$W/kstate0" apply -c "$W/k_a.conf"
+measure k_apply 0 unshare -n ./mxfence --state-dir "$W/kstate0" apply -c "$W/k_a.conf"
 KAP=$SECS KAP_RSS=$RSS_MB
 KAP_USER=$(/usr/bin/time -f '%U %S' unshare -n ./mxfence --state-dir "$W/kstate1" apply -c "$W/k_a.conf" 2>&1 >/dev/null | tail -n 1)
 
@@ -44,7 +42,7 @@ T=/usr/bin/time
 \$T -f '%e %M' -o $W/k_dump.t ./mxfence --state-dir $W/kst diff --full-dump -c $W/k_a.conf >/dev/null || true
 \$T -f '%e %M' -o $W/k_list.t nft list set inet mxfence smtp_v4 >/dev/null
 EOF
-in_ns sh "$W/k_steps.sh" || die "kernel steps failed"
+unshare -n sh "$W/k_steps.sh" || die "kernel steps failed"
 kt() { tail -n 1 "$W/$1.t" | cut -d' ' -f"$2"; }
 KDELTA=$(kt k_delta 1) KDIFF=$(kt k_diff 1) KDUMP=$(kt k_dump 1) KLIST=$(kt k_list 1)
 KDUMP_RSS=$(awk -v k="$(kt k_dump 2)" 'BEGIN { printf "%.1f", k / 1024 }')

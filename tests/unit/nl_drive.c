@@ -256,6 +256,9 @@ static int cmd_ivs(int argc, char **argv, bool raw)
 			continue;
 		if (raw && !streq(s->name, argv[1]))
 			continue;
+		if (raw)
+			fprintf(stderr, "# set %s: %zu elements, %zu intervals, %zu odd, genid %u, %u attempts\n",
+				s->name, s->nelems, s->n, s->odd, t.genid, t.attempts);
 		print_ivs(s->name, s->fam, (const u128(*)[2])s->iv, s->n, !raw);
 	}
 	fprintf(stderr, "# read %.3f s\n", secs);
