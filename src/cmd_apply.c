@@ -177,6 +177,14 @@ int cmd_apply(int argc, char **argv, struct globals *g)
 		goto out;
 	}
 	views_from_policy(&pol, &want);
+	/*
+	 * From here on the sets' intervals live in `want`; the inputs behind them
+	 * only serve provenance, which a dry run prints and a commit does not.
+	 */
+	if (!dry_run)
+		for (size_t i = 0; i < pol.nservices; i++)
+			for (int f = 0; f < FAM_COUNT; f++)
+				iset_free(&pol.services[i].set[f]);
 
 	rc = EXIT_INPUT;
 	int attempt;
