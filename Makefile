@@ -45,8 +45,9 @@ $(BUILD)/%.o: src/%.c | $(BUILD)
 $(BUILD):
 	$(Q)mkdir -p $@
 
-# Unit tests link the model without main().
-tests/unit/unit: tests/unit/unit.c $(LIB_OBJS)
+# Test programs link the objects without main().
+TEST_PROGS := tests/unit/unit tests/unit/nl_test tests/unit/nl_drive
+tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
@@ -61,7 +62,7 @@ demo: deps
 	$(Q)sh contrib/demo.sh
 
 check: test-deps
-	$(Q)$(MAKE) --no-print-directory all tests/unit/unit
+	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS)
 	$(Q)tests/run
 
 bench: test-deps
@@ -77,7 +78,7 @@ install: mxfence
 	install -m 0644 rules/mxfence.conf $(DESTDIR)$(SYSCONFDIR)/mxfence/mxfence.conf.example
 
 clean:
-	rm -rf $(BUILD) mxfence tests/unit/unit out
+	rm -rf $(BUILD) mxfence $(TEST_PROGS) tests/unit/*.d out
 
 .PHONY: all deps test-deps demo check bench clean install
 
