@@ -75,51 +75,25 @@ static void load_entry(struct feed_ctx *c, struct filter *f, const json_t *el, i
 	feed_add(c, s, json_string_length(pfx), entry, ITEM(arr, F_PREFIX));
 }
 
+static const struct fj_array aws_lists[] = {
+	{ "prefixes", R_V4 },
+	{ "ipv6_prefixes", R_V6 },
+};
+
+static const struct fj_feed aws_feed = {
+	.keys = aws_keys,
+	.version = { "syncToken", "createDate" },
+	.version_item = { R_SYNC, R_CREATE },
+	.top_item = R_TOP,
+	.arrays = aws_lists,
+	.narrays = 2,
+	.what = "entry",
+	.entry = load_entry,
+};
+
 static int aws_load(struct feed_ctx *c)
 {
-	struct filter f[K_COUNT];
-	size_t errors = c->diag->errors;
-	json_t *root;
-	bool parsed = false;
-
-	for (int k = 0; k < K_COUNT; k++)
-		filter_get(c->src, aws_keys[k], &f[k]);
-
-	root = fj_load(c);
-	if (!root)
-		goto out;
-	if (!json_is_object(root)) {
-		feed_error(c, FJ_ROOT, R_TOP, "expected an object, found %s", fj_type(root));
-		goto out;
-	}
-	fj_version_part(c, root, "syncToken", R_SYNC, &c->src->version);
-	fj_version_part(c, root, "createDate", R_CREATE, &c->src->version);
-
-	for (int arr = A_V4; arr <= A_V6; arr++) {
-		const json_t *list = json_object_get(root, aws_arrays[arr]);
-
-		if (!list) {
-			feed_error(c, FJ_ROOT, R_TOP, "missing \"%s\" array", aws_arrays[arr]);
-			continue;
-		}
-		if (!json_is_array(list)) {
-			feed_error(c, FJ_ROOT, arr == A_V4 ? R_V4 : R_V6,
-				   "expected an array, found %s", fj_type(list));
-			continue;
-		}
-		c->src->entries += json_array_size(list);
-		for (size_t i = 0; i < json_array_size(list); i++)
-			load_entry(c, f, json_array_get(list, i), arr, (uint32_t)i);
-	}
-	parsed = true;
-out:
-	if (parsed)
-		fj_filters_done(c, f, K_COUNT, "entry");
-	else
-		for (int k = 0; k < K_COUNT; k++)
-			filter_free(&f[k]);
-	json_decref(root);
-	return c->diag->errors > errors ? -1 : 0;
+	return fj_load_feed(c, &aws_feed);
 }
 
 static void aws_where(const struct source *src, uint32_t entry, uint32_t item, char *buf,

@@ -27,8 +27,10 @@ static const char *const azure_fields[F_COUNT] = {
 enum { R_TOP, R_CHANGE, R_CLOUD, R_VALUES, R_COUNT };
 static const char *const azure_root[R_COUNT] = {"top level", "changeNumber", "cloud", "values"};
 
-static void load_tag(struct feed_ctx *c, struct filter *f, const json_t *tag, uint32_t entry)
+static void load_tag(struct feed_ctx *c, struct filter *f, const json_t *tag, int which,
+		     uint32_t entry)
 {
+	(void)which; /* one array */
 	const json_t *props, *list;
 	const char *name;
 	bool ok;
@@ -82,48 +84,24 @@ static void load_tag(struct feed_ctx *c, struct filter *f, const json_t *tag, ui
 	}
 }
 
+static const struct fj_array azure_lists[] = {
+	{ "values", R_VALUES },
+};
+
+static const struct fj_feed azure_feed = {
+	.keys = azure_keys,
+	.version = { "changeNumber", "cloud" },
+	.version_item = { R_CHANGE, R_CLOUD },
+	.top_item = R_TOP,
+	.arrays = azure_lists,
+	.narrays = 1,
+	.what = "service tag",
+	.entry = load_tag,
+};
+
 static int azure_load(struct feed_ctx *c)
 {
-	struct filter f[K_COUNT];
-	size_t errors = c->diag->errors;
-	const json_t *values;
-	json_t *root;
-	bool parsed = false;
-
-	for (int k = 0; k < K_COUNT; k++)
-		filter_get(c->src, azure_keys[k], &f[k]);
-
-	root = fj_load(c);
-	if (!root)
-		goto out;
-	if (!json_is_object(root)) {
-		feed_error(c, FJ_ROOT, R_TOP, "expected an object, found %s", fj_type(root));
-		goto out;
-	}
-	fj_version_part(c, root, "changeNumber", R_CHANGE, &c->src->version);
-	fj_version_part(c, root, "cloud", R_CLOUD, &c->src->version);
-
-	values = json_object_get(root, "values");
-	if (!values) {
-		feed_error(c, FJ_ROOT, R_TOP, "missing \"values\" array");
-		goto out;
-	}
-	if (!json_is_array(values)) {
-		feed_error(c, FJ_ROOT, R_VALUES, "expected an array, found %s", fj_type(values));
-		goto out;
-	}
-	c->src->entries = json_array_size(values);
-	for (size_t i = 0; i < json_array_size(values); i++)
-		load_tag(c, f, json_array_get(values, i), (uint32_t)i);
-	parsed = true;
-out:
-	if (parsed)
-		fj_filters_done(c, f, K_COUNT, "service tag");
-	else
-		for (int k = 0; k < K_COUNT; k++)
-			filter_free(&f[k]);
-	json_decref(root);
-	return c->diag->errors > errors ? -1 : 0;
+	return fj_load_feed(c, &azure_feed);
 }
 
 static void azure_where(const struct source *src, uint32_t entry, uint32_t item, char *buf,

@@ -30,8 +30,10 @@ static const char *const google_root[R_COUNT] = {
 	"top level", "syncToken", "creationTime", "prefixes",
 };
 
-static void load_entry(struct feed_ctx *c, struct filter *f, const json_t *el, uint32_t entry)
+static void load_entry(struct feed_ctx *c, struct filter *f, const json_t *el, int which,
+		       uint32_t entry)
 {
+	(void)which; /* one array */
 	char tok[DIAG_TOKEN_MAX * 4 + 16];
 	const json_t *v4, *v6, *pfx;
 	const char *s;
@@ -74,48 +76,24 @@ static void load_entry(struct feed_ctx *c, struct filter *f, const json_t *el, u
 	feed_add(c, s, json_string_length(pfx), entry, ITEM(fam, F_PREFIX));
 }
 
+static const struct fj_array google_lists[] = {
+	{ "prefixes", R_PREFIXES },
+};
+
+static const struct fj_feed google_feed = {
+	.keys = google_keys,
+	.version = { "syncToken", "creationTime" },
+	.version_item = { R_SYNC, R_CREATION },
+	.top_item = R_TOP,
+	.arrays = google_lists,
+	.narrays = 1,
+	.what = "entry",
+	.entry = load_entry,
+};
+
 static int google_load(struct feed_ctx *c)
 {
-	struct filter f[K_COUNT];
-	size_t errors = c->diag->errors;
-	const json_t *list;
-	json_t *root;
-	bool parsed = false;
-
-	for (int k = 0; k < K_COUNT; k++)
-		filter_get(c->src, google_keys[k], &f[k]);
-
-	root = fj_load(c);
-	if (!root)
-		goto out;
-	if (!json_is_object(root)) {
-		feed_error(c, FJ_ROOT, R_TOP, "expected an object, found %s", fj_type(root));
-		goto out;
-	}
-	fj_version_part(c, root, "syncToken", R_SYNC, &c->src->version);
-	fj_version_part(c, root, "creationTime", R_CREATION, &c->src->version);
-
-	list = json_object_get(root, "prefixes");
-	if (!list) {
-		feed_error(c, FJ_ROOT, R_TOP, "missing \"prefixes\" array");
-		goto out;
-	}
-	if (!json_is_array(list)) {
-		feed_error(c, FJ_ROOT, R_PREFIXES, "expected an array, found %s", fj_type(list));
-		goto out;
-	}
-	c->src->entries = json_array_size(list);
-	for (size_t i = 0; i < json_array_size(list); i++)
-		load_entry(c, f, json_array_get(list, i), (uint32_t)i);
-	parsed = true;
-out:
-	if (parsed)
-		fj_filters_done(c, f, K_COUNT, "entry");
-	else
-		for (int k = 0; k < K_COUNT; k++)
-			filter_free(&f[k]);
-	json_decref(root);
-	return c->diag->errors > errors ? -1 : 0;
+	return fj_load_feed(c, &google_feed);
 }
 
 static void google_where(const struct source *src, uint32_t entry, uint32_t item, char *buf,

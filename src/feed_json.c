@@ -222,3 +222,50 @@ void fj_filters_done(struct feed_ctx *c, struct filter *f, size_t n, const char 
 		filter_free(&f[i]);
 	}
 }
+
+int fj_load_feed(struct feed_ctx *c, const struct fj_feed *feed)
+{
+	struct filter f[FJ_MAX_KEYS];
+	size_t errors = c->diag->errors, nkeys = 0;
+	json_t *root;
+	bool parsed = false;
+
+	while (nkeys < FJ_MAX_KEYS && feed->keys[nkeys]) {
+		filter_get(c->src, feed->keys[nkeys], &f[nkeys]);
+		nkeys++;
+	}
+	root = fj_load(c);
+	if (!root)
+		goto out;
+	if (!json_is_object(root)) {
+		feed_error(c, FJ_ROOT, feed->top_item, "expected an object, found %s", fj_type(root));
+		goto out;
+	}
+	for (int v = 0; v < 2; v++)
+		fj_version_part(c, root, feed->version[v], feed->version_item[v], &c->src->version);
+	for (size_t a = 0; a < feed->narrays; a++) {
+		const struct fj_array *arr = &feed->arrays[a];
+		const json_t *list = json_object_get(root, arr->name);
+
+		if (!list) {
+			feed_error(c, FJ_ROOT, feed->top_item, "missing \"%s\" array", arr->name);
+			continue;
+		}
+		if (!json_is_array(list)) {
+			feed_error(c, FJ_ROOT, arr->item, "expected an array, found %s", fj_type(list));
+			continue;
+		}
+		c->src->entries += json_array_size(list);
+		for (size_t i = 0; i < json_array_size(list); i++)
+			feed->entry(c, f, json_array_get(list, i), (int)a, (uint32_t)i);
+	}
+	parsed = true;
+out:
+	if (parsed)
+		fj_filters_done(c, f, nkeys, feed->what);
+	else
+		for (size_t k = 0; k < nkeys; k++)
+			filter_free(&f[k]);
+	json_decref(root);
+	return c->diag->errors > errors ? -1 : 0;
+}

@@ -72,4 +72,33 @@ bool fj_match_member(struct feed_ctx *c, struct filter *f, const json_t *obj, co
  */
 void fj_filters_done(struct feed_ctx *c, struct filter *f, size_t n, const char *what);
 
+/* An array of entries in a feed's top-level object. */
+struct fj_array {
+	const char *name;  /* "prefixes" */
+	uint32_t item;     /* the root location item of that member, for a wrong type */
+};
+
+/*
+ * The envelope the AWS, Google and Azure feeds share: an object holding
+ * version fields and arrays of entries. Reads the file, reports a wrong
+ * envelope, keeps the version, calls entry() for every entry of every array
+ * (which = the array's index in arrays) with the format's filters, and
+ * reports filters that selected nothing. Root locations use FJ_ROOT with the
+ * item numbers given here; top_item names the file as a whole.
+ */
+struct fj_feed {
+	const char *const *keys; /* filter keys, NULL-terminated, at most FJ_MAX_KEYS */
+	const char *version[2];
+	uint32_t version_item[2];
+	uint32_t top_item;
+	const struct fj_array *arrays;
+	size_t narrays;
+	const char *what; /* "entry", "service tag" */
+	void (*entry)(struct feed_ctx *c, struct filter *f, const json_t *e, int which,
+		      uint32_t index);
+};
+#define FJ_MAX_KEYS 8
+
+int fj_load_feed(struct feed_ctx *c, const struct fj_feed *feed);
+
 #endif
