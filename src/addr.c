@@ -13,6 +13,7 @@
 #include <endian.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 static u128 bytes_to_u128(const unsigned char *b, size_t n)
@@ -383,6 +384,19 @@ size_t u128_format(u128 v, char *buf)
 		buf[i] = tmp[n - 1 - i];
 	buf[n] = '\0';
 	return n;
+}
+
+void amount_format(u128 addresses, enum family f, char *buf)
+{
+	size_t n;
+
+	if (f == FAM_V6 && addresses >= ((u128)1 << 64)) {
+		n = u128_format(addresses >> 64, buf);
+		snprintf(buf + n, AMOUNT_STRLEN - n, " /64s");
+	} else {
+		n = u128_format(addresses, buf);
+		snprintf(buf + n, AMOUNT_STRLEN - n, " addresses");
+	}
 }
 
 struct special {

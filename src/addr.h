@@ -93,6 +93,10 @@ static inline u128 range_size(u128 lo, u128 hi)
 /* u128 as decimal; buf of at least 40 bytes. */
 size_t u128_format(u128 v, char *buf);
 
+/* An amount of addresses for people: "491545 addresses", or for IPv6 "65536 /64s". */
+#define AMOUNT_STRLEN 64
+void amount_format(u128 addresses, enum family f, char *buf);
+
 /*
  * Special-purpose ranges (IANA IPv4/IPv6 special-purpose registries, private,
  * loopback, link-local, documentation, multicast, reserved): the name of the

@@ -78,15 +78,15 @@ int cmd_status(int argc, char **argv, struct globals *g)
 		printf("table inet %s: present, generation %u\n", pol.table, t.genid);
 		for (size_t i = 0; i < t.nsets; i++) {
 			const struct nl_set_live *s = &t.sets[i];
-			char a[48];
+			char a[AMOUNT_STRLEN];
 			if (!s->name || s->name[0] == '_')
 				continue; /* anonymous: a rule's ports */
 			struct range_vec rv = { 0 };
 			for (size_t k = 0; k < s->n; k++)
 				range_vec_push(&rv, s->iv[k][0], s->iv[k][1]);
 			ranges_normalize(&rv);
-			u128_format(ranges_addresses((const u128 (*)[2])rv.v, rv.n), a);
-			printf("  set %s: %zu intervals, %s addresses\n", s->name, rv.n, a);
+			amount_format(ranges_addresses((const u128 (*)[2])rv.v, rv.n), s->fam, a);
+			printf("  set %s: %zu intervals, %s\n", s->name, rv.n, a);
 			range_vec_free(&rv);
 		}
 		counters(&pol, &t);

@@ -75,9 +75,9 @@ static int exhaustive(const struct policy *pol, const struct live *live)
 		}
 		differences += missing.n + extra.n + !known;
 		if (!missing.n && !extra.n && known) {
-			char addrs[48];
-			u128_format(ranges_addresses((const u128 (*)[2])w->iv.v, w->iv.n), addrs);
-			printf("%s (service %s, %s): %zu intervals, %s addresses, as compiled\n", w->name,
+			char addrs[AMOUNT_STRLEN];
+			amount_format(ranges_addresses((const u128 (*)[2])w->iv.v, w->iv.n), w->fam, addrs);
+			printf("%s (service %s, %s): %zu intervals, %s, as compiled\n", w->name,
 			       w->svc->name, fam_name(w->fam), w->iv.n, addrs);
 		}
 		range_vec_free(&missing);

@@ -402,7 +402,7 @@ int nl_getgen(struct nl *nl, uint32_t *genid)
  * nothing. Errors are queued before sendmsg() returns. Returns 0, -EINTR if
  * the generation is not gen any more, or -errno.
  */
-static int nl_gen_settled(struct nl *nl, uint32_t gen)
+int nl_gen_settled(struct nl *nl, uint32_t gen)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;

@@ -31,6 +31,16 @@ void nl_close(struct nl *nl);
 /* The ruleset generation id. Returns 0 or -errno. */
 int nl_getgen(struct nl *nl, uint32_t *genid);
 
+/*
+ * Is gen the generation, with no commit under way? A commit makes its new
+ * generation visible first and changes sets and rules after, so GETGEN can
+ * return a generation whose changes are not all in place yet. This asks
+ * under the kernel's commit mutex (an empty batch BEGIN carrying gen): 0 if
+ * settled, -EINTR if the ruleset moved on, or -errno. nl_read_table() does
+ * it already.
+ */
+int nl_gen_settled(struct nl *nl, uint32_t gen);
+
 /* A set of our table as the kernel holds it. */
 struct nl_set_live {
 	char *name;
@@ -99,12 +109,16 @@ struct nl_table_live {
 };
 
 /*
- * Read table `table` (family inet) consistently: GETGEN, then table, sets,
- * chains, rules (and elements), every reply's res_id checked against the
- * generation, GETGEN again; all over again if anything moved, a few times.
- * with_elements = false skips the named sets' elements (anonymous sets are
- * always read: they are a rule's ports). A missing table is present = false,
- * not an error. Returns 0, or -errno with err filled; out is always safe to free.
+ * Read table `table` (family inet) consistently: GETGEN and nl_gen_settled(),
+ * then table, sets, chains, rules (and elements), every reply's res_id
+ * checked against the generation, GETGEN again; all over again (8 times at
+ * most) if anything moved or an element came twice. Unpaired elements cause
+ * up to two more reads before they are reported (odd): a batch that was
+ * aborted (a dry run) does not change the generation but can make a dump
+ * running across it lose elements. with_elements = false skips the named
+ * sets' elements (anonymous sets are always read: they are a rule's ports).
+ * A missing table is present = false, not an error. Returns 0, or -errno
+ * with err filled; out is always safe to free.
  */
 int nl_read_table(struct nl *nl, const char *table, bool with_elements,
 		  struct nl_table_live *out, char *err, size_t errlen);

@@ -1,0 +1,133 @@
+# Fuzzing and sanitizer builds. Included from the Makefile; works alone too:
+#   make -f mk/fuzz.mk fuzz-build
+#
+#   make fuzz-build              the libFuzzer harnesses (tests/fuzz/) into build/fuzz/
+#   make fuzz [FUZZ_SECONDS=60]  fuzz each harness that long, one after the other, on a
+#                                copy of its corpus; new crashes go to build/fuzz/work/
+#   make fuzz-regress            every harness once over its corpus, no mutation
+#   make sanitize                mxfence and the unit programs with ASan + UBSan into
+#                                build-san/ (./mxfence-san), then the test suite on them
+
+FUZZ_CC ?= clang
+FUZZ_BUILD ?= build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_PKG_CONFIG ?= pkg-config
+FUZZ_PKGS := libnftnl libmnl jansson inih
+
+FUZZ_FEEDS := list postfix-cidr m365 aws google azure
+FUZZ_OTHERS := policy flows state modelfile addr
+FUZZ_HARNESSES := $(FUZZ_FEEDS) $(FUZZ_OTHERS)
+
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Wall -Wextra \
+	-Wno-unused-parameter -MMD -MP $(FUZZ_SAN) \
+	$(shell $(FUZZ_PKG_CONFIG) --cflags $(FUZZ_PKGS) 2>/dev/null)
+FUZZ_LDLIBS := $(shell $(FUZZ_PKG_CONFIG) --libs $(FUZZ_PKGS) 2>/dev/null) -lcidr -lpthread
+
+FUZZ_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+FUZZ_LIB_OBJS := $(FUZZ_SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_UTIL_OBJ := $(FUZZ_BUILD)/obj/fuzz_util.o $(FUZZ_BUILD)/obj/fuzz_fixtures.o
+FUZZ_FEED_BINS := $(FUZZ_FEEDS:%=$(FUZZ_BUILD)/%)
+FUZZ_OTHER_BINS := $(FUZZ_OTHERS:%=$(FUZZ_BUILD)/%)
+
+ifeq ($(V),1)
+FUZZ_Q :=
+fuzz_quiet = @true
+else
+FUZZ_Q := @
+fuzz_quiet = @printf '  %-6s %s\n'
+endif
+
+fuzz-build: $(FUZZ_FEED_BINS) $(FUZZ_OTHER_BINS)
+
+$(FUZZ_BUILD)/obj:
+	$(FUZZ_Q)mkdir -p $@
+
+# The code under test: coverage for libFuzzer, sanitizers.
+$(FUZZ_BUILD)/obj/%.o: src/%.c | $(FUZZ_BUILD)/obj
+	$(fuzz_quiet) FUZZCC $<
+	$(FUZZ_Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/obj/fuzz_%.o: tests/fuzz/fuzz_%.c | $(FUZZ_BUILD)/obj
+	$(fuzz_quiet) FUZZCC $<
+	$(FUZZ_Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Isrc -c -o $@ $<
+
+# One harness source, one binary per feed format.
+$(FUZZ_BUILD)/obj/feed-%.o: tests/fuzz/fuzz_feed.c | $(FUZZ_BUILD)/obj
+	$(fuzz_quiet) FUZZCC $< [$*]
+	$(FUZZ_Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Isrc \
+		-DFUZZ_FORMAT='"$*"' -c -o $@ $<
+
+$(FUZZ_FEED_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/feed-%.o $(FUZZ_UTIL_OBJ) $(FUZZ_LIB_OBJS)
+	$(fuzz_quiet) FUZZLD $@
+	$(FUZZ_Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(FUZZ_LDLIBS)
+
+$(FUZZ_OTHER_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/fuzz_%.o $(FUZZ_UTIL_OBJ) $(FUZZ_LIB_OBJS)
+	$(fuzz_quiet) FUZZLD $@
+	$(FUZZ_Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(FUZZ_LDLIBS)
+
+fuzz: fuzz-build
+	$(FUZZ_Q)FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/campaign $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
+fuzz-regress: fuzz-build
+	$(FUZZ_Q)FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/regress.sh
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
+
+# Dependency files are made by the compiler, never by a rule.
+$(FUZZ_BUILD)/obj/%.d: ;
+-include $(wildcard $(FUZZ_BUILD)/obj/*.d)
+
+# mxfence itself, and the programs of tests/unit, with ASan and UBSan.
+SAN_CC ?= clang
+SAN_BUILD ?= build-san
+SAN_BIN ?= mxfence-san
+SAN_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -MMD -MP $(FUZZ_SAN) \
+	$(shell $(FUZZ_PKG_CONFIG) --cflags $(FUZZ_PKGS) 2>/dev/null)
+SAN_OBJS := $(wildcard src/*.c)
+SAN_OBJS := $(SAN_OBJS:src/%.c=$(SAN_BUILD)/%.o)
+SAN_LIB_OBJS := $(filter-out $(SAN_BUILD)/main.o,$(SAN_OBJS))
+SAN_UNIT := $(SAN_BUILD)/unit $(SAN_BUILD)/nl_test $(SAN_BUILD)/nl_drive
+# Leaks count as failures; a UBSan report stops the program (non-zero exit, like ASan).
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	LSAN_OPTIONS=report_objects=1
+# Every group but tests/golden/valgrind.sh: valgrind cannot run an ASan binary.
+SAN_TESTS ?= $(SAN_BUILD)/tests/unit.sh $(SAN_BUILD)/tests/nl.sh tests/golden/golden.sh \
+	data kernel packets
+
+$(SAN_BUILD) $(SAN_BUILD)/tests:
+	$(FUZZ_Q)mkdir -p $@
+
+$(SAN_BUILD)/%.o: src/%.c | $(SAN_BUILD)
+	$(fuzz_quiet) SANCC $<
+	$(FUZZ_Q)$(SAN_CC) $(SAN_CFLAGS) -c -o $@ $<
+
+$(SAN_BIN): $(SAN_OBJS)
+	$(fuzz_quiet) SANLD $@
+	$(FUZZ_Q)$(SAN_CC) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LDLIBS)
+
+$(SAN_UNIT): $(SAN_BUILD)/%: tests/unit/%.c $(SAN_LIB_OBJS)
+	$(fuzz_quiet) SANLD $@
+	$(FUZZ_Q)$(SAN_CC) $(SAN_CFLAGS) -MF $@.d -Isrc -o $@ $< $(SAN_LIB_OBJS) $(FUZZ_LDLIBS)
+
+# tests/unit/*.sh run the programs beside them; these run the sanitized ones.
+$(SAN_BUILD)/tests/unit.sh $(SAN_BUILD)/tests/nl.sh: | $(SAN_BUILD)/tests
+	$(FUZZ_Q)printf '#!/bin/sh\nexec "%s/%s"\n' "$(CURDIR)/$(SAN_BUILD)" \
+		"$(if $(findstring unit.sh,$@),unit,nl_test)" >$@
+	$(FUZZ_Q)chmod +x $@
+
+sanitize-build: $(SAN_BIN) $(SAN_UNIT) $(SAN_BUILD)/tests/unit.sh $(SAN_BUILD)/tests/nl.sh
+
+sanitize: sanitize-build
+	$(FUZZ_Q)$(SAN_ENV) MXFENCE=$(CURDIR)/$(SAN_BIN) NL_DRIVE=$(CURDIR)/$(SAN_BUILD)/nl_drive \
+		tests/run $(SAN_TESTS)
+
+sanitize-clean:
+	rm -rf $(SAN_BUILD) $(SAN_BIN)
+
+$(SAN_BUILD)/%.d: ;
+-include $(wildcard $(SAN_BUILD)/*.d)
+
+.PHONY: fuzz-build fuzz fuzz-regress fuzz-clean sanitize sanitize-build sanitize-clean

@@ -1,0 +1,23 @@
+/* Feed files the policy-level harnesses compile against. */
+#ifndef MXFENCE_FUZZ_FIXTURES_H
+#define MXFENCE_FUZZ_FIXTURES_H
+
+struct fuzz_fixture {
+	const char *name;
+	const char *text;
+};
+
+/* Ends with { NULL, NULL }. */
+extern const struct fuzz_fixture fuzz_fixtures[];
+
+/* Write them all into fuzz_dir(). */
+void fuzz_fixtures_install(void);
+
+/*
+ * A policy of two services over the fixtures, written as fuzz_path("fixed.conf"),
+ * loaded and compiled into pol: what flows, state files and models are held against.
+ */
+struct policy;
+void fuzz_fixed_policy(struct policy *pol);
+
+#endif
