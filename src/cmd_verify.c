@@ -6,6 +6,7 @@
 #include "flows.h"
 #include "live.h"
 #include "nl.h"
+#include "render.h"
 #include "util.h"
 
 enum { OPT_LIVE = 0x200, OPT_EXHAUSTIVE };
@@ -99,7 +100,7 @@ static json_t *flow_json(const struct flow *fl, enum verdict got, const char *re
 	json_t *o = json_object();
 
 	addr_format(fl->addr.addr, fl->addr.family, text);
-	json_object_set_new(o, "file", json_string(fl->file));
+	json_object_set_new(o, "file", text_json(fl->file));
 	json_object_set_new(o, "line", json_integer(fl->line));
 	json_object_set_new(o, "expect", json_string(verdict_name(fl->expect)));
 	json_object_set_new(o, "got", json_string(verdict_name(got)));
@@ -107,7 +108,7 @@ static json_t *flow_json(const struct flow *fl, enum verdict got, const char *re
 	json_object_set_new(o, "address", json_string(text));
 	json_object_set_new(o, "proto", json_string(proto_name(fl->proto)));
 	json_object_set_new(o, "port", json_integer(fl->port));
-	json_object_set_new(o, "reason", json_string(reason));
+	json_object_set_new(o, "reason", text_json(reason));
 	return o;
 }
 

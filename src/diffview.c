@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "feed.h"
+#include "render.h"
 #include "util.h"
 
 /* "microsoft365 (m365 id 10)" for the policy inputs behind [lo, hi]. */
@@ -146,7 +147,7 @@ void diff_print(FILE *f, const struct policy *pol, const struct set_views *old,
 				if (json) {
 					json_t *e = json_object();
 					json_object_set_new(e, "prefix", json_string(text));
-					json_object_set_new(e, "sources", json_string(who));
+					json_object_set_new(e, "sources", text_json(who));
 					json_array_append_new(jadd, e);
 				} else {
 					fprintf(f, "+ %-24s %s\n", text, who);
@@ -161,7 +162,7 @@ void diff_print(FILE *f, const struct policy *pol, const struct set_views *old,
 				if (json) {
 					json_t *e = json_object();
 					json_object_set_new(e, "prefix", json_string(text));
-					json_object_set_new(e, "was", json_string(who));
+					json_object_set_new(e, "was", text_json(who));
 					json_array_append_new(jdel, e);
 				} else {
 					fprintf(f, "- %-24s (was: %s)\n", text, who);

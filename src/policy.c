@@ -290,7 +290,7 @@ static void service_key(struct reader *r, const char *key, const char *value)
 			perr(r, "max-removal must be a percentage from 0%% to 100%% '%s'", value);
 	} else if (streq(key, "allow-empty")) {
 		if (parse_bool(value, &b) < 0)
-			perr(r, "allow-empty must be yes or no '%s'", value);
+			return perr(r, "allow-empty must be yes or no '%s'", value);
 		svc->allow_empty = b;
 	} else {
 		perr(r, "unknown key in [service %s] (expected ports, sources, otherwise, "

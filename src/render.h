@@ -10,6 +10,10 @@
 int render_nft(FILE *f, const struct policy *pol);
 int render_json(FILE *f, const struct policy *pol);
 
+/* A JSON string of s; bytes that are not UTF-8 (a path may hold any) become '?'. */
+struct json_t;
+struct json_t *text_json(const char *s);
+
 /* "tcp/25", "tcp/1000-2000" */
 void portrange_format(const struct portrange *p, char *buf, size_t n);
 

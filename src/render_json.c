@@ -1,8 +1,26 @@
 /* The compiled model as JSON (build --json): what `diff --against FILE` reads back. */
 #include <jansson.h>
+#include <stdlib.h>
 
 #include "feed.h"
 #include "render.h"
+#include "util.h"
+
+/* A string for the model: bytes that are not UTF-8 (a path may hold any) become '?'. */
+json_t *text_json(const char *s)
+{
+	json_t *j = json_string(s);
+
+	if (!j) {
+		char *copy = xstrdup(s);
+		for (char *p = copy; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		j = json_string(copy);
+		free(copy);
+	}
+	return j;
+}
 
 static json_t *u128_json(u128 v)
 {
@@ -39,7 +57,7 @@ static json_t *interval_json(const struct policy *pol, const struct iset *s,
 		src->fmt->where(src, og.entry, og.item, where, sizeof(where));
 		json_object_set_new(e, "source", json_string(src->name));
 		json_object_set_new(e, "prefix", json_string(text));
-		json_object_set_new(e, "where", json_string(where));
+		json_object_set_new(e, "where", text_json(where));
 		json_array_append_new(srcs, e);
 	}
 	json_object_set_new(o, "sources", srcs);
@@ -79,8 +97,8 @@ int render_json(FILE *f, const struct policy *pol)
 		json_t *o = json_object(), *counts = json_object();
 		json_object_set_new(o, "name", json_string(src->name));
 		json_object_set_new(o, "format", json_string(src->fmt->name));
-		json_object_set_new(o, "file", json_string(src->file));
-		json_object_set_new(o, "version", src->version ? json_string(src->version) : json_null());
+		json_object_set_new(o, "file", text_json(src->file));
+		json_object_set_new(o, "version", src->version ? text_json(src->version) : json_null());
 		json_object_set_new(counts, "ipv4", json_integer((json_int_t)src->count[FAM_V4]));
 		json_object_set_new(counts, "ipv6", json_integer((json_int_t)src->count[FAM_V6]));
 		json_object_set_new(o, "prefixes", counts);
