@@ -158,12 +158,13 @@ static void *line_worker_run(void *arg)
 /* Below this, one thread: starting another costs more than it saves. */
 #define PARALLEL_MIN_BYTES (1u << 20)
 
-void feed_parse_lines(struct feed_ctx *c,
+void feed_parse_lines(struct feed_ctx *c, size_t total_lines,
 		      void (*parse_lines)(struct feed_ctx *c, const char *buf, size_t len,
 					  uint32_t first_line))
 {
 	const char *mid, *end = c->buf + c->len;
 	struct line_worker w;
+	size_t base[FAM_COUNT];
 	pthread_t t;
 	uint32_t lines = 0;
 
@@ -176,14 +177,29 @@ void feed_parse_lines(struct feed_ctx *c,
 	for (const char *p = c->buf; (p = memchr(p, '\n', (size_t)(mid - p))); p++)
 		lines++;
 
-	/* The second half goes to a worker with its own prefixes and messages. */
+	/*
+	 * The second half goes to a worker with its own messages. Its prefixes
+	 * go straight into the same arrays, past the most the first half can
+	 * add (a prefix a line), so that nothing is copied and no fresh memory
+	 * is touched; they are moved down once both are done.
+	 */
 	memset(&w, 0, sizeof(w));
 	w.ctx = *c;
 	w.ctx.diag = &w.diag;
 	w.ctx.added = 0;
 	w.ctx.span = 0;
-	for (int f = 0; f < FAM_COUNT; f++)
+	bool shared = true;
+	for (int f = 0; f < FAM_COUNT; f++) {
+		base[f] = c->out[f]->n + lines;
+		shared &= c->out[f]->cap >= c->out[f]->n + total_lines;
+	}
+	for (int f = 0; f < FAM_COUNT; f++) {
+		if (shared) {
+			w.pfx[f].v = c->out[f]->v + base[f];
+			w.pfx[f].cap = c->out[f]->cap - base[f];
+		}
 		w.ctx.out[f] = &w.pfx[f];
+	}
 	w.buf = mid;
 	w.len = (size_t)(end - mid);
 	w.first_line = lines + 1;
@@ -196,8 +212,14 @@ void feed_parse_lines(struct feed_ctx *c,
 	pthread_join(t, NULL);
 
 	for (int f = 0; f < FAM_COUNT; f++) {
-		pfx_vec_append(c->out[f], &w.pfx[f]);
-		pfx_vec_free(&w.pfx[f]);
+		struct pfx_vec *out = c->out[f];
+		if (shared) {
+			memmove(out->v + out->n, out->v + base[f], w.pfx[f].n * sizeof(*out->v));
+			out->n += w.pfx[f].n;
+		} else {
+			pfx_vec_append(out, &w.pfx[f]);
+			pfx_vec_free(&w.pfx[f]);
+		}
 	}
 	diag_merge(c->diag, &w.diag);
 	c->added += w.ctx.added;

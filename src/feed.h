@@ -61,11 +61,12 @@ bool feed_add(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry, u
 void feed_reserve(struct feed_ctx *c, size_t n);
 
 /*
- * Text formats: run parse_lines(ctx, lines, len, first_line) over the file,
- * split at line ends into two halves parsed side by side when it is large.
+ * Text formats of at most one prefix a line: run parse_lines(ctx, lines, len,
+ * first_line) over the file, split at line ends into two halves parsed side
+ * by side when it is large. total_lines is what feed_reserve() was given.
  * Results are merged in file order, so they never depend on the split.
  */
-void feed_parse_lines(struct feed_ctx *c,
+void feed_parse_lines(struct feed_ctx *c, size_t total_lines,
 		      void (*parse_lines)(struct feed_ctx *c, const char *buf, size_t len,
 					  uint32_t first_line));
 /* Lines in the file: an upper bound of the prefixes a text format yields. */

@@ -55,8 +55,10 @@ static void list_lines(struct feed_ctx *c, const char *buf, size_t len, uint32_t
 
 static int list_load(struct feed_ctx *c)
 {
-	feed_reserve(c, feed_count_lines(c));
-	feed_parse_lines(c, list_lines);
+	size_t lines = feed_count_lines(c);
+
+	feed_reserve(c, lines);
+	feed_parse_lines(c, lines, list_lines);
 	return 0;
 }
 

@@ -176,6 +176,7 @@ void iset_build(struct iset *s)
 	struct interval *iv = xmalloc_big(n * sizeof(*iv));
 	size_t m = 0;
 	struct interval cur = { in[0].lo, pfx_last(&in[0], s->fam), 0, 1 };
+	/* first and count are 32-bit: a service holds at most a few sources of 2M prefixes. */
 	for (size_t i = 1; i < n; i++) {
 		u128 lo = in[i].lo, hi = pfx_last(&in[i], s->fam);
 		/* Overlapping or adjacent; cur.hi == max means nothing can follow. */
@@ -185,7 +186,7 @@ void iset_build(struct iset *s)
 			cur.count++;
 		} else {
 			iv[m++] = cur;
-			cur = (struct interval){ lo, hi, i, 1 };
+			cur = (struct interval){ lo, hi, (uint32_t)i, 1 };
 		}
 	}
 	iv[m++] = cur;

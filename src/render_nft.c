@@ -51,9 +51,12 @@ static void header(FILE *f, const struct policy *pol)
 struct element_text {
 	const struct iset *set;
 	size_t from, to;
+	FILE *f; /* write as it goes; NULL: keep it all in buf */
 	char *buf;
 	size_t len, cap;
 };
+
+#define STREAM_CHUNK (256u << 10)
 
 /* Room for the cover of one interval: at most 2 * 128 CIDRs of 56 bytes. */
 #define INTERVAL_TEXT_MAX (256 * 56)
@@ -65,6 +68,10 @@ static void *format_elements(void *arg)
 	struct prefix cover[256];
 
 	for (size_t i = et->from; i < et->to; i++) {
+		if (et->f && et->len >= STREAM_CHUNK) {
+			fwrite(et->buf, 1, et->len, et->f);
+			et->len = 0;
+		}
 		if (et->cap - et->len < INTERVAL_TEXT_MAX) {
 			et->cap = et->cap * 2 + INTERVAL_TEXT_MAX;
 			et->buf = xrealloc(et->buf, et->cap);
@@ -93,8 +100,9 @@ static void *format_elements(void *arg)
 
 static void write_elements(FILE *f, const struct iset *s)
 {
+	/* The first half is written as it is formatted; the second waits in memory. */
 	struct element_text part[2] = {
-		{ .set = s, .from = 0, .to = s->n / 2 },
+		{ .set = s, .from = 0, .to = s->n / 2, .f = f },
 		{ .set = s, .from = s->n / 2, .to = s->n },
 	};
 	pthread_t t;
@@ -103,14 +111,14 @@ static void write_elements(FILE *f, const struct iset *s)
 	if (s->n >= PARALLEL_MIN)
 		threaded = pthread_create(&t, NULL, format_elements, &part[1]) == 0;
 	format_elements(&part[0]);
+	fwrite(part[0].buf, 1, part[0].len, f);
 	if (threaded)
 		pthread_join(t, NULL);
 	else
 		format_elements(&part[1]);
-	for (int i = 0; i < 2; i++) {
-		fwrite(part[i].buf, 1, part[i].len, f);
-		free(part[i].buf);
-	}
+	fwrite(part[1].buf, 1, part[1].len, f);
+	free(part[0].buf);
+	free(part[1].buf);
 }
 
 static void set_block(FILE *f, const struct service *svc, enum family fam)
