@@ -62,7 +62,7 @@ demo: deps
 	$(Q)sh contrib/demo.sh
 
 check: test-deps
-	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS)
+	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS) fuzz-build
 	$(Q)tests/run
 
 bench: test-deps
@@ -81,5 +81,7 @@ clean:
 	rm -rf $(BUILD) mxfence $(TEST_PROGS) tests/unit/*.d out
 
 .PHONY: all deps test-deps demo check bench clean install
+
+include mk/fuzz.mk
 
 -include $(OBJS:.o=.d)

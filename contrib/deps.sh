@@ -6,7 +6,8 @@ set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev libnftnl-dev libmnl-dev libcidr-dev libjansson-dev
 	libinih-dev nftables"
-test_pkgs="iproute2 jq python3 swaks libio-socket-inet6-perl postfix iprange time valgrind procps util-linux"
+test_pkgs="iproute2 jq python3 swaks libio-socket-inet6-perl postfix iprange time valgrind procps util-linux
+	clang libclang-rt-14-dev"
 
 want=""
 for set in "$@"; do

@@ -8,6 +8,9 @@
 #   make sanitize                mxfence and the unit programs with ASan + UBSan into
 #                                build-san/ (./mxfence-san), then the test suite on them
 
+# Whatever the Makefile's default goal is, this file does not change it.
+fuzz_default_goal := $(.DEFAULT_GOAL)
+
 FUZZ_CC ?= clang
 FUZZ_BUILD ?= build/fuzz
 FUZZ_SECONDS ?= 60
@@ -90,7 +93,7 @@ SAN_OBJS := $(SAN_OBJS:src/%.c=$(SAN_BUILD)/%.o)
 SAN_LIB_OBJS := $(filter-out $(SAN_BUILD)/main.o,$(SAN_OBJS))
 SAN_UNIT := $(SAN_BUILD)/unit $(SAN_BUILD)/nl_test $(SAN_BUILD)/nl_drive
 # Leaks count as failures; a UBSan report stops the program (non-zero exit, like ASan).
-SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1 \
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	LSAN_OPTIONS=report_objects=1
 # Every group but tests/golden/valgrind.sh: valgrind cannot run an ASan binary.
@@ -131,3 +134,5 @@ $(SAN_BUILD)/%.d: ;
 -include $(wildcard $(SAN_BUILD)/*.d)
 
 .PHONY: fuzz-build fuzz fuzz-regress fuzz-clean sanitize sanitize-build sanitize-clean
+
+.DEFAULT_GOAL := $(fuzz_default_goal)

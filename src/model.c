@@ -233,6 +233,8 @@ const struct interval *iset_lookup(const struct iset *s, u128 addr)
 {
 	size_t lo = 0, hi = s->n;
 
+	if (addr > fam_max(s->fam))
+		return NULL;
 	if (s->top) {
 		/* The answer, the first interval ending at or after addr, lies in [top[b], top[b+1]]. */
 		uint32_t b = (uint32_t)(addr >> (fam_bits(s->fam) - TOP_BITS));

@@ -26,8 +26,8 @@ void fuzz_fail(const char *file, int line, const char *cond, const char *fmt, ..
 	} while (0)
 
 /*
- * A directory of this process (in /dev/shm when it can, else $TMPDIR or
- * /tmp), emptied and removed at exit. fuzz_path() is "DIR/name" in a buffer
+ * A directory of this process (in $TMPDIR, else /dev/shm, else /tmp),
+ * emptied and removed at exit. fuzz_path() is "DIR/name" in a buffer
  * that lives as long as the process (one per distinct name).
  */
 const char *fuzz_dir(void);

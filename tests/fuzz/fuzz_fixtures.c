@@ -1,6 +1,7 @@
 /*
- * The feed files beside the fuzzed policy (names as in tests/golden/cases), and
- * an empty one: small, valid, with the values the golden policies filter on.
+ * The feed files beside the fuzzed policy (names as in tests/golden/cases), an
+ * empty one and one whose name is not UTF-8: small, valid, with the values the
+ * golden policies filter on.
  */
 #include "fuzz_fixtures.h"
 
@@ -195,6 +196,8 @@ const struct fuzz_fixture fuzz_fixtures[] = {
 		"  ]\r\n"
 		"}" },
 	{ "empty.txt", "" },
+	/* A Latin-1 file name: names are bytes, not always UTF-8. */
+	{ "caf\351.txt", "192.0.2.1\n2001:db8::/48\n" },
 	{ NULL, NULL },
 };
 

@@ -22,6 +22,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_fixed_policy(&pol);
+	/* As verify does: lookups go through the index. */
+	for (size_t i = 0; i < pol.nservices; i++)
+		for (int f = 0; f < FAM_COUNT; f++)
+			iset_index(&pol.services[i].set[f]);
 	path = fuzz_path("flows.txt");
 	return 0;
 }

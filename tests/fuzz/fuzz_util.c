@@ -55,15 +55,12 @@ static void dir_remove(void)
 
 const char *fuzz_dir(void)
 {
-	const char *base = "/dev/shm";
+	const char *base = getenv("TMPDIR");
 
 	if (dir[0])
 		return dir;
-	if (access(base, W_OK | X_OK) != 0) {
-		base = getenv("TMPDIR");
-		if (!base || !*base)
-			base = "/tmp";
-	}
+	if (!base || !*base)
+		base = access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : "/tmp";
 	snprintf(dir, sizeof(dir), "%s/mxfence-fuzz.XXXXXX", base);
 	if (!mkdtemp(dir)) {
 		fprintf(stderr, "fuzz: cannot create %s: %s\n", dir, strerror(errno));
@@ -215,10 +212,10 @@ void fuzz_check_iset(const struct iset *s, const char *what)
 			FUZZ_CHECK(s->iv[i - 1].hi + 1 < iv->lo,
 				   "%s: interval %zu at %s touches the one before (ends %s)", what, i,
 				   fuzz_hex(iv->lo, a), fuzz_hex(s->iv[i - 1].hi, b));
-		FUZZ_CHECK(iv->first == next && iv->count > 0 && iv->first + iv->count <= s->in.n,
+		FUZZ_CHECK(iv->first == next && iv->count > 0 && (size_t)iv->first + iv->count <= s->in.n,
 			   "%s: interval %zu holds inputs [%zu, +%zu), expected from %zu", what, i,
-			   iv->first, iv->count, next);
-		next = iv->first + iv->count;
+			   (size_t)iv->first, (size_t)iv->count, next);
+		next = (size_t)iv->first + iv->count;
 		for (size_t j = iv->first; j < next; j++) {
 			const struct pfx *p = &s->in.v[j];
 			u128 last = pfx_last(p, s->fam);
@@ -265,6 +262,43 @@ void fuzz_check_views(const struct set_views *sv)
 	}
 }
 
+/* Every member the model promises is there: jansson drops a string that is not UTF-8. */
+static void check_model_members(const json_t *root, const struct policy *pol)
+{
+	static const char *const src_keys[] = { "name", "format", "file", "version", "prefixes" };
+	static const char *const in_keys[] = { "source", "prefix", "where" };
+	const json_t *sources = json_object_get(root, "sources"),
+		     *services = json_object_get(root, "services");
+
+	FUZZ_CHECK(json_array_size(sources) == pol->nsources &&
+			   json_array_size(services) == pol->nservices,
+		   "the model has %zu sources and %zu services, the policy %zu and %zu",
+		   json_array_size(sources), json_array_size(services), pol->nsources,
+		   pol->nservices);
+	for (size_t i = 0; i < pol->nsources; i++)
+		for (size_t k = 0; k < sizeof(src_keys) / sizeof(src_keys[0]); k++)
+			FUZZ_CHECK(json_object_get(json_array_get(sources, i), src_keys[k]),
+				   "the model's source %s has no \"%s\"", pol->sources[i].name,
+				   src_keys[k]);
+	for (size_t i = 0; i < pol->nservices; i++) {
+		const json_t *fams = json_object_get(json_array_get(services, i), "families");
+		for (int f = 0; f < FAM_COUNT; f++) {
+			const json_t *ivs = json_object_get(json_object_get(fams, fam_name((enum family)f)),
+							    "intervals");
+			for (size_t k = 0; k < json_array_size(ivs); k++) {
+				const json_t *ins = json_object_get(json_array_get(ivs, k), "sources");
+				for (size_t j = 0; j < json_array_size(ins); j++)
+					for (size_t m = 0; m < sizeof(in_keys) / sizeof(in_keys[0]); m++)
+						FUZZ_CHECK(json_is_string(json_object_get(
+								   json_array_get(ins, j), in_keys[m])),
+							   "service %s %s interval %zu input %zu has no \"%s\"",
+							   pol->services[i].name, fam_name((enum family)f), k,
+							   j, in_keys[m]);
+			}
+		}
+	}
+}
+
 /* build --json, read back by diff --against: the same sets, nothing to change. */
 void fuzz_check_model(const struct policy *pol)
 {
@@ -282,6 +316,7 @@ void fuzz_check_model(const struct policy *pol)
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	FUZZ_CHECK(root != NULL, "the JSON model does not parse: %s (line %d)", jerr.text,
 		   jerr.line);
+	check_model_members(root, pol);
 	json_decref(root);
 	fuzz_write(fuzz_path("model.json"), text, len);
 	free(text);
