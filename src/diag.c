@@ -91,6 +91,11 @@ const char *diag_token(const char *s, size_t len, char *buf, size_t bufsz)
 	size_t o = 0;
 	size_t i;
 
+	if (bufsz < 16) {
+		if (bufsz)
+			buf[0] = '\0';
+		return buf;
+	}
 	for (i = 0; i < len && o + 8 < bufsz && i < DIAG_TOKEN_MAX; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '\\' || c == '\'') {
