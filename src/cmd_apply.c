@@ -22,8 +22,7 @@
 enum { OPT_DRY_RUN = 0x200, OPT_FORCE };
 
 /* The removal gate: refuse when a service would lose more than max-removal of a family. */
-static bool removal_gate(const struct policy *pol, const struct live *live,
-			 const struct set_views *want)
+static bool removal_gate(const struct live *live, const struct set_views *want)
 {
 	bool refused = false;
 
@@ -52,7 +51,6 @@ static bool removal_gate(const struct policy *pol, const struct live *live,
 			refused = true;
 		}
 	}
-	(void)pol;
 	return refused;
 }
 
@@ -198,7 +196,7 @@ int cmd_apply(int argc, char **argv, struct globals *g)
 			goto done;
 		}
 		bool present = live.table.present, replace = !live.structure_ok;
-		if (present && !force && removal_gate(&pol, &live, &want)) {
+		if (present && !force && removal_gate(&live, &want)) {
 			live_free(&live);
 			rc = EXIT_REFUSED;
 			goto done;

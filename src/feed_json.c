@@ -255,7 +255,6 @@ int fj_load_feed(struct feed_ctx *c, const struct fj_feed *feed)
 			feed_error(c, FJ_ROOT, arr->item, "expected an array, found %s", fj_type(list));
 			continue;
 		}
-		c->src->entries += json_array_size(list);
 		for (size_t i = 0; i < json_array_size(list); i++)
 			feed->entry(c, f, json_array_get(list, i), (int)a, (uint32_t)i);
 	}

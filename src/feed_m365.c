@@ -239,7 +239,6 @@ static int m365_load(struct feed_ctx *c)
 			   fj_type(root));
 		goto out;
 	}
-	c->src->entries = json_array_size(root);
 	for (size_t i = 0; i < json_array_size(root); i++)
 		load_set(c, f, json_array_get(root, i), (uint32_t)i);
 	parsed = true;

@@ -94,7 +94,6 @@ static int postfix_load(struct feed_ctx *c)
 	feed_reserve(c, feed_count_lines(c));
 	line_iter_init(&it, c->buf, c->len, 1);
 	while (line_next(&it, &s, &n)) {
-		c->src->entries++;
 		if (n > FEED_MAX_LINE) {
 			feed_error(c, it.lineno, 0, "line longer than %u bytes", FEED_MAX_LINE);
 			continue;

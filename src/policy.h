@@ -71,7 +71,6 @@ struct source {
 	char *version;  /* the feed's own version fields, for people */
 	char **labels;  /* per-entry labels of JSON feeds (e.g. "id 10") */
 	size_t nlabels;
-	size_t entries; /* entries or lines read */
 	size_t count[FAM_COUNT]; /* prefixes taken, per family */
 	bool loaded;
 	bool failed;
