@@ -12,7 +12,7 @@ SYSCONFDIR ?= /etc
 PKG_CONFIG ?= pkg-config
 CC ?= cc
 
-PKGS := libnftnl libmnl jansson inih
+PKGS := libnftnl libmnl jansson inih libcurl ldns libcrypto
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral \
 	-D_GNU_SOURCE -MMD -MP

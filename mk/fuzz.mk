@@ -15,7 +15,7 @@ FUZZ_CC ?= clang
 FUZZ_BUILD ?= build/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_PKG_CONFIG ?= pkg-config
-FUZZ_PKGS := libnftnl libmnl jansson inih
+FUZZ_PKGS := libnftnl libmnl jansson inih libcurl ldns libcrypto
 
 FUZZ_FEEDS := list postfix-cidr m365 aws google azure
 FUZZ_OTHERS := policy flows state modelfile addr
