@@ -17,7 +17,6 @@ enum {
 };
 
 #define DEFAULT_STATE_DIR "/var/lib/mxfence"
-#define DEFAULT_CACHE_DIR "/var/cache/mxfence"
 
 struct globals {
 	const char *conf;

@@ -37,7 +37,7 @@ int policy_open(const struct globals *g, struct policy *pol)
 	struct diag d = { 0 };
 	int rc = EXIT_OK;
 
-	if (policy_load(pol, g->conf, &d) < 0 || policy_compile(pol, &d) < 0 ||
+	if (policy_load(pol, g->conf, g->cache_dir, &d) < 0 || policy_compile(pol, &d) < 0 ||
 	    policy_empty_services(pol, &d) < 0)
 		rc = EXIT_INPUT;
 	diag_print(&d, stderr);
@@ -54,7 +54,7 @@ int policy_open_gated(const struct globals *g, struct policy *pol)
 	const char *why = NULL;
 	int rc = EXIT_OK;
 
-	if (policy_load(pol, g->conf, &d) < 0)
+	if (policy_load(pol, g->conf, g->cache_dir, &d) < 0)
 		rc = EXIT_INPUT;
 	else if (policy_compile(pol, &d) < 0)
 		why = "a source failed to load";

@@ -59,7 +59,7 @@ int cmd_status(int argc, char **argv, struct globals *g)
 		return usage_error("status", "unexpected argument '%s'", argv[optind]);
 
 	/* The policy names the table and its services; its sources are not read. */
-	if (policy_load(&pol, g->conf, &d) < 0) {
+	if (policy_load(&pol, g->conf, g->cache_dir, &d) < 0) {
 		diag_print(&d, stderr);
 		diag_free(&d);
 		policy_free(&pol);

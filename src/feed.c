@@ -295,6 +295,12 @@ int feed_load(struct policy *pol, uint32_t src_index, struct diag *d)
 	src->loaded = true;
 	for (int f = 0; f < FAM_COUNT; f++)
 		c.out[f] = &src->pfx[f];
+	if (src->remote && access(src->path, F_OK) != 0 && errno == ENOENT) {
+		diag_error(d, src->path, "source %s has no good copy in the cache yet (mxfence fetch "
+					 "makes one)", src->name);
+		src->failed = true;
+		return -1;
+	}
 	if (read_file(src->path, &buf, &c.len, d) < 0) {
 		src->failed = true;
 		return -1;

@@ -35,6 +35,7 @@ struct feed_format {
 	const char *const *keys; /* the format's own keys in a [source] section */
 	bool published;          /* a provider's feed: special-purpose ranges are warned about */
 	bool line_origins;       /* a text format: an entry is a line, and items are unused */
+	bool fetch;              /* fetches by itself (DNS): remote unless it has a file */
 	int (*load)(struct feed_ctx *ctx);
 	/* Where an entry is, for people: "relays.txt:3", "m365 id 10". */
 	void (*where)(const struct source *src, uint32_t entry, uint32_t item, char *buf, size_t n);

@@ -1,5 +1,6 @@
 #include "feed_json.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,27 @@ void fj_version_part(struct feed_ctx *c, const json_t *root, const char *key, ui
 	*version = joined;
 }
 
+/*
+ * The feed's first version field as a number, so that a download can be
+ * refused when it goes backwards: syncToken is a string of digits,
+ * changeNumber an integer.
+ */
+void fj_serial(struct source *src, const json_t *v)
+{
+	const char *s;
+	char *end;
+
+	src->has_serial = false;
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		src->serial = (uint64_t)json_integer_value(v);
+		src->has_serial = true;
+	} else if (json_is_string(v) && (s = json_string_value(v))[0] >= '0' && s[0] <= '9') {
+		errno = 0;
+		src->serial = strtoull(s, &end, 10);
+		src->has_serial = !*end && !errno;
+	}
+}
+
 bool fj_family_mismatch(const char *s, bool want_v6)
 {
 	return (strchr(s, ':') != NULL) != want_v6;
@@ -243,6 +265,7 @@ int fj_load_feed(struct feed_ctx *c, const struct fj_feed *feed)
 	}
 	for (int v = 0; v < 2; v++)
 		fj_version_part(c, root, feed->version[v], feed->version_item[v], &c->src->version);
+	fj_serial(c->src, json_object_get(root, feed->version[0]));
 	for (size_t a = 0; a < feed->narrays; a++) {
 		const struct fj_array *arr = &feed->arrays[a];
 		const json_t *list = json_object_get(root, arr->name);

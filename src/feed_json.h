@@ -58,6 +58,8 @@ void fj_version_part(struct feed_ctx *c, const json_t *root, const char *key, ui
 		     char **version);
 
 /* Does a prefix text look like the other family than its key says? */
+/* The feed's version field v as a number in src->serial, when it is one. */
+void fj_serial(struct source *src, const json_t *v);
 bool fj_family_mismatch(const char *s, bool want_v6);
 
 /* Evaluate filter f on value (may be NULL: absent), counting matches. */

@@ -145,6 +145,13 @@ static int parse_long(const char *v, long lo, long hi, long *out)
 	return 0;
 }
 
+static char *resolve(const char *dir, const char *file)
+{
+	if (file[0] == '/' || !dir)
+		return xstrdup(file);
+	return xasprintf("%s/%s", dir, file);
+}
+
 static struct service *cur_service(struct reader *r)
 {
 	return &r->pol->services[r->index];
@@ -223,6 +230,29 @@ static int parse_percent(const char *v, double *out)
 	if (errno || end == v || strcmp(end, "%") != 0 || !(x >= 0 && x <= 100))
 		return -1;
 	*out = x;
+	return 0;
+}
+
+/* Bytes, with an optional K, M or G (powers of 1024): "64M". */
+static int parse_size(const char *v, uint64_t *out)
+{
+	static const char units[] = "KMG";
+	char num[24];
+	size_t n = strlen(v);
+	unsigned shift = 0;
+	long x;
+
+	if (n && strchr(units, v[n - 1])) {
+		shift = 10 * (unsigned)(strchr(units, v[n - 1]) - units + 1);
+		n--;
+	}
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, v, n);
+	num[n] = '\0';
+	if (parse_long(num, 1, LONG_MAX >> 30, &x) < 0)
+		return -1;
+	*out = (uint64_t)x << shift;
 	return 0;
 }
 
@@ -306,6 +336,49 @@ static bool format_has_key(const struct feed_format *fmt, const char *key)
 	return false;
 }
 
+/* The keys of fetching; true when `key` is one (its value checked). */
+static bool fetch_key(struct reader *r, struct source *src, const char *key, const char *value)
+{
+	long x;
+	bool b;
+
+	if (streq(key, "ca-file")) {
+		if (src->ca_file)
+			perr(r, "duplicate key '%s'", key);
+		else
+			src->ca_file = resolve(r->pol->dir, value);
+	} else if (streq(key, "insecure-http")) {
+		if (parse_bool(value, &b) < 0)
+			perr(r, "insecure-http must be yes or no '%s'", value);
+		src->insecure_http = b;
+	} else if (streq(key, "max-size")) {
+		if (parse_size(value, &src->max_size) < 0 || src->max_size > FEED_MAX_BYTES)
+			perr(r, "max-size must be 1 to %uM bytes (K, M, G suffixes) '%s'",
+			     FEED_MAX_BYTES >> 20, value);
+	} else if (streq(key, "max-shrink")) {
+		if (parse_percent(value, &src->max_shrink) < 0)
+			perr(r, "max-shrink must be a percentage from 0%% to 100%% '%s'", value);
+	} else if (streq(key, "timeout")) {
+		if (parse_long(value, 1, 3600, &x) < 0)
+			perr(r, "timeout must be 1 to 3600 seconds '%s'", value);
+		else
+			src->timeout = (unsigned)x;
+	} else if (streq(key, "connect-timeout")) {
+		if (parse_long(value, 1, 600, &x) < 0)
+			perr(r, "connect-timeout must be 1 to 600 seconds '%s'", value);
+		else
+			src->connect_timeout = (unsigned)x;
+	} else if (streq(key, "retries")) {
+		if (parse_long(value, 0, 10, &x) < 0)
+			perr(r, "retries must be 0 to 10 '%s'", value);
+		else
+			src->retries = (unsigned)x;
+	} else {
+		return false;
+	}
+	return true;
+}
+
 static void source_key(struct reader *r, const char *key, const char *value)
 {
 	struct source *src = cur_source(r);
@@ -330,6 +403,19 @@ static void source_key(struct reader *r, const char *key, const char *value)
 		if (parse_bool(value, &b) < 0)
 			return perr(r, "allow-empty must be yes or no '%s'", value);
 		src->allow_empty = b;
+	} else if (streq(key, "url")) {
+		if (src->url)
+			return perr(r, "duplicate key '%s'", key);
+		if (strncmp(value, "https://", 8) != 0 && strncmp(value, "http://", 7) != 0)
+			return perr(r, "url must begin with https:// (or http:// with insecure-http = yes) "
+				       "'%s'", value);
+		if (strpbrk(value, " \t\r\n"))
+			return perr(r, "url must not contain blanks '%s'", value);
+		src->url = xstrdup(value);
+		src->url_line = r->line;
+	} else if (fetch_key(r, src, key, value)) {
+		if (!src->fetch_line)
+			src->fetch_line = r->line;
 	} else if (streq(key, "broadest")) {
 		if (parse_broadest(value, 32, &src->broadest[FAM_V4]) < 0)
 			perr(r, "broadest must be /1 to /32 '%s'", value);
@@ -437,6 +523,11 @@ static void begin_section(struct reader *r, const char *s, size_t n)
 		src->line = r->line;
 		src->broadest[FAM_V4] = DEFAULT_BROADEST_V4;
 		src->broadest[FAM_V6] = DEFAULT_BROADEST_V6;
+		src->max_size = DEFAULT_MAX_SIZE;
+		src->max_shrink = DEFAULT_MAX_SHRINK;
+		src->timeout = DEFAULT_TIMEOUT;
+		src->connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+		src->retries = DEFAULT_RETRIES;
 		r->index = pol->nsources++;
 		r->kind = SEC_SOURCE;
 	} else {
@@ -513,11 +604,38 @@ static char *reader_line(char *str, int num, void *stream)
 	return str;
 }
 
-static char *resolve(const char *dir, const char *file)
+/* Where a source's data comes from: its file, or the cache for fetched ones. */
+static void lint_fetch(struct policy *pol, struct source *src, struct diag *d)
 {
-	if (file[0] == '/' || !dir)
-		return xstrdup(file);
-	return xasprintf("%s/%s", dir, file);
+	char where[PATH_MAX + 32];
+
+	snprintf(where, sizeof(where), "%s:%u", pol->path, src->url_line ? src->url_line : src->line);
+	/* A format that fetches by itself (spf asks DNS) needs no url. */
+	src->remote = src->url || (src->fmt->fetch && !src->file);
+	if (src->url && src->file)
+		diag_error(d, where, "source %s has both url and file: a fetched source's file is "
+				     "its copy in the cache", src->name);
+	else if (!src->remote && !src->file)
+		diag_error(d, where, "source %s has no file%s", src->name,
+			   src->fmt->fetch ? "" : " (or url)");
+	if (src->url && strncmp(src->url, "http://", 7) == 0 && !src->insecure_http)
+		diag_error(d, where, "plain http needs insecure-http = yes (feeds are fetched over "
+				     "https with certificate checks) '%s'", src->url);
+	if (src->url && src->fmt->fetch)
+		diag_error(d, where, "format %s fetches by itself and takes no url", src->fmt->name);
+	if (src->fetch_line && !src->remote) {
+		snprintf(where, sizeof(where), "%s:%u", pol->path, src->fetch_line);
+		diag_error(d, where, "source %s is not fetched: fetch keys need a url", src->name);
+	}
+	if (src->remote)
+		src->path = source_cache_path(pol, src, ".feed");
+	else if (src->file)
+		src->path = resolve(pol->dir, src->file);
+}
+
+char *source_cache_path(const struct policy *pol, const struct source *src, const char *suffix)
+{
+	return xasprintf("%s/%s%s", pol->cache_dir, src->name, suffix);
 }
 
 static void lint(struct policy *pol, struct diag *d)
@@ -538,10 +656,7 @@ static void lint(struct policy *pol, struct diag *d)
 					   src->name, feed_format_names());
 			continue;
 		}
-		if (!src->file)
-			diag_error(d, where, "source %s has no file", src->name);
-		else
-			src->path = resolve(pol->dir, src->file);
+		lint_fetch(pol, src, d);
 		for (size_t k = 0; k < src->nopts; k++) {
 			struct source_opt *o = &src->opts[k];
 			if (format_has_key(src->fmt, o->key))
@@ -611,7 +726,7 @@ static void lint(struct policy *pol, struct diag *d)
 	}
 }
 
-int policy_load(struct policy *pol, const char *path, struct diag *d)
+int policy_load(struct policy *pol, const char *path, const char *cache_dir, struct diag *d)
 {
 	struct reader r = { .pol = pol, .d = d };
 	size_t errors = d->errors;
@@ -623,6 +738,7 @@ int policy_load(struct policy *pol, const char *path, struct diag *d)
 
 	memset(pol, 0, sizeof(*pol));
 	pol->path = xstrdup(path);
+	pol->cache_dir = xstrdup(cache_dir ? cache_dir : DEFAULT_CACHE_DIR);
 	slash = strrchr(path, '/');
 	pol->dir = slash ? xstrndup(path, (size_t)(slash - path) + (slash == path)) : NULL;
 
@@ -785,6 +901,8 @@ static void source_free(struct source *src)
 	free(src->name);
 	free(src->file);
 	free(src->path);
+	free(src->url);
+	free(src->ca_file);
 	for (size_t i = 0; i < src->nopts; i++) {
 		free(src->opts[i].key);
 		free(src->opts[i].value);
@@ -821,6 +939,7 @@ void policy_free(struct policy *pol)
 	free(pol->services);
 	free(pol->path);
 	free(pol->dir);
+	free(pol->cache_dir);
 	free(pol->table);
 	memset(pol, 0, sizeof(*pol));
 }

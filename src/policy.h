@@ -19,6 +19,14 @@
 #define DEFAULT_BROADEST_V4 8
 #define DEFAULT_BROADEST_V6 16
 #define DEFAULT_MAX_REMOVAL 10.0
+#define DEFAULT_CACHE_DIR "/var/cache/mxfence"
+
+/* Fetching (mxfence fetch): defaults of the [source] keys. */
+#define DEFAULT_MAX_SIZE (64u << 20)  /* bytes of one download */
+#define DEFAULT_MAX_SHRINK 10.0       /* percent of the last good copy's prefixes */
+#define DEFAULT_TIMEOUT 120           /* seconds, a whole download */
+#define DEFAULT_CONNECT_TIMEOUT 15    /* seconds */
+#define DEFAULT_RETRIES 3             /* after the first try; backoff 1, 2, 4... s */
 
 enum proto { PROTO_TCP, PROTO_UDP };
 enum verdict { VERDICT_ACCEPT, VERDICT_DROP, VERDICT_REJECT };
@@ -59,6 +67,20 @@ struct source {
 	size_t nopts;
 	size_t used_by; /* services naming it */
 
+	/*
+	 * Fetched sources (a url, or a format that queries DNS): src->path is
+	 * their last good copy in the cache, <cache-dir>/<name>.feed.
+	 */
+	bool remote;
+	char *url;
+	unsigned url_line;
+	char *ca_file; /* resolved against the policy's folder */
+	bool insecure_http;
+	uint64_t max_size;
+	double max_shrink;
+	unsigned timeout, connect_timeout, retries;
+	unsigned fetch_line; /* of the first fetch key, for "only with url" */
+
 	/* Filled when loaded. */
 	struct pfx_vec pfx[FAM_COUNT];
 	/*
@@ -69,6 +91,8 @@ struct source {
 	struct source_loc *locs;
 	size_t nlocs, loccap;
 	char *version;  /* the feed's own version fields, for people */
+	uint64_t serial; /* its version as a number (syncToken, changeNumber), if has_serial */
+	bool has_serial;
 	char **labels;  /* per-entry labels of JSON feeds (e.g. "id 10") */
 	size_t nlabels;
 	size_t count[FAM_COUNT]; /* prefixes taken, per family */
@@ -96,6 +120,7 @@ struct service {
 struct policy {
 	char *path;
 	char *dir;
+	char *cache_dir;
 	char *table;
 	int priority;
 	struct service *services;
@@ -104,8 +129,11 @@ struct policy {
 	size_t nsources;
 };
 
-/* Parse and lint; every problem goes to diag. Returns 0 when no error. */
-int policy_load(struct policy *pol, const char *path, struct diag *d);
+/*
+ * Parse and lint; every problem goes to diag. Returns 0 when no error.
+ * cache_dir (NULL: the default) holds the last good copies of fetched sources.
+ */
+int policy_load(struct policy *pol, const char *path, const char *cache_dir, struct diag *d);
 void policy_free(struct policy *pol);
 
 /* Read every source a service uses and build the services' interval sets. */
@@ -126,5 +154,8 @@ struct origin policy_origin(const struct policy *pol, uint32_t origin);
 
 /* Human-readable place of an origin: "relays: relays.txt:3", "microsoft365: m365 id 10". */
 void origin_where(const struct policy *pol, uint32_t origin, char *buf, size_t n);
+
+/* The cache's files of a fetched source: "<cache-dir>/<name><suffix>". */
+char *source_cache_path(const struct policy *pol, const struct source *src, const char *suffix);
 
 #endif

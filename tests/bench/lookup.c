@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 	rng_state = seed ^ 0x6c6f6f6b75700000ull;
 
 	double t0 = now();
-	if (policy_load(&pol, argv[1], &d) < 0 || policy_compile(&pol, &d) < 0) {
+	if (policy_load(&pol, argv[1], NULL, &d) < 0 || policy_compile(&pol, &d) < 0) {
 		diag_print(&d, stderr);
 		fprintf(stderr, "lookup: %s does not compile\n", argv[1]);
 		return 1;

@@ -143,7 +143,7 @@ static void check_diag(const struct diag *d)
 static void load(struct policy *pol, struct diag *d, struct feed_ctx *c, const char *policy_path,
 		 const char *buf, size_t len)
 {
-	if (policy_load(pol, policy_path, d) < 0) {
+	if (policy_load(pol, policy_path, NULL, d) < 0) {
 		diag_print(d, stderr);
 		FUZZ_CHECK(false, "the harness's policy %s does not load", policy_path);
 	}

@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct diag d = { 0 };
 
 	fuzz_write(conf, data, size);
-	if (policy_load(&pol, conf, &d) == 0) {
+	if (policy_load(&pol, conf, NULL, &d) == 0) {
 		check_loaded(&pol);
 		if (paths_inside(&pol) && policy_compile(&pol, &d) == 0) {
 			check_compiled(&pol);

@@ -160,7 +160,7 @@ void fuzz_policy_fixed(struct policy *pol, const char *path)
 {
 	struct diag d = { 0 };
 
-	if (policy_load(pol, path, &d) < 0 || policy_compile(pol, &d) < 0 ||
+	if (policy_load(pol, path, NULL, &d) < 0 || policy_compile(pol, &d) < 0 ||
 	    policy_empty_services(pol, &d) < 0) {
 		diag_print(&d, stderr);
 		fprintf(stderr, "fuzz: the harness's own policy %s does not compile\n", path);

@@ -50,7 +50,7 @@ static int load_policy(const char *conf, struct policy *pol)
 	struct diag d = { 0 };
 	int rc = 0;
 
-	if (policy_load(pol, conf, &d) < 0 || policy_compile(pol, &d) < 0)
+	if (policy_load(pol, conf, NULL, &d) < 0 || policy_compile(pol, &d) < 0)
 		rc = -1;
 	if (rc)
 		diag_print(&d, stderr);
