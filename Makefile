@@ -9,6 +9,7 @@ PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 PKG_CONFIG ?= pkg-config
 CC ?= cc
 
@@ -69,6 +70,8 @@ bench: test-deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh tests/bench/bench.sh
 
+# systemd units, @SBINDIR@ replaced by the installed binary's folder.
+UNITS := mxfence-refresh.service mxfence-refresh.timer
 install: mxfence
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(SYSCONFDIR)/mxfence
@@ -76,6 +79,12 @@ install: mxfence
 	install -m 0644 man/mxfence.8 $(DESTDIR)$(MANDIR)/man8/mxfence.8
 	install -m 0644 man/mxfence.conf.5 $(DESTDIR)$(MANDIR)/man5/mxfence.conf.5
 	install -m 0644 rules/mxfence.conf $(DESTDIR)$(SYSCONFDIR)/mxfence/mxfence.conf.example
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in $(UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u.tmp && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+		mv -f $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD) mxfence $(TEST_PROGS) tests/unit/*.d out

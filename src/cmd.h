@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "diag.h"
 #include "policy.h"
@@ -14,6 +15,7 @@ enum {
 	EXIT_MISMATCH = 1, /* verify: a flow mismatched */
 	EXIT_INPUT = 2,    /* usage or input error: nothing written */
 	EXIT_REFUSED = 3,  /* apply: a safety gate refused; the kernel is untouched */
+	EXIT_STALE = 4,    /* fetch, refresh: a source kept its last good copy */
 };
 
 #define DEFAULT_STATE_DIR "/var/lib/mxfence"
@@ -49,5 +51,25 @@ int cmd_explain(int argc, char **argv, struct globals *g);
 int cmd_apply(int argc, char **argv, struct globals *g);
 int cmd_diff(int argc, char **argv, struct globals *g);
 int cmd_status(int argc, char **argv, struct globals *g);
+int cmd_fetch(int argc, char **argv, struct globals *g);
+int cmd_refresh(int argc, char **argv, struct globals *g);
+
+struct set_views;
+struct live;
+/*
+ * Every range where the kernel (live, read in full) and the wanted sets
+ * disagree, one line each on out, then "OK"/"MISMATCH: N differences".
+ * Returns the number of differences.
+ */
+size_t verify_exhaustive(FILE *out, const struct policy *pol, const struct set_views *want,
+			 const struct live *live);
+
+/* A whole number of seconds, 0 to 86400. */
+int parse_seconds(const char *s, unsigned *out);
+
+struct fetch_summary;
+/* Fetch (all used fetched sources, or those named); EXIT_OK, EXIT_STALE or EXIT_INPUT. */
+int fetch_run(const struct globals *g, struct policy *pol, bool force, char **names,
+	      size_t nnames, struct fetch_summary *sum);
 
 #endif

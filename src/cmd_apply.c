@@ -1,134 +1,14 @@
 /*
  * mxfence apply [-c CONF] [--dry-run] [--force]: make the kernel hold the
- * compiled policy in one netlink transaction, compare-and-swapped against the
- * generation the live state was read at.
+ * compiled policy in one netlink transaction (see apply.c), one run at a time.
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "apply.h"
 #include "cmd.h"
-#include "diffview.h"
-#include "live.h"
-#include "nl.h"
-#include "util.h"
+#include "lock.h"
 
-/* The ruleset moving under us this often means something else is busy with it. */
-#define APPLY_ATTEMPTS 5
-
-enum { OPT_DRY_RUN = 0x200, OPT_FORCE };
-
-/* The removal gate: refuse when a service would lose more than max-removal of a family. */
-static bool removal_gate(const struct live *live, const struct set_views *want)
-{
-	bool refused = false;
-
-	for (size_t i = 0; i < want->n; i++) {
-		const struct set_view *w = &want->v[i];
-		const struct set_view *l = views_find(&live->sets, w->name);
-		if (!l || !l->known || !l->iv.n)
-			continue;
-		struct range_vec lost = { 0 };
-		ranges_subtract((const u128 (*)[2])l->iv.v, l->iv.n, (const u128 (*)[2])w->iv.v,
-				w->iv.n, &lost);
-		u128 had = ranges_addresses((const u128 (*)[2])l->iv.v, l->iv.n);
-		u128 gone = ranges_addresses((const u128 (*)[2])lost.v, lost.n);
-		range_vec_free(&lost);
-		/* gone / had > max / 100, in floating point: the counts reach 2^128. */
-		double share = had ? (double)gone / (double)had * 100.0 : 0;
-		if (share > w->svc->max_removal) {
-			char a[48], b[48];
-			u128_format(gone, a);
-			u128_format(had, b);
-			fprintf(stderr,
-				"mxfence apply: refused: service %s would lose %.2f%% of its %s addresses "
-				"(%s of %s; max-removal %g%%); --force overrides\n",
-				w->svc->name, share, w->fam == FAM_V4 ? "IPv4" : "IPv6", a, b,
-				w->svc->max_removal);
-			refused = true;
-		}
-	}
-	return refused;
-}
-
-static void add_whole_table(struct nl_batch *b, const struct policy *pol,
-			    const struct set_views *want, bool present)
-{
-	if (present)
-		nl_batch_del_table(b, pol->table);
-	nl_batch_add_table(b, pol->table);
-	for (size_t i = 0; i < want->n; i++)
-		nl_batch_add_set(b, pol->table, want->v[i].name, want->v[i].fam);
-	nl_batch_add_chain(b, pol->table, "input", pol->priority);
-	for (size_t i = 0; i < pol->nservices; i++)
-		nl_batch_add_service_rules(b, pol->table, "input", &pol->services[i]);
-	for (size_t i = 0; i < want->n; i++)
-		nl_batch_add_elems(b, pol->table, want->v[i].name, want->v[i].fam,
-				   (const u128 (*)[2])want->v[i].iv.v, want->v[i].iv.n);
-}
-
-/* Deletes of every set first, then the adds, each ascending. Returns intervals changed. */
-static size_t add_delta(struct nl_batch *b, const struct policy *pol, const struct live *live,
-			const struct set_views *want, char *summary, size_t n)
-{
-	struct range_vec *del = xcalloc(want->n, sizeof(*del)), *add = xcalloc(want->n, sizeof(*add));
-	size_t changed = 0, o = 0;
-
-	for (size_t i = 0; i < want->n; i++) {
-		const struct set_view *l = views_find(&live->sets, want->v[i].name);
-		ranges_delta((const u128 (*)[2])l->iv.v, l->iv.n,
-			     (const u128 (*)[2])want->v[i].iv.v, want->v[i].iv.n, &del[i], &add[i]);
-		changed += del[i].n + add[i].n;
-		if (del[i].n || add[i].n)
-			o += (size_t)snprintf(summary + o, o < n ? n - o : 0, "%s%s +%zu/-%zu intervals",
-					      o ? ", " : "", want->v[i].name, add[i].n, del[i].n);
-	}
-	for (size_t i = 0; i < want->n; i++)
-		if (del[i].n)
-			nl_batch_del_elems(b, pol->table, want->v[i].name, want->v[i].fam,
-					   (const u128 (*)[2])del[i].v, del[i].n);
-	for (size_t i = 0; i < want->n; i++)
-		if (add[i].n)
-			nl_batch_add_elems(b, pol->table, want->v[i].name, want->v[i].fam,
-					   (const u128 (*)[2])add[i].v, add[i].n);
-	for (size_t i = 0; i < want->n; i++) {
-		range_vec_free(&del[i]);
-		range_vec_free(&add[i]);
-	}
-	free(del);
-	free(add);
-	return changed;
-}
-
-static void save_state(const struct globals *g, const struct policy *pol,
-		       const struct set_views *want, uint32_t genid)
-{
-	struct state st = { 0 };
-	char err[512];
-
-	st.table = pol->table;
-	st.genid = genid;
-	st.netns = netns_inode();
-	st.applied_at = (int64_t)time(NULL);
-	st.sources = want->source_names;
-	st.nsources = want->nsource_names;
-	st.sets = xcalloc(want->n ? want->n : 1, sizeof(*st.sets));
-	st.nsets = want->n;
-	for (size_t i = 0; i < want->n; i++) {
-		st.sets[i].name = (char *)want->v[i].name;
-		st.sets[i].fam = want->v[i].fam;
-		st.sets[i].iv = want->v[i].iv;
-		st.sets[i].sources = want->v[i].sources;
-	}
-	mkdir_p(g->state_dir, 0700);
-	if (state_write(g->state_dir, &st, err, sizeof(err)) < 0)
-		fprintf(stderr, "mxfence apply: warning: state not saved (%s); the next run reads the "
-				"kernel in full\n", err);
-	free(st.sets);
-}
+enum { OPT_DRY_RUN = 0x200, OPT_FORCE, OPT_LOCK_TIMEOUT };
 
 int cmd_apply(int argc, char **argv, struct globals *g)
 {
@@ -136,13 +16,14 @@ int cmd_apply(int argc, char **argv, struct globals *g)
 		COMMON_LONGOPTS,
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
 		{ 0 },
 	};
-	bool dry_run = false, force = false;
+	struct apply_options ao = { .state_dir = g->state_dir, .lock = true,
+				    .lock_timeout = DEFAULT_LOCK_TIMEOUT };
+	struct apply_report rep;
 	struct policy pol;
 	struct set_views want = { 0 };
-	struct nl *nl = NULL;
-	char err[512];
 	int opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
@@ -150,13 +31,17 @@ int cmd_apply(int argc, char **argv, struct globals *g)
 			continue;
 		switch (opt) {
 		case OPT_DRY_RUN:
-			dry_run = true;
+			ao.dry_run = true;
 			break;
 		case OPT_FORCE:
-			force = true;
+			ao.force = true;
+			break;
+		case OPT_LOCK_TIMEOUT:
+			if (parse_seconds(optarg, &ao.lock_timeout) < 0)
+				return usage_error("apply", "--lock-timeout takes seconds '%s'", optarg);
 			break;
 		case 'h':
-			puts("usage: mxfence apply [-c CONF] [--dry-run] [--force]\n"
+			puts("usage: mxfence apply [-c CONF] [--dry-run] [--force] [--lock-timeout SEC]\n"
 			     "Make the kernel hold the compiled policy, in one transaction.");
 			return EXIT_OK;
 		default:
@@ -169,104 +54,9 @@ int cmd_apply(int argc, char **argv, struct globals *g)
 	rc = policy_open_gated(g, &pol);
 	if (rc)
 		goto out;
-	if (nl_open(&nl, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mxfence apply: %s\n", err);
-		rc = EXIT_INPUT;
-		goto out;
-	}
-	views_from_policy(&pol, &want);
-	/*
-	 * From here on the sets' intervals live in `want`; the inputs behind them
-	 * only serve provenance, which a dry run prints and a commit does not.
-	 */
-	if (!dry_run)
-		for (size_t i = 0; i < pol.nservices; i++)
-			for (int f = 0; f < FAM_COUNT; f++)
-				iset_free(&pol.services[i].set[f]);
-
-	rc = EXIT_INPUT;
-	int attempt;
-	for (attempt = 1; attempt <= APPLY_ATTEMPTS; attempt++) {
-		struct live live;
-		struct nl_result res;
-		char summary[4096] = "";
-
-		if (live_read(nl, &pol, g->state_dir, false, &live, err, sizeof(err)) < 0) {
-			fprintf(stderr, "mxfence apply: reading the kernel: %s\n", err);
-			goto done;
-		}
-		bool present = live.table.present, replace = !live.structure_ok;
-		if (present && !force && removal_gate(&live, &want)) {
-			live_free(&live);
-			rc = EXIT_REFUSED;
-			goto done;
-		}
-		struct nl_batch *b = nl_batch_new(nl, live.table.genid);
-		if (replace) {
-			add_whole_table(b, &pol, &want, present);
-			snprintf(summary, sizeof(summary), "%s", present ? live.why : "first install");
-		} else if (add_delta(b, &pol, &live, &want, summary, sizeof(summary)) == 0) {
-			printf("apply: nothing to do (table inet %s, generation %u)\n", pol.table,
-			       live.table.genid);
-			if (!live.from_state && !dry_run)
-				save_state(g, &pol, &want, live.table.genid);
-			nl_batch_free(b);
-			live_free(&live);
-			rc = EXIT_OK;
-			goto done;
-		}
-		if (dry_run) {
-			struct diff_totals t;
-			diff_print(stdout, &pol, &live.sets, &want, replace && present ? live.why : NULL,
-				   false, &t);
-		}
-		/*
-		 * Test hook: a command run between reading the kernel and committing,
-		 * once, so that tests can change the ruleset in that window and see
-		 * the compare-and-swap refuse the stale batch.
-		 */
-		const char *hook = getenv("MXFENCE_TEST_BEFORE_COMMIT");
-		if (hook && attempt == 1 && system(hook) != 0)
-			fprintf(stderr, "mxfence apply: test hook failed: %s\n", hook);
-		nl_batch_send(b, dry_run, &res);
-		nl_batch_free(b);
-		live_free(&live);
-
-		switch (res.status) {
-		case NL_OK:
-			if (dry_run) {
-				printf("dry run: the kernel accepted the batch (%zu messages, %zu elements); "
-				       "nothing was changed\n", res.messages, res.elements);
-			} else {
-				save_state(g, &pol, &want, res.genid);
-				printf("apply: table inet %s: %s; %zu elements in %zu messages; generation %u\n",
-				       pol.table, summary, res.elements, res.messages, res.genid);
-			}
-			rc = EXIT_OK;
-			goto done;
-		case NL_RESTART:
-			fprintf(stderr, "mxfence apply: the ruleset changed while it was read; reading "
-					"again (attempt %d of %d)\n", attempt, APPLY_ATTEMPTS);
-			continue;
-		case NL_UNKNOWN:
-			/* Replies were lost: the next round reads the kernel in full and so settles it. */
-			fprintf(stderr, "mxfence apply: %s; reading the kernel again to settle it\n",
-				res.err);
-			char *p = state_path(g->state_dir, pol.table);
-			unlink(p);
-			free(p);
-			continue;
-		case NL_ERROR:
-			fprintf(stderr, "mxfence apply: %s; nothing was changed\n", res.err);
-			rc = EXIT_INPUT;
-			goto done;
-		}
-	}
-	fprintf(stderr, "mxfence apply: the ruleset kept changing; gave up after %d attempts\n",
-		APPLY_ATTEMPTS);
-done:
+	rc = apply_run(&ao, &pol, &want, &rep);
+	apply_report_free(&rep);
 	views_free(&want);
-	nl_close(nl);
 out:
 	policy_free(&pol);
 	return rc;

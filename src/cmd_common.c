@@ -1,5 +1,7 @@
 /* What the commands share: options, usage errors, opening the policy. */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 
 #include "cmd.h"
@@ -18,6 +20,21 @@ bool common_option(int opt, struct globals *g)
 		return true;
 	}
 	return false;
+}
+
+int parse_seconds(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > 86400)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
 }
 
 int usage_error(const char *cmd, const char *fmt, ...)

@@ -42,16 +42,14 @@ static enum verdict live_evaluate(const struct policy *pol, const struct live *l
 	return VERDICT_ACCEPT;
 }
 
-/* Every range where the kernel and the compiled policy disagree. */
-static int exhaustive(const struct policy *pol, const struct live *live)
+size_t verify_exhaustive(FILE *out, const struct policy *pol, const struct set_views *want,
+			 const struct live *live)
 {
-	struct set_views want;
 	size_t differences = 0;
 	char a[ADDR_STRLEN], b[ADDR_STRLEN];
 
-	views_from_policy(pol, &want);
-	for (size_t i = 0; i < want.n; i++) {
-		const struct set_view *w = &want.v[i], *l = views_find(&live->sets, w->name);
+	for (size_t i = 0; i < want->n; i++) {
+		const struct set_view *w = &want->v[i], *l = views_find(&live->sets, w->name);
 		struct range_vec missing = { 0 }, extra = { 0 };
 		static const u128 (*none)[2] = NULL;
 		bool known = l && l->known;
@@ -62,36 +60,35 @@ static int exhaustive(const struct policy *pol, const struct live *live)
 			ranges_subtract((const u128 (*)[2])l->iv.v, l->iv.n,
 					(const u128 (*)[2])w->iv.v, w->iv.n, &extra);
 		if (!known)
-			printf("%s (service %s, %s): not in the kernel\n", w->name, w->svc->name,
+			fprintf(out, "%s (service %s, %s): not in the kernel\n", w->name, w->svc->name,
 			       fam_name(w->fam));
 		for (size_t k = 0; k < missing.n; k++) {
 			addr_format(missing.v[k][0], w->fam, a);
 			addr_format(missing.v[k][1], w->fam, b);
-			printf("%s: policy accepts %s-%s, the kernel does not\n", w->name, a, b);
+			fprintf(out, "%s: policy accepts %s-%s, the kernel does not\n", w->name, a, b);
 		}
 		for (size_t k = 0; k < extra.n; k++) {
 			addr_format(extra.v[k][0], w->fam, a);
 			addr_format(extra.v[k][1], w->fam, b);
-			printf("%s: the kernel accepts %s-%s, the policy does not\n", w->name, a, b);
+			fprintf(out, "%s: the kernel accepts %s-%s, the policy does not\n", w->name, a, b);
 		}
 		differences += missing.n + extra.n + !known;
 		if (!missing.n && !extra.n && known) {
 			char addrs[AMOUNT_STRLEN];
 			amount_format(ranges_addresses((const u128 (*)[2])w->iv.v, w->iv.n), w->fam, addrs);
-			printf("%s (service %s, %s): %zu intervals, %s, as compiled\n", w->name,
+			fprintf(out, "%s (service %s, %s): %zu intervals, %s, as compiled\n", w->name,
 			       w->svc->name, fam_name(w->fam), w->iv.n, addrs);
 		}
 		range_vec_free(&missing);
 		range_vec_free(&extra);
 	}
-	views_free(&want);
 	if (!live->structure_ok) {
-		printf("table inet %s: %s\n", pol->table, live->why);
+		fprintf(out, "table inet %s: %s\n", pol->table, live->why);
 		differences++;
 	}
-	printf("%s: %zu difference%s\n", differences ? "MISMATCH" : "OK", differences,
-	       differences == 1 ? "" : "s");
-	return differences ? EXIT_MISMATCH : EXIT_OK;
+	fprintf(out, "%s: %zu difference%s\n", differences ? "MISMATCH" : "OK", differences,
+		differences == 1 ? "" : "s");
+	return differences;
 }
 
 static json_t *flow_json(const struct flow *fl, enum verdict got, const char *reason)
@@ -167,7 +164,10 @@ int cmd_verify(int argc, char **argv, struct globals *g)
 				fprintf(stderr, "mxfence verify: %s\n", err);
 				rc = EXIT_INPUT;
 			} else {
-				rc = exhaustive(&pol, &live);
+				struct set_views want;
+				views_from_policy(&pol, &want);
+				rc = verify_exhaustive(stdout, &pol, &want, &live) ? EXIT_MISMATCH : EXIT_OK;
+				views_free(&want);
 			}
 			live_free(&live);
 			nl_close(nl);

@@ -287,6 +287,11 @@ fail:
 
 int feed_load(struct policy *pol, uint32_t src_index, struct diag *d)
 {
+	return feed_load_from(pol, src_index, NULL, d);
+}
+
+int feed_load_from(struct policy *pol, uint32_t src_index, const char *file, struct diag *d)
+{
 	struct source *src = &pol->sources[src_index];
 	struct feed_ctx c = { .pol = pol, .src = src, .src_index = src_index, .diag = d };
 	size_t errors_before = d->errors;
@@ -295,13 +300,13 @@ int feed_load(struct policy *pol, uint32_t src_index, struct diag *d)
 	src->loaded = true;
 	for (int f = 0; f < FAM_COUNT; f++)
 		c.out[f] = &src->pfx[f];
-	if (src->remote && access(src->path, F_OK) != 0 && errno == ENOENT) {
+	if (!file && src->remote && access(src->path, F_OK) != 0 && errno == ENOENT) {
 		diag_error(d, src->path, "source %s has no good copy in the cache yet (mxfence fetch "
 					 "makes one)", src->name);
 		src->failed = true;
 		return -1;
 	}
-	if (read_file(src->path, &buf, &c.len, d) < 0) {
+	if (read_file(file ? file : src->path, &buf, &c.len, d) < 0) {
 		src->failed = true;
 		return -1;
 	}

@@ -50,6 +50,8 @@ const char *feed_format_names(void);
 
 /* Load one source: read its file, run its format, apply the empty check. */
 int feed_load(struct policy *pol, uint32_t src_index, struct diag *d);
+/* The same, reading `file` (a download being checked); messages still name src->path. */
+int feed_load_from(struct policy *pol, uint32_t src_index, const char *file, struct diag *d);
 
 /*
  * Take one prefix text found at (entry, item). Parses strictly; warns about

@@ -18,7 +18,8 @@ static const char *const m365_keys[] = {
 	[K_IDS] = "ids",
 	[K_CATEGORY] = "category",
 	[K_REQUIRED] = "required",
-	[K_COUNT] = NULL,
+	[K_COUNT] = "instance", /* for fetching: worldwide, usgovdod, usgovgcchigh, china */
+	[K_COUNT + 1] = NULL,
 };
 
 /* Fields of an endpoint set, as item - FJ_FIELD. */

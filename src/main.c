@@ -23,6 +23,8 @@ static const struct {
 	{ "apply", cmd_apply, "make the kernel hold the policy, in one transaction" },
 	{ "diff", cmd_diff, "what applying would change (against live or a model file)" },
 	{ "status", cmd_status, "the table in the kernel, counters, the last apply" },
+	{ "fetch", cmd_fetch, "download fetched sources into the cache, validated" },
+	{ "refresh", cmd_refresh, "the nightly job: fetch, build, gates, apply, verify" },
 };
 
 static void usage(FILE *f)

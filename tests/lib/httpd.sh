@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # the variables set here are for the tests that source it
 # Local web servers for the fetch tests: nginx over HTTP and HTTPS with a
 # throwaway CA, and a server that accepts and then stalls.
 #
@@ -95,6 +95,14 @@ _httpd_ours() {
 	return 1
 }
 
+# _httpd_alive PID: running, and not a zombie its parent has yet to reap. No fork.
+_httpd_alive() {
+	local stat
+	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
 # _httpd_watchdog: a shell that outlives a SIGKILLed test and then stops the
 # servers. It forks nothing while it waits (read -t on a FIFO it holds open
 # both ways), so stopping it leaves nothing behind.
@@ -104,7 +112,7 @@ _httpd_watchdog() {
 	(
 		exec </dev/null >/dev/null 2>&1 3<>"$fifo"
 		trap - EXIT INT TERM
-		while kill -0 "$owner" 2>/dev/null; do
+		while _httpd_alive "$owner"; do
 			read -r -t 1 -u 3 _
 		done
 		for f in "$dir"/*.pid; do
@@ -122,16 +130,16 @@ _httpd_watchdog() {
 # _httpd_free_ports N: N distinct unused TCP ports on 127.0.0.1, below the
 # ephemeral range so outgoing connections do not take them meanwhile.
 _httpd_free_ports() {
-	local n=$1 got=() p tries=0
-	while [ ${#got[@]} -lt "$n" ] && [ $tries -lt 200 ]; do
+	local n=$1 picked=() p tries=0
+	while [ ${#picked[@]} -lt "$n" ] && [ $tries -lt 200 ]; do
 		tries=$((tries + 1))
 		p=$((20000 + RANDOM % 12000))
-		case " ${got[*]} " in *" $p "*) continue ;; esac
+		case " ${picked[*]} " in *" $p "*) continue ;; esac
 		ss -ltnH "sport = :$p" 2>/dev/null | grep -q . && continue
-		got+=("$p")
+		picked+=("$p")
 	done
-	[ ${#got[@]} -eq "$n" ] || return 1
-	echo "${got[*]}"
+	[ ${#picked[@]} -eq "$n" ] || return 1
+	echo "${picked[*]}"
 }
 
 # _httpd_listening PORT...: every PORT has a listener on 127.0.0.1.
@@ -244,17 +252,22 @@ CONF
 
 # httpd_start DOCROOT
 httpd_start() {
-	local root try ports pid i http https bad
-	[ $# -eq 1 ] && [ -d "$1" ] || { echo "httpd_start: DOCROOT must be a folder" >&2; return 1; }
+	local root ports pid i http https bad
+	if [ $# -ne 1 ] || [ ! -d "$1" ]; then
+		echo "httpd_start: DOCROOT must be a folder" >&2
+		return 1
+	fi
 	root=$(cd "$1" && pwd) || return 1
-	case $root in *'"'* | *'$'* | *'\'*) echo "httpd_start: unusable folder name: $root" >&2; return 1 ;; esac
+	case $root in *'"'* | *'$'* | *\\*) echo "httpd_start: unusable folder name: $root" >&2; return 1 ;; esac
 	_httpd_init || return 1
 	[ -n "$HTTPD_URL" ] && { echo "httpd_start: already running" >&2; return 1; }
 	if [ ! -s "$HTTPD_TMP/server.pem" ]; then
-		_httpd_cert "$HTTPD_TMP" server ca && _httpd_cert "$HTTPD_TMP" badserver badca ||
-			{ echo "httpd_start: openssl failed: $(tail -n 3 "$HTTPD_TMP/openssl.log")" >&2; return 1; }
+		if ! _httpd_cert "$HTTPD_TMP" server ca || ! _httpd_cert "$HTTPD_TMP" badserver badca; then
+			echo "httpd_start: openssl failed: $(tail -n 3 "$HTTPD_TMP/openssl.log")" >&2
+			return 1
+		fi
 	fi
-	for try in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		ports=$(_httpd_free_ports 3) || continue
 		read -r http https bad <<<"$ports"
 		_httpd_conf "$root" "$http" "$https" "$bad"
@@ -268,7 +281,7 @@ httpd_start() {
 		done
 		if kill -0 "$pid" 2>/dev/null && _httpd_listening "$http" "$https" "$bad"; then
 			HTTPD_PIDS+=("$pid")
-			echo "$pid" >"$HTTPD_TMP/nginx.pid.run"
+			echo "$pid" >"$HTTPD_TMP/httpd.pid"
 			HTTPD_PORT=$http HTTPS_PORT=$https HTTPS_BADCA_PORT=$bad
 			HTTPD_URL="http://127.0.0.1:$http"
 			HTTPS_URL="https://127.0.0.1:$https"
@@ -407,6 +420,7 @@ stall_start() {
 	python3 "$HTTPD_TMP/stall.py" "$HTTPD_TMP" </dev/null >>"$HTTPD_TMP/stall.out" 2>&1 &
 	pid=$!
 	HTTPD_PIDS+=("$pid")
+	echo "$pid" >"$HTTPD_TMP/stall.pid"
 	for ((i = 0; i < 200; i++)); do
 		[ -s "$HTTPD_TMP/stall.ports" ] && break
 		kill -0 "$pid" 2>/dev/null || break
@@ -416,7 +430,6 @@ stall_start() {
 		echo "stall_start: server did not start: $(tail -n 3 "$HTTPD_TMP/stall.out")" >&2
 		return 1
 	fi
-	echo "$pid" >"$HTTPD_TMP/stall.pid"
 	STALL_URL="http://127.0.0.1:$silent/"
 	STALL_BODY_URL="http://127.0.0.1:$body/"
 	STALL_DRIP_URL="http://127.0.0.1:$drip/"

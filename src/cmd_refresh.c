@@ -1,0 +1,207 @@
+/*
+ * mxfence refresh [-c CONF] [--dry-run] [--force]: the nightly job. Under a
+ * lock: fetch, build, the gates, apply, then verify the kernel over the whole
+ * address space. One summary line on stderr, whatever happens.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "apply.h"
+#include "cmd.h"
+#include "fetch.h"
+#include "lock.h"
+#include "nl.h"
+#include "util.h"
+
+enum { OPT_DRY_RUN = 0x200, OPT_FORCE, OPT_LOCK_TIMEOUT };
+
+struct run {
+	char services[2048]; /* "smtp +3/-1 prefixes (+768/-256 addresses)" ... */
+	size_t ok, stale, failed;
+};
+
+static void summarize(struct run *r, const struct policy *pol, const struct apply_report *rep)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < rep->nservices && o < sizeof(r->services); i++) {
+		const struct diff_totals *t = &rep->services[i];
+		char g4[48], l4[48], g6[48], l6[48];
+
+		u128_format(t->v4_gained, g4);
+		u128_format(t->v4_lost, l4);
+		u128_format(t->v6_gained, g6);
+		u128_format(t->v6_lost, l6);
+		o += (size_t)snprintf(r->services + o, sizeof(r->services) - o,
+				      "%s%s +%zu/-%zu prefixes (+%s/-%s addresses", o ? ", " : "",
+				      pol->services[i].name, t->prefixes_added, t->prefixes_removed,
+				      g4, l4);
+		if (o < sizeof(r->services) && (t->v6_gained || t->v6_lost))
+			o += (size_t)snprintf(r->services + o, sizeof(r->services) - o,
+					      ", +%s/-%s IPv6 /64s", g6, l6);
+		if (o < sizeof(r->services))
+			o += (size_t)snprintf(r->services + o, sizeof(r->services) - o, ")");
+	}
+}
+
+static void count_sources(struct run *r, const struct policy *pol, const struct fetch_summary *s)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < pol->nsources; i++)
+		used += pol->sources[i].used_by > 0;
+	r->stale = s->kept;
+	r->failed = s->none;
+	r->ok = used - s->kept - s->none;
+}
+
+static void report(const struct run *r, const char *outcome)
+{
+	fprintf(stderr, "refresh: %s%ssources %zu ok", r->services, r->services[0] ? "; " : "", r->ok);
+	if (r->stale)
+		fprintf(stderr, ", %zu last-good", r->stale);
+	if (r->failed)
+		fprintf(stderr, ", %zu failed", r->failed);
+	fprintf(stderr, "; %s\n", outcome);
+}
+
+/* After a commit: does the kernel hold, address for address, what was applied? */
+static int verify_applied(const struct globals *g, const struct policy *pol,
+			  const struct set_views *want, char *err, size_t errlen)
+{
+	struct nl *nl = NULL;
+	struct live live;
+	size_t differences;
+
+	if (nl_open(&nl, err, errlen) < 0)
+		return -1;
+	if (live_read(nl, pol, g->state_dir, true, &live, err, errlen) < 0) {
+		nl_close(nl);
+		return -1;
+	}
+	differences = verify_exhaustive(stdout, pol, want, &live);
+	live_free(&live);
+	nl_close(nl);
+	if (differences) {
+		snprintf(err, errlen, "the kernel differs from what was applied in %zu place%s",
+			 differences, differences == 1 ? "" : "s");
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_refresh(int argc, char **argv, struct globals *g)
+{
+	static const struct option opts[] = {
+		COMMON_LONGOPTS,
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+		{ 0 },
+	};
+	struct apply_options ao = { .state_dir = g->state_dir };
+	unsigned lock_timeout = DEFAULT_LOCK_TIMEOUT;
+	struct apply_report rep = { 0 };
+	struct fetch_summary fs = { 0 };
+	struct set_views want = { 0 };
+	struct run run = { 0 };
+	struct policy pol;
+	struct diag d = { 0 };
+	char err[600], outcome[700];
+	int opt, rc, lock, cache_lock;
+
+	while ((opt = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		if (common_option(opt, g))
+			continue;
+		switch (opt) {
+		case OPT_DRY_RUN:
+			ao.dry_run = true;
+			break;
+		case OPT_FORCE:
+			ao.force = true;
+			break;
+		case OPT_LOCK_TIMEOUT:
+			if (parse_seconds(optarg, &lock_timeout) < 0)
+				return usage_error("refresh", "--lock-timeout takes seconds '%s'", optarg);
+			break;
+		case 'h':
+			puts("usage: mxfence refresh [-c CONF] [--dry-run] [--force] [--lock-timeout SEC]\n"
+			     "Fetch, build, check the gates, apply and verify, one run at a time.\n"
+			     "Exit 0 applied or nothing to do, 2 error, 3 refused by a gate,\n"
+			     "4 applied but a source came from its last good copy.");
+			return EXIT_OK;
+		default:
+			return usage_error("refresh", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return usage_error("refresh", "unexpected argument '%s'", argv[optind]);
+
+	lock = lock_take(g->state_dir, lock_timeout, err, sizeof(err));
+	if (lock < 0) {
+		fprintf(stderr, "refresh: %s; nothing changed\n", err);
+		return EXIT_INPUT;
+	}
+
+	/* Fetch: a failed source keeps its last good copy, which the build then reads. */
+	rc = policy_load(&pol, g->conf, g->cache_dir, &d) < 0 ? EXIT_INPUT : EXIT_OK;
+	diag_print(&d, stderr);
+	diag_free(&d);
+	if (rc) {
+		policy_free(&pol);
+		snprintf(outcome, sizeof(outcome), "errors in %s; nothing changed", g->conf);
+		goto out;
+	}
+	cache_lock = lock_take(g->cache_dir, lock_timeout, err, sizeof(err));
+	if (cache_lock < 0) {
+		policy_free(&pol);
+		rc = EXIT_INPUT;
+		snprintf(outcome, sizeof(outcome), "%s; nothing changed", err);
+		goto out;
+	}
+	rc = fetch_run(g, &pol, false, NULL, 0, &fs);
+	lock_release(cache_lock);
+	count_sources(&run, &pol, &fs);
+	policy_free(&pol);
+	if (rc == EXIT_INPUT) {
+		snprintf(outcome, sizeof(outcome), "fetching failed; nothing changed");
+		goto out;
+	}
+
+	/* Build, with the gates of apply: a source that failed to load, an empty service. */
+	rc = policy_open_gated(g, &pol);
+	if (rc) {
+		snprintf(outcome, sizeof(outcome), "%s; nothing changed",
+			 rc == EXIT_REFUSED ? "refused by a gate" : "the build failed");
+		goto free_policy;
+	}
+	rc = apply_run(&ao, &pol, &want, &rep);
+	summarize(&run, &pol, &rep);
+	if (rc) {
+		snprintf(outcome, sizeof(outcome), "%s; nothing changed",
+			 rc == EXIT_REFUSED ? "refused by the removal gate" : "apply failed");
+		goto free_views;
+	}
+	if (ao.dry_run) {
+		snprintf(outcome, sizeof(outcome), "dry run: nothing applied (generation %u)",
+			 rep.genid);
+	} else if (verify_applied(g, &pol, &want, err, sizeof(err)) < 0) {
+		snprintf(outcome, sizeof(outcome), "verify failed after apply: %s", err);
+		rc = EXIT_INPUT;
+		goto free_views;
+	} else if (rep.changed) {
+		snprintf(outcome, sizeof(outcome), "applied gen %u, verified", rep.genid);
+	} else {
+		snprintf(outcome, sizeof(outcome), "nothing to apply (gen %u), verified", rep.genid);
+	}
+	rc = run.stale ? EXIT_STALE : EXIT_OK;
+free_views:
+	views_free(&want);
+	apply_report_free(&rep);
+free_policy:
+	policy_free(&pol);
+out:
+	report(&run, outcome);
+	lock_release(lock);
+	return rc;
+}
