@@ -230,7 +230,7 @@ static int validate(struct job *j, int fd, const char *display)
 		return -1;
 	}
 	if (looks_like_html(fd)) {
-		fail(j, "%s: an HTML page, not a %s feed", display, src->fmt->name);
+		fail(j, "%s: an HTML page, not a feed of format %s", display, src->fmt->name);
 		return -1;
 	}
 	src->path = (char *)display; /* messages name what was downloaded */
