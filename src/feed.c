@@ -412,8 +412,13 @@ bool line_next(struct line_iter *it, const char **s, size_t *n)
 
 void where_line(const struct source *src, uint32_t entry, uint32_t item, char *buf, size_t n)
 {
+	const char *name = src->file;
+
 	(void)item;
-	snprintf(buf, n, "%s:%u", src->file, entry);
+	/* A fetched source: its copy in the cache, by file name. */
+	if (!name)
+		name = strrchr(src->path, '/') ? strrchr(src->path, '/') + 1 : src->path;
+	snprintf(buf, n, "%s:%u", name, entry);
 }
 
 void diag_where_line(const struct source *src, uint32_t entry, uint32_t item, char *buf,
