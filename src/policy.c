@@ -621,6 +621,14 @@ static void lint_fetch(struct policy *pol, struct source *src, struct diag *d)
 	if (src->url && strncmp(src->url, "http://", 7) == 0 && !src->insecure_http)
 		diag_error(d, where, "plain http needs insecure-http = yes (feeds are fetched over "
 				     "https with certificate checks) '%s'", src->url);
+	if (src->url && streq(src->fmt->name, "m365")) {
+		/* The web service's address: fetch asks /version/<instance>, then /endpoints/<instance>. */
+		const char *host = strstr(src->url, "://") + 3, *path = strchr(host, '/');
+		if (strchr(src->url, '?') || (path && path[strspn(path, "/")]))
+			diag_error(d, where, "for format m365, url is the web service's address, e.g. "
+					     "https://endpoints.office.com (fetch adds /version/ and "
+					     "/endpoints/) '%s'", src->url);
+	}
 	if (src->url && src->fmt->fetch)
 		diag_error(d, where, "format %s fetches by itself and takes no url", src->fmt->name);
 	if (src->fetch_line && !src->remote) {
