@@ -135,6 +135,10 @@ policy "$STALL_BODY_URL/aws.json" "insecure-http = yes" "timeout = 2"
 fetch
 refused "a body that stalls midway" 'timed out'
 
+policy "$HTTPS_URL/redirect-http/aws.json"
+fetch
+refused "a redirect from https to plain http" 'aws.json: .*(Protocol|protocol|not supported|disabled)'
+
 policy "$HTTPD_URL/aws.json"
 fetch
 expect "plain http without insecure-http" 2 'p.conf:7: error: plain http needs insecure-http = yes'
