@@ -33,11 +33,13 @@
  * mx, ptr, exists, redirect) than the 10 a receiver evaluates.
  *
  * Errors (nothing is written): a malformed record; no SPF record (no TXT
- * record starting "v=spf1") or several at a domain; a failed DNS lookup
- * (NXDOMAIN, SERVFAIL, REFUSED, no answer); a pass all ("all", "+all"),
- * which would allow every address; a loop (a domain in its own chain);
- * a chain deeper than max_depth domains; more than max_lookups DNS
- * queries in all. Every message names the chain.
+ * record starting "v=spf1", any case) or several at a domain; a TXT lookup
+ * that fails (NXDOMAIN, SERVFAIL, REFUSED, no answer in the timeout), and
+ * an A, AAAA or MX lookup that fails other than by NXDOMAIN; a pass all
+ * ("all", "+all"), which would allow every address; a loop (a domain in
+ * its own chain); a chain longer than max_depth domains; more than
+ * max_lookups DNS queries in all (TXT, MX, and A plus AAAA for each a
+ * host and each MX host). Every message names the chain.
  */
 #ifndef MXFENCE_SPF_H
 #define MXFENCE_SPF_H
