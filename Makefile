@@ -47,7 +47,8 @@ $(BUILD):
 	$(Q)mkdir -p $@
 
 # Test programs link the objects without main().
-TEST_PROGS := tests/unit/unit tests/unit/nl_test tests/unit/nl_drive
+TEST_PROGS := tests/unit/unit tests/unit/nl_test tests/unit/nl_drive tests/unit/spf_test \
+	tests/unit/spf_drive
 tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(LDLIBS)

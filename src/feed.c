@@ -14,7 +14,7 @@
 #include "util.h"
 
 static const struct feed_format *const formats[] = {
-	&feed_list, &feed_postfix_cidr, &feed_m365, &feed_aws, &feed_google, &feed_azure,
+	&feed_list, &feed_postfix_cidr, &feed_m365, &feed_aws, &feed_google, &feed_azure, &feed_spf,
 };
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
@@ -28,7 +28,7 @@ const struct feed_format *feed_format_find(const char *name)
 
 const char *feed_format_names(void)
 {
-	return "list, postfix-cidr, m365, aws, google, azure";
+	return "list, postfix-cidr, m365, aws, google, azure, spf";
 }
 
 static void vreport(struct feed_ctx *c, enum diag_level lvl, uint32_t entry, uint32_t item,

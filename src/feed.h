@@ -115,6 +115,6 @@ const char *source_label(const struct source *src, uint32_t entry);
 void source_set_label(struct source *src, uint32_t entry, const char *label);
 
 extern const struct feed_format feed_list, feed_postfix_cidr, feed_m365, feed_aws, feed_google,
-	feed_azure;
+	feed_azure, feed_spf;
 
 #endif

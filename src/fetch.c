@@ -24,6 +24,7 @@
 #include "cache.h"
 #include "feed.h"
 #include "http.h"
+#include "spf.h"
 #include "util.h"
 
 #define M365_VERSION_MAX (64u << 10)
@@ -390,6 +391,46 @@ out:
 	return rc;
 }
 
+static int fetch_spf(struct job *j, int fd)
+{
+	struct spf_opts so;
+	struct diag d = { 0 };
+	const char *domain = NULL;
+	char where[300];
+	struct stat st;
+	FILE *out;
+	int rc;
+
+	if (spf_source_opts(j->src, j->pol->path, &domain, &so, &d) < 0) {
+		diag_print(&d, stderr);
+		diag_free(&d);
+		fail(j, "the source's spf keys are wrong (above)");
+		return -1;
+	}
+	if (j->src->timeout_set)
+		so.timeout_ms = j->src->timeout * 1000;
+	out = fdopen(dup(fd), "w");
+	if (!out) {
+		fail(j, "cannot write the flattened record: %s", strerror(errno));
+		diag_free(&d);
+		return -1;
+	}
+	snprintf(where, sizeof(where), "%s: spf %s", j->src->name, domain);
+	rc = spf_flatten(domain, &so, out, &d, where);
+	if (fclose(out) != 0 && rc == 0) {
+		fail(j, "cannot write the flattened record: %s", strerror(errno));
+		rc = -1;
+	}
+	diag_print(&d, stderr);
+	if (rc < 0 && !j->why[0])
+		fail(j, "spf %s: %zu error%s while flattening (above)", domain, d.errors,
+		     d.errors == 1 ? "" : "s");
+	diag_free(&d);
+	if (rc == 0 && fstat(fd, &st) == 0)
+		j->new.size = (uint64_t)st.st_size;
+	return rc < 0 ? -1 : 0;
+}
+
 static enum fetch_outcome fetch_one(struct policy *pol, uint32_t index,
 				    const struct fetch_options *o)
 {
@@ -413,7 +454,9 @@ static enum fetch_outcome fetch_one(struct policy *pol, uint32_t index,
 		fail(&j, "cannot write %s: %s", j.download_path, strerror(errno));
 		goto failed;
 	}
-	if (streq(src->fmt->name, "m365"))
+	if (src->fmt->fetch)
+		rc = fetch_spf(&j, fd);
+	else if (streq(src->fmt->name, "m365"))
 		rc = fetch_m365(&j, fd);
 	else
 		rc = fetch_http(&j, fd, src->url, true);

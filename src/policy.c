@@ -363,6 +363,7 @@ static bool fetch_key(struct reader *r, struct source *src, const char *key, con
 			perr(r, "timeout must be 1 to 3600 seconds '%s'", value);
 		else
 			src->timeout = (unsigned)x;
+		src->timeout_set = true;
 	} else if (streq(key, "connect-timeout")) {
 		if (parse_long(value, 1, 600, &x) < 0)
 			perr(r, "connect-timeout must be 1 to 600 seconds '%s'", value);

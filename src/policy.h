@@ -79,6 +79,7 @@ struct source {
 	uint64_t max_size;
 	double max_shrink;
 	unsigned timeout, connect_timeout, retries;
+	bool timeout_set; /* spf: a DNS query's timeout instead of its own default */
 	unsigned fetch_line; /* of the first fetch key, for "only with url" */
 
 	/* Filled when loaded. */

@@ -1,0 +1,1 @@
+v=spf1 include:et._spf.pardot.com -all

@@ -1,0 +1,1 @@
+v=spf1 ip4:192.30.252.0/22 include:sendgrid.net ~all
