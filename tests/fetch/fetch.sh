@@ -204,4 +204,28 @@ check "m365: the new version is kept" jq -e '.serial == 2024080100' "$W/cache/m3
 # --- usage -----------------------------------------------------------------------
 got_out=$(mx fetch -c "$W/m.conf" nosuch 2>"$W/err"); got_rc=$?; got_err=$(cat "$W/err")
 expect "an unknown source name" 2 "no source named 'nosuch'"
+
+# --- fetch needs no root ---------------------------------------------------------
+asuser() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+if ! command -v setpriv >/dev/null || ! getent passwd nobody >/dev/null; then
+	skip "fetch as an unprivileged user" "no setpriv or no user nobody"
+elif ! asuser test -x "$MXFENCE"; then
+	skip "fetch as an unprivileged user" "user nobody cannot run $MXFENCE (its folder is private)"
+else
+	U=$(mktemp -d /tmp/mxfence-fetch-user.XXXXXX)
+	chmod 755 "$U"
+	cp "$HTTPD_CA" "$U/ca.pem"
+	cp "$AWS" "$W/www/aws.json"
+	printf '[service smtp]\nports = tcp/25\nsources = aws\n\n[source aws]\nformat = aws\nurl = %s\nca-file = ca.pem\nservice = AMAZON\nregion = eu-west-1\n' \
+		"$HTTPS_URL/aws.json" >"$U/p.conf"
+	mkdir "$U/cache" "$U/state"
+	chown nobody "$U/cache" "$U/state"
+	got_out=$(asuser "$MXFENCE" --cache-dir "$U/cache" --state-dir "$U/state" fetch -c "$U/p.conf" 2>"$W/err")
+	got_rc=$?
+	got_err=$(cat "$W/err")
+	expect "fetch as user nobody" 0 '^fetch aws: updated: 414 prefixes'
+	if [ "$(stat -c %U "$U/cache/aws.feed" 2>/dev/null)" = nobody ]; then pass "the unprivileged fetch owns its cache"; else fail "the unprivileged fetch owns its cache" "$(ls -l "$U/cache")"; fi
+	rm -rf "$U"
+fi
+
 finish

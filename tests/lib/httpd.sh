@@ -90,7 +90,7 @@ _httpd_on_exit() {
 _httpd_ours() {
 	local cmd
 	[ -n "$HTTPD_TMP" ] && [ -r "/proc/$1/cmdline" ] || return 1
-	cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)
+	cmd=$( { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null)
 	case $cmd in *"$HTTPD_TMP"*) return 0 ;; esac
 	return 1
 }
