@@ -91,14 +91,15 @@ SAN_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -MMD -MP $
 SAN_OBJS := $(wildcard src/*.c)
 SAN_OBJS := $(SAN_OBJS:src/%.c=$(SAN_BUILD)/%.o)
 SAN_LIB_OBJS := $(filter-out $(SAN_BUILD)/main.o,$(SAN_OBJS))
-SAN_UNIT := $(SAN_BUILD)/unit $(SAN_BUILD)/nl_test $(SAN_BUILD)/nl_drive
+SAN_UNIT := $(SAN_BUILD)/unit $(SAN_BUILD)/nl_test $(SAN_BUILD)/nl_drive $(SAN_BUILD)/spf_test \
+	$(SAN_BUILD)/spf_drive
 # Leaks count as failures; a UBSan report stops the program (non-zero exit, like ASan).
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	LSAN_OPTIONS=report_objects=1
 # Every group but tests/golden/valgrind.sh: valgrind cannot run an ASan binary.
-SAN_TESTS ?= $(SAN_BUILD)/tests/unit.sh $(SAN_BUILD)/tests/nl.sh tests/golden/golden.sh \
-	data kernel packets
+SAN_TESTS ?= $(SAN_BUILD)/tests/unit.sh $(SAN_BUILD)/tests/nl.sh $(SAN_BUILD)/tests/spf.sh \
+	tests/golden/golden.sh data kernel packets fetch
 
 $(SAN_BUILD) $(SAN_BUILD)/tests:
 	$(FUZZ_Q)mkdir -p $@
@@ -116,15 +117,17 @@ $(SAN_UNIT): $(SAN_BUILD)/%: tests/unit/%.c $(SAN_LIB_OBJS)
 	$(FUZZ_Q)$(SAN_CC) $(SAN_CFLAGS) -MF $@.d -Isrc -o $@ $< $(SAN_LIB_OBJS) $(FUZZ_LDLIBS)
 
 # tests/unit/*.sh run the programs beside them; these run the sanitized ones.
-$(SAN_BUILD)/tests/unit.sh $(SAN_BUILD)/tests/nl.sh: | $(SAN_BUILD)/tests
+$(SAN_BUILD)/tests/unit.sh $(SAN_BUILD)/tests/nl.sh $(SAN_BUILD)/tests/spf.sh: | $(SAN_BUILD)/tests
 	$(FUZZ_Q)printf '#!/bin/sh\nexec "%s/%s"\n' "$(CURDIR)/$(SAN_BUILD)" \
-		"$(if $(findstring unit.sh,$@),unit,nl_test)" >$@
+		"$(if $(findstring unit.sh,$@),unit,$(if $(findstring spf.sh,$@),spf_test,nl_test))" >$@
 	$(FUZZ_Q)chmod +x $@
 
-sanitize-build: $(SAN_BIN) $(SAN_UNIT) $(SAN_BUILD)/tests/unit.sh $(SAN_BUILD)/tests/nl.sh
+sanitize-build: $(SAN_BIN) $(SAN_UNIT) $(SAN_BUILD)/tests/unit.sh $(SAN_BUILD)/tests/nl.sh \
+	$(SAN_BUILD)/tests/spf.sh
 
 sanitize: sanitize-build
 	$(FUZZ_Q)$(SAN_ENV) MXFENCE=$(CURDIR)/$(SAN_BIN) NL_DRIVE=$(CURDIR)/$(SAN_BUILD)/nl_drive \
+		SPF_DRIVE=$(CURDIR)/$(SAN_BUILD)/spf_drive \
 		tests/run $(SAN_TESTS)
 
 sanitize-clean:
