@@ -1,8 +1,10 @@
 /* mxfence status [-c CONF]: what the kernel holds of the policy's table, and what was applied. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cache.h"
 #include "cmd.h"
 #include "live.h"
 #include "nl.h"
@@ -31,6 +33,39 @@ static void counters(const struct policy *pol, const struct nl_table_live *t)
 		       pol->services[k].name, (unsigned long long)acc, (unsigned long long)acc_b,
 		       pol->services[k].otherwise == VERDICT_REJECT ? "rejected" : "dropped",
 		       (unsigned long long)other, (unsigned long long)other_b);
+	}
+}
+
+/* The fetched sources' copies in the cache: when fetched, when last confirmed current. */
+static void fetched_sources(const struct policy *pol)
+{
+	for (size_t i = 0; i < pol->nsources; i++) {
+		const struct source *src = &pol->sources[i];
+		struct cache_meta m;
+		char err[512], fetched[40], checked[40];
+		char *path;
+		time_t at;
+		int r;
+
+		if (!src->remote || !src->used_by)
+			continue;
+		path = source_cache_path(pol, src, ".meta");
+		r = cache_meta_read(path, &m, err, sizeof(err));
+		if (r == 1) {
+			printf("source %s: no good copy fetched yet\n", src->name);
+		} else if (r < 0) {
+			printf("source %s: %s: %s\n", src->name, path, err);
+		} else {
+			at = (time_t)m.fetched;
+			strftime(fetched, sizeof(fetched), "%Y-%m-%d %H:%M UTC", gmtime(&at));
+			at = (time_t)m.checked;
+			strftime(checked, sizeof(checked), "%Y-%m-%d %H:%M UTC", gmtime(&at));
+			printf("source %s: %llu prefixes fetched %s, current as of %s%s%s\n", src->name,
+			       (unsigned long long)m.prefixes, fetched, checked, m.version ? "; " : "",
+			       m.version ? m.version : "");
+			cache_meta_free(&m);
+		}
+		free(path);
 	}
 }
 
@@ -106,6 +141,7 @@ int cmd_status(int argc, char **argv, struct globals *g)
 	} else {
 		printf("last applied: unknown (%s)\n", err);
 	}
+	fetched_sources(&pol);
 out:
 	nl_table_live_free(&t);
 	nl_close(nl);

@@ -70,6 +70,8 @@ expect "first run" 0 "^refresh: smtp \+$((n + 2))/-0 prefixes .*; sources 2 ok; 
 if has smtp_v4 104.16.0.1 && has smtp_v4 192.0.2.1 && has smtp_v6 2001:db8:25::1; then pass "the kernel holds the feed and the relays"; else fail "the kernel holds the feed and the relays" "$(nft list table inet mxfence)"; fi
 if grep -q '^OK: 0 differences$' <<<"$got_out"; then pass "the run verified the kernel exhaustively"; else fail "the run verified the kernel exhaustively" "$got_out"; fi
 g1=$(gen)
+st=$(mx status -c "$W/p.conf")
+if grep -qE "^source cloudflare: $n prefixes fetched [0-9-]+ [0-9:]+ UTC, current as of " <<<"$st"; then pass "status shows the fetched source's copy"; else fail "status shows the fetched source's copy" "$st"; fi
 
 # --- nothing new: nothing sent --------------------------------------------------
 refresh
