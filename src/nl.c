@@ -279,6 +279,17 @@ static ssize_t nl_recv(struct nl *nl, bool block)
 	return r;
 }
 
+/*
+ * A whole message starts at nlh, left bytes before the buffer ends. Not
+ * mnl_nlmsg_ok(): it compares the length as an int, so that a message of
+ * 2 GiB or more passes and the next one is looked for far outside.
+ */
+static bool nlmsg_whole(const struct nlmsghdr *nlh, int left)
+{
+	return left >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (unsigned)left;
+}
+
 /* Throw away whatever is queued (replies to an earlier, abandoned request). */
 static int nl_drain(struct nl *nl)
 {
@@ -354,7 +365,7 @@ static void replies_parse(struct replies *r, const void *buf, size_t len)
 	const struct nlmsghdr *nlh = buf;
 	int left = (int)len;
 
-	for (; !r->done && mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	for (; !r->done && nlmsg_whole(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 		if (nlh->nlmsg_seq != r->seq || nlh->nlmsg_pid != r->portid)
 			continue;
 		r->seen++;
@@ -507,7 +518,7 @@ int nl_gen_settled(struct nl *nl, uint32_t gen)
 			return (int)len;
 		const struct nlmsghdr *m = (const struct nlmsghdr *)nl->buf;
 		int left = (int)len;
-		for (; mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left)) {
+		for (; nlmsg_whole(m, left); m = mnl_nlmsg_next(m, &left)) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(m);
 			if (m->nlmsg_type == NLMSG_ERROR && m->nlmsg_seq == seq &&
 			    m->nlmsg_len >= mnl_nlmsg_size(sizeof(*e)) && e->error && !rc)
@@ -1690,7 +1701,7 @@ static void parse_errors(struct nl_batch *b, const char *buf, size_t len, struct
 	uint32_t nseq = (uint32_t)b->nrecs;
 	int left = (int)len;
 
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	for (; nlmsg_whole(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 		const struct nlmsgerr *e;
 		if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq - b->seq0 >= nseq)
 			continue;
