@@ -365,7 +365,7 @@ static void replies_parse(struct replies *r, const void *buf, size_t len)
 	const struct nlmsghdr *nlh = buf;
 	int left = (int)len;
 
-	for (; !r->done && nlmsg_whole(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	for (; nlmsg_whole(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 		if (nlh->nlmsg_seq != r->seq || nlh->nlmsg_pid != r->portid)
 			continue;
 		r->seen++;
@@ -373,8 +373,9 @@ static void replies_parse(struct replies *r, const void *buf, size_t len)
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 			r->done = true;
 			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
-				replies_fail(r, true, -EBADMSG, "reply %zu: an error message of %u bytes",
-					     r->seen, nlh->nlmsg_len);
+				replies_fail(r, true, -EBADMSG,
+					     "reply %zu: an error message of %u bytes", r->seen,
+					     nlh->nlmsg_len);
 			} else if (e->error < -MAX_ERRNO || e->error > 0) {
 				replies_fail(r, true, -EBADMSG, "reply %zu: error code %d", r->seen,
 					     e->error);
@@ -393,24 +394,25 @@ static void replies_parse(struct replies *r, const void *buf, size_t len)
 					replies_fail(r, false, v, "the dump ended with an error: %s",
 						     strerror(-v));
 				else if (v < 0)
-					replies_fail(r, false, -EBADMSG, "the dump ended with error code %d",
-						     v);
+					replies_fail(r, false, -EBADMSG,
+						     "the dump ended with error code %d", v);
 			}
 			return;
 		}
 		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-			replies_fail(r, false, -EINTR, "reply %zu: the kernel flagged the dump interrupted",
-				     r->seen);
+			replies_fail(r, false, -EINTR,
+				     "reply %zu: the kernel flagged the dump interrupted", r->seen);
 		if (r->gen && nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg))) {
-			replies_fail(r, false, -EBADMSG, "reply %zu: %u bytes, no room for its nfgenmsg",
-				     r->seen, nlh->nlmsg_len);
+			replies_fail(r, false, -EBADMSG,
+				     "reply %zu: %u bytes, no room for its nfgenmsg", r->seen,
+				     nlh->nlmsg_len);
 			continue;
 		}
 		if (r->gen) {
 			const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
 			if (ntohs(g->res_id) != (*r->gen & 0xffff))
 				replies_fail(r, false, -EINTR,
-					     "reply %zu is of generation %u (res_id), not %u: the ruleset moved",
+					     "reply %zu is of generation %u (res_id), not %u",
 					     r->seen, ntohs(g->res_id), *r->gen & 0xffff);
 		}
 		if (!r->rc && r->cb) {
@@ -419,9 +421,9 @@ static void replies_parse(struct replies *r, const void *buf, size_t len)
 				replies_fail(r, false, rc, "reply %zu: %s", r->seen, strerror(-rc));
 		}
 	}
-	if (!r->done && left > 0)
-		replies_fail(r, false, -EBADMSG, "a message cut short: %d bytes after the last whole one",
-			     left);
+	if (left > 0)
+		replies_fail(r, false, -EBADMSG,
+			     "a message cut short: %d bytes after the last whole one", left);
 }
 
 /* Send one request, read its replies (struct replies): 0 or the first error. */

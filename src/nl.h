@@ -164,10 +164,11 @@ struct nl_elem_dump {
 int nl_elems_parse(struct nl_elem_dump *d, const void *buf, size_t len);
 
 /*
- * The elements of a dump that ended well to the intervals of s, which must
- * be zeroed but for flags (NFT_SET_INTERVAL or not) and key_len (d's); see
- * struct nl_set_live. Returns 0, or -EINTR (d->err filled) if an element came
- * twice: the dump raced a change.
+ * The elements of a dump that ended well, sorted, to the intervals of s (see
+ * struct nl_set_live): s->flags say whether it is an interval set; iv, n,
+ * nelems and has_elems are set, odd is added to. Returns 0, or -EINTR
+ * (d->err filled, s untouched) if an element came twice: the dump raced a
+ * change.
  */
 int nl_elems_finish(struct nl_elem_dump *d, struct nl_set_live *s);
 void nl_elem_dump_free(struct nl_elem_dump *d);

@@ -164,8 +164,8 @@ static void check_lookup(const struct nl_elem_dump *d, const struct nl_set_live 
 		while (j < s->n && s->iv[j][1] < x)
 			j++;
 		bool in = j < s->n && s->iv[j][0] <= x;
-		FUZZ_CHECK(in == (!interval || !v[i].end), "key %s is %s the intervals", fuzz_hex(x, a),
-			   in ? "in" : "not in");
+		FUZZ_CHECK(in == (!interval || !v[i].end), "key %s is %s the intervals",
+			   fuzz_hex(x, a), in ? "in" : "not in");
 	}
 	for (j = 0; j < s->n; j++) {
 		FUZZ_CHECK(has_key(v, d->n, s->iv[j][0]), "interval %zu starts at %s, no element",
@@ -242,12 +242,13 @@ static void hostile(const uint8_t *data, size_t size)
 	if (r == 1) {
 		struct nl_set_live s = { .flags = interval ? NFT_SET_INTERVAL : 0 };
 		if (nl_elems_finish(&d, &s) < 0) {
-			FUZZ_CHECK(d.dups && d.err[0], "finish failed: %zu twice, %s", d.dups, d.err);
+			FUZZ_CHECK(d.dups && d.err[0], "finish failed: %zu twice, %s", d.dups,
+				   d.err);
 		} else {
 			FUZZ_CHECK(s.has_elems && s.nelems == d.n && s.odd >= d.bad,
 				   "%zu elements, %zu bad; the set says %zu, %zu odd", d.n, d.bad,
 				   s.nelems, s.odd);
-			fuzz_check_ranges((const u128(*)[2])s.iv, s.n, f, true, "dump");
+			fuzz_check_ranges((const u128 (*)[2])s.iv, s.n, f, true, "dump");
 			check_lookup(&d, &s, f, interval);
 		}
 		free(s.iv);
@@ -358,7 +359,8 @@ static struct nlmsghdr *dump_msg(const struct nlmsghdr *in, const struct nl_elem
 		if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
 			continue;
 		mnl_attr_for_each_nested(el, a) {
-			FUZZ_CHECK(n < sizeof(els) / sizeof(*els), "more elements than the harness takes");
+			FUZZ_CHECK(n < sizeof(els) / sizeof(*els),
+				   "more elements than the harness takes");
 			els[n++] = el;
 		}
 	}
@@ -399,7 +401,7 @@ static void made_dump(const uint8_t *data, size_t size)
 	/* In a few messages: the batch writer ends one at every call. */
 	for (size_t i = 0; i < n;) {
 		size_t k = 1 + rnd() % (n - i);
-		nl_batch_add_elems(b, "mxfence", "smtp_v4", f, (const u128(*)[2])iv + i, k);
+		nl_batch_add_elems(b, "mxfence", "smtp_v4", f, (const u128 (*)[2])iv + i, k);
 		i += k;
 	}
 	nl_batch_foreach(b, collect_elems, &m);
@@ -434,8 +436,8 @@ static void made_dump(const uint8_t *data, size_t size)
 
 	for (size_t i = 0; i < dp.n; i++) {
 		r = nl_elems_parse(&d, dp.buf[i], dp.len[i]);
-		FUZZ_CHECK(r == (i + 1 == dp.n), "made dump, buffer %zu of %zu: %d (%s)", i, dp.n, r,
-			   d.err);
+		FUZZ_CHECK(r == (i + 1 == dp.n), "made dump, buffer %zu of %zu: %d (%s)", i, dp.n,
+			   r, d.err);
 		free(dp.buf[i]);
 	}
 	free(dp.buf);
