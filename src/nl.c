@@ -93,6 +93,9 @@
 #define READ_ATTEMPTS 8
 #define ODD_RETRIES 2
 
+/* The largest errno: a reply claiming another error code is malformed. */
+#define MAX_ERRNO 4095
+
 /* Errors of a batch kept for the report; the rest are counted. */
 #define KEEP_ERRORS 8
 
@@ -276,6 +279,17 @@ static ssize_t nl_recv(struct nl *nl, bool block)
 	return r;
 }
 
+/*
+ * A whole message starts at nlh, left bytes before the buffer ends. Not
+ * mnl_nlmsg_ok(): it compares the length as an int, so that a message of
+ * 2 GiB or more passes and the next one is looked for far outside.
+ */
+static bool nlmsg_whole(const struct nlmsghdr *nlh, int left)
+{
+	return left >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (unsigned)left;
+}
+
 /* Throw away whatever is queued (replies to an earlier, abandoned request). */
 static int nl_drain(struct nl *nl)
 {
@@ -304,62 +318,137 @@ static int nl_getbuf(struct nl *nl, int opt)
 	return v;
 }
 
-/*
- * One request and its replies: data messages go to cb; the exchange ends with
- * NLMSG_DONE (dumps) or the ACK (requests sent with NLM_F_ACK). Returns 0, the
- * kernel's -errno, cb's negative result, or -EINTR when the kernel flagged a
- * dump as interrupted or a reply carried another generation than *gen. The
- * replies are always read to the end so that none is left for the next request.
- */
 typedef int (*reply_cb)(const struct nlmsghdr *nlh, void *data);
 
+/*
+ * The replies to one request, buffer by buffer: messages of another request
+ * (seq, portid) are skipped, data messages go to cb, NLMSG_DONE (dumps) or
+ * the ACK (requests sent with NLM_F_ACK) ends the exchange. rc is the first
+ * error: the kernel's -errno, cb's negative result, -EINTR when the kernel
+ * flagged a dump as interrupted or a reply carried another generation than
+ * *gen, -EBADMSG for a message cut short. An error ends nothing by itself:
+ * the replies are always read to the end so that none is left for the next
+ * request. why, if not NULL, says what rc stands for.
+ */
+struct replies {
+	uint32_t seq, portid;
+	const uint32_t *gen;
+	reply_cb cb;
+	void *data;
+	int rc;
+	bool done;
+	size_t seen; /* messages of this request so far */
+	char *why;
+	size_t whylen;
+};
+
+static void replies_fail(struct replies *r, bool last_word, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* rc, unless there is an earlier error; last_word: rc all the same. */
+static void replies_fail(struct replies *r, bool last_word, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->rc && !last_word)
+		return;
+	r->rc = rc;
+	if (!r->why || !r->whylen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->why, r->whylen, fmt, ap);
+	va_end(ap);
+}
+
+static void replies_parse(struct replies *r, const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = buf;
+	int left = (int)len;
+
+	for (; nlmsg_whole(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		if (nlh->nlmsg_seq != r->seq || nlh->nlmsg_pid != r->portid)
+			continue;
+		r->seen++;
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			r->done = true;
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+				replies_fail(r, true, -EBADMSG,
+					     "reply %zu: an error message of %u bytes", r->seen,
+					     nlh->nlmsg_len);
+			} else if (e->error < -MAX_ERRNO || e->error > 0) {
+				replies_fail(r, true, -EBADMSG, "reply %zu: error code %d", r->seen,
+					     e->error);
+			} else if (e->error) {
+				replies_fail(r, true, e->error, "the kernel answered: %s",
+					     strerror(-e->error));
+			}
+			return;
+		}
+		if (nlh->nlmsg_type == NLMSG_DONE) {
+			/* A dump may end with a negative errno as payload. */
+			r->done = true;
+			if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(int))) {
+				int v = *(const int *)mnl_nlmsg_get_payload(nlh);
+				if (v < 0 && v >= -MAX_ERRNO)
+					replies_fail(r, false, v, "the dump ended with an error: %s",
+						     strerror(-v));
+				else if (v < 0)
+					replies_fail(r, false, -EBADMSG,
+						     "the dump ended with error code %d", v);
+			}
+			return;
+		}
+		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+			replies_fail(r, false, -EINTR,
+				     "reply %zu: the kernel flagged the dump interrupted", r->seen);
+		if (r->gen && nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg))) {
+			replies_fail(r, false, -EBADMSG,
+				     "reply %zu: %u bytes, no room for its nfgenmsg", r->seen,
+				     nlh->nlmsg_len);
+			continue;
+		}
+		if (r->gen) {
+			const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+			if (ntohs(g->res_id) != (*r->gen & 0xffff))
+				replies_fail(r, false, -EINTR,
+					     "reply %zu is of generation %u (res_id), not %u",
+					     r->seen, ntohs(g->res_id), *r->gen & 0xffff);
+		}
+		if (!r->rc && r->cb) {
+			int rc = r->cb(nlh, r->data);
+			if (rc < 0)
+				replies_fail(r, false, rc, "reply %zu: %s", r->seen, strerror(-rc));
+		}
+	}
+	if (left > 0)
+		replies_fail(r, false, -EBADMSG,
+			     "a message cut short: %d bytes after the last whole one", left);
+}
+
+/* Send one request, read its replies (struct replies): 0 or the first error. */
 static int nl_talk(struct nl *nl, struct nlmsghdr *req, reply_cb cb, void *data,
 		   const uint32_t *gen)
 {
-	uint32_t seq = req->nlmsg_seq;
-	int rc = 0, err;
+	struct replies r = {
+		.seq = req->nlmsg_seq,
+		.portid = nl->portid,
+		.gen = gen,
+		.cb = cb,
+		.data = data,
+	};
+	int err;
 
 	err = nl_send_raw(nl, req);
 	if (err)
 		return err;
-	for (;;) {
+	while (!r.done) {
 		ssize_t len = nl_recv(nl, true);
 		if (len < 0)
 			return (int)len;
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)nl->buf;
-		int left = (int)len;
-		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-			if (nlh->nlmsg_seq != seq || nlh->nlmsg_pid != nl->portid)
-				continue;
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-				if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
-					return -EBADMSG;
-				return e->error ? e->error : rc;
-			}
-			if (nlh->nlmsg_type == NLMSG_DONE) {
-				/* A dump may end with a negative errno as payload. */
-				if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(int))) {
-					int v = *(const int *)mnl_nlmsg_get_payload(nlh);
-					if (v < 0 && !rc)
-						rc = v;
-				}
-				return rc;
-			}
-			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-				rc = rc ? rc : -EINTR;
-			if (gen && nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(struct nfgenmsg))) {
-				const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
-				if (ntohs(g->res_id) != (*gen & 0xffff))
-					rc = rc ? rc : -EINTR;
-			}
-			if (!rc && cb) {
-				int r = cb(nlh, data);
-				if (r < 0)
-					rc = r;
-			}
-		}
+		replies_parse(&r, nl->buf, (size_t)len);
 	}
+	return r.rc;
 }
 
 /* buf: MNL_SOCKET_BUFFER_SIZE, cleared for the attribute padding (see batch_cursor()). */
@@ -431,7 +520,7 @@ int nl_gen_settled(struct nl *nl, uint32_t gen)
 			return (int)len;
 		const struct nlmsghdr *m = (const struct nlmsghdr *)nl->buf;
 		int left = (int)len;
-		for (; mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left)) {
+		for (; nlmsg_whole(m, left); m = mnl_nlmsg_next(m, &left)) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(m);
 			if (m->nlmsg_type == NLMSG_ERROR && m->nlmsg_seq == seq &&
 			    m->nlmsg_len >= mnl_nlmsg_size(sizeof(*e)) && e->error && !rc)
@@ -1614,7 +1703,7 @@ static void parse_errors(struct nl_batch *b, const char *buf, size_t len, struct
 	uint32_t nseq = (uint32_t)b->nrecs;
 	int left = (int)len;
 
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	for (; nlmsg_whole(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 		const struct nlmsgerr *e;
 		if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq - b->seq0 >= nseq)
 			continue;
@@ -1856,23 +1945,9 @@ out:
 
 /* ---------------------------------------------------------------- read */
 
-/* A kernel element: 20 bytes, for dumps of a million. */
-struct kelem {
-	u128 key;
-	uint32_t end;
-} __attribute__((packed, aligned(4)));
-
-struct elem_dump {
-	struct kelem *v;
-	size_t n, cap;
-	unsigned key_len;
-	size_t bad;  /* elements without a key of the set's length */
-	size_t dups; /* the same element twice: the dump raced a change */
-};
-
 static int elems_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct elem_dump *d = data;
+	struct nl_elem_dump *d = data;
 	const struct nlattr *a, *el;
 
 	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
@@ -1894,17 +1969,42 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+int nl_elems_parse(struct nl_elem_dump *d, const void *buf, size_t len)
+{
+	struct replies r = {
+		.seq = d->seq,
+		.portid = d->portid,
+		.gen = &d->genid,
+		.cb = elems_cb,
+		.data = d,
+		.rc = d->rc,
+		.done = d->done,
+		.seen = d->seen,
+		.why = d->err,
+		.whylen = sizeof(d->err),
+	};
+
+	if (!d->done)
+		replies_parse(&r, buf, len);
+	d->rc = r.rc;
+	d->done = r.done;
+	d->seen = r.seen;
+	if (!d->done)
+		return 0;
+	return d->rc ? d->rc : 1;
+}
+
 /* Ascending by key; on equal keys the end (of the interval before) first. */
 static int kelem_cmp(const void *pa, const void *pb)
 {
-	const struct kelem *a = pa, *b = pb;
+	const struct nl_elem *a = pa, *b = pb;
 
 	if (a->key != b->key)
 		return a->key < b->key ? -1 : 1;
 	return (int)b->end - (int)a->end;
 }
 
-static bool kelem_before(const struct kelem *a, const struct kelem *b)
+static bool kelem_before(const struct nl_elem *a, const struct nl_elem *b)
 {
 	return a->key < b->key || (a->key == b->key && a->end && !b->end);
 }
@@ -1913,9 +2013,9 @@ static bool kelem_before(const struct kelem *a, const struct kelem *b)
  * Ascending (the dump comes descending; anything else is sorted), and count
  * elements seen twice: strictly ordered input cannot hold any.
  */
-static void elems_order(struct elem_dump *d)
+static void elems_order(struct nl_elem_dump *d)
 {
-	struct kelem *v = d->v;
+	struct nl_elem *v = d->v;
 	size_t n = d->n;
 	bool asc = true, desc = true;
 
@@ -1927,7 +2027,7 @@ static void elems_order(struct elem_dump *d)
 	}
 	if (!asc && desc) {
 		for (size_t i = 0; i < n / 2; i++) {
-			struct kelem t = v[i];
+			struct nl_elem t = v[i];
 			v[i] = v[n - 1 - i];
 			v[n - 1 - i] = t;
 		}
@@ -1945,9 +2045,10 @@ static void elems_order(struct elem_dump *d)
  * are odd: a delete could not name them), and a start left open runs to the
  * last key. The end at key 0 that nft adds to new interval sets is not odd.
  */
-static void elems_to_intervals(const struct elem_dump *d, bool interval, struct nl_set_live *s)
+static void elems_to_intervals(const struct nl_elem_dump *d, bool interval,
+			       struct nl_set_live *s)
 {
-	const struct kelem *v = d->v;
+	const struct nl_elem *v = d->v;
 	size_t n = d->n, k = 0, cap = 0;
 
 	s->iv = NULL;
@@ -1990,6 +2091,33 @@ static void elems_to_intervals(const struct elem_dump *d, bool interval, struct 
 		k++;
 	}
 	s->n = k;
+}
+
+int nl_elems_finish(struct nl_elem_dump *d, struct nl_set_live *s)
+{
+	elems_order(d);
+	/*
+	 * A dump walks the tree again from the start each round and skips
+	 * what it has counted; a batch inserting elements meanwhile (not
+	 * yet committed, no new generation) makes it count some twice.
+	 */
+	if (d->dups) {
+		seterr(d->err, sizeof(d->err), "%zu element%s came twice: the dump raced a change",
+		       d->dups, d->dups == 1 ? "" : "s");
+		return -EINTR;
+	}
+	s->nelems = d->n;
+	elems_to_intervals(d, s->flags & NFT_SET_INTERVAL, s);
+	s->odd += d->bad;
+	s->has_elems = true;
+	return 0;
+}
+
+void nl_elem_dump_free(struct nl_elem_dump *d)
+{
+	free(d->v);
+	d->v = NULL;
+	d->n = d->cap = 0;
 }
 
 struct read_ctx {
@@ -2110,31 +2238,26 @@ static int read_elems(struct read_ctx *rc, struct nl_set_live *s, uint32_t gen)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = req_hdr(rc->nl, buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP);
-	struct elem_dump d = { .key_len = s->key_len };
+	struct nl_elem_dump d = {
+		.seq = nlh->nlmsg_seq,
+		.portid = rc->nl->portid,
+		.genid = gen,
+		.key_len = s->key_len,
+	};
 	int err;
 
 	if (s->key_len == 0 || s->key_len > 16)
 		return 0; /* concatenations and the like: not ours */
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, rc->table);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, s->name);
-	err = nl_talk(rc->nl, nlh, elems_cb, &d, &gen);
-	if (!err) {
-		elems_order(&d);
-		/*
-		 * A dump walks the tree again from the start each round and skips
-		 * what it has counted; a batch inserting elements meanwhile (not
-		 * yet committed, no new generation) makes it count some twice.
-		 */
-		if (d.dups) {
-			free(d.v);
-			return -EINTR;
-		}
-		s->nelems = d.n;
-		elems_to_intervals(&d, s->flags & NFT_SET_INTERVAL, s);
-		s->odd += d.bad;
-		s->has_elems = true;
+	err = nl_send_raw(rc->nl, nlh);
+	while (!err) {
+		ssize_t len = nl_recv(rc->nl, true);
+		err = len < 0 ? (int)len : nl_elems_parse(&d, rc->nl->buf, (size_t)len);
 	}
-	free(d.v);
+	if (err == 1)
+		err = nl_elems_finish(&d, s);
+	nl_elem_dump_free(&d);
 	return err;
 }
 

@@ -128,6 +128,52 @@ void nl_table_live_free(struct nl_table_live *t);
 const struct nl_set_live *nl_table_live_set(const struct nl_table_live *t, const char *name);
 
 /*
+ * A set's element dump (GETSETELEM) being read: nl_read_table() hands every
+ * buffer it receives to nl_elems_parse(), then makes the set's intervals with
+ * nl_elems_finish(). Callable on bytes alone, for tests.
+ */
+struct nl_elem {
+	u128 key;
+	uint32_t end; /* NFT_SET_ELEM_INTERVAL_END */
+} __attribute__((packed, aligned(4))); /* 20 bytes, for dumps of a million */
+
+struct nl_elem_dump {
+	/* Set by the caller. */
+	uint32_t seq, portid; /* of the request: messages of another are skipped */
+	uint32_t genid;       /* every reply's res_id must be its low 16 bits */
+	unsigned key_len;     /* the set's (1 to 16): keys of another length are bad */
+	/* Read so far. */
+	struct nl_elem *v;    /* as received; ascending after nl_elems_finish() */
+	size_t n, cap;
+	size_t bad;           /* elements without a key of key_len bytes */
+	size_t dups;          /* the same element twice (nl_elems_finish()) */
+	size_t seen;          /* messages of the request */
+	bool done;            /* NLMSG_DONE or NLMSG_ERROR came */
+	int rc;               /* the first error */
+	char err[160];        /* what rc stands for */
+};
+
+/*
+ * One buffer as recvmsg() gives it: whole netlink messages. Returns 0 while
+ * the dump goes on, 1 once it ended well, -errno once it ended badly (and
+ * from then on, reading no more buffers), with d->err saying why: -EINTR for
+ * a reply of another generation (res_id) or flagged interrupted, -EBADMSG
+ * for a message cut short or malformed, the kernel's error. An error does not
+ * end the dump: its replies are read to the end.
+ */
+int nl_elems_parse(struct nl_elem_dump *d, const void *buf, size_t len);
+
+/*
+ * The elements of a dump that ended well, sorted, to the intervals of s (see
+ * struct nl_set_live): s->flags say whether it is an interval set; iv, n,
+ * nelems and has_elems are set, odd is added to. Returns 0, or -EINTR
+ * (d->err filled, s untouched) if an element came twice: the dump raced a
+ * change.
+ */
+int nl_elems_finish(struct nl_elem_dump *d, struct nl_set_live *s);
+void nl_elem_dump_free(struct nl_elem_dump *d);
+
+/*
  * A batch: one transaction, sent in one sendmsg(). Building never fails
  * visibly: a problem (out of memory, intervals not ascending) is remembered
  * and reported by nl_batch_send(), which then sends nothing.
