@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "util.h"
 
 #define META_FORMAT 1
@@ -137,8 +137,8 @@ static json_t *string_or_null(const char *s)
 int cache_meta_write(const char *path, const struct cache_meta *m, char *err, size_t errlen)
 {
 	json_t *root = json_object();
-	char *text, *tmp;
-	int fd, rc = -1;
+	char *text, *line;
+	int rc;
 
 	json_object_set_new(root, "format", json_integer(META_FORMAT));
 	json_object_set_new(root, "url", string_or_null(m->url));
@@ -155,36 +155,10 @@ int cache_meta_write(const char *path, const struct cache_meta *m, char *err, si
 	text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 
-	tmp = xasprintf("%s.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		fail(err, errlen, "cannot create a temporary file: %s", strerror(errno));
-		goto out;
-	}
-	size_t len = strlen(text), off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			break;
-		off += (size_t)w;
-	}
-	if (off < len || write(fd, "\n", 1) != 1 || fsync(fd) < 0 || fchmod(fd, 0644) < 0) {
-		fail(err, errlen, "cannot write: %s", strerror(errno));
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		fail(err, errlen, "cannot rename into place: %s", strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(tmp);
+	/* One line per member, and a final newline. */
+	line = xasprintf("%s\n", text);
+	rc = write_atomic(path, line, strlen(line), 0644, err, errlen);
+	free(line);
 	free(text);
 	return rc;
 }

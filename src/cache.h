@@ -34,7 +34,7 @@ struct cache_meta {
 int cache_meta_parse(const char *buf, size_t len, struct cache_meta *m, char *err, size_t errlen);
 /* Read <path>; 1 when it does not exist, 0, or -1 with err. */
 int cache_meta_read(const char *path, struct cache_meta *m, char *err, size_t errlen);
-/* Write atomically; 0, or -1 with err. */
+/* Write atomically; 0, or -1 with err (naming the file). */
 int cache_meta_write(const char *path, const struct cache_meta *m, char *err, size_t errlen);
 void cache_meta_free(struct cache_meta *m);
 

@@ -294,7 +294,7 @@ static int promote(struct job *j, int fd)
 		return -1;
 	}
 	if (cache_meta_write(j->meta_path, &j->new, err, sizeof(err)) < 0) {
-		fail(j, "%s: %s", j->meta_path, err);
+		fail(j, "%s", err);
 		return -1;
 	}
 	fsync_dir(j->pol->cache_dir);
@@ -319,8 +319,7 @@ static enum fetch_outcome confirm(struct job *j)
 		j->new.last_modified = NULL;
 	}
 	if (cache_meta_write(j->meta_path, &j->old, err, sizeof(err)) < 0)
-		fprintf(stderr, "mxfence fetch: %s: warning: %s: %s\n", j->src->name, j->meta_path,
-			err);
+		fprintf(stderr, "mxfence fetch: %s: warning: %s\n", j->src->name, err);
 	return FETCH_UNCHANGED;
 }
 

@@ -3,6 +3,7 @@
 #define MXFENCE_OUTFILE_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 struct outfile {
 	char *path;
@@ -15,5 +16,12 @@ int outfile_open(struct outfile *o, const char *path);
 /* Flush, fsync, rename into place. Returns 0, or -1 (temp removed, message printed). */
 int outfile_commit(struct outfile *o);
 void outfile_abort(struct outfile *o);
+
+/*
+ * The whole of buf as the file at path, with this mode: written beside it,
+ * fsynced, renamed into place. Returns 0, or -1 with err filled ("PATH: ...").
+ */
+int write_atomic(const char *path, const void *buf, size_t len, mode_t mode, char *err,
+		 size_t errlen);
 
 #endif

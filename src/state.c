@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "util.h"
 
 static const char magic[8] = "MXFSTAT1";
@@ -68,8 +69,8 @@ static void put_key(struct out *o, u128 k, enum family f)
 int state_write(const char *dir, const struct state *st, char *err, size_t errlen)
 {
 	struct out o = { 0 };
-	char *path = state_path(dir, st->table), *tmp = xasprintf("%s.tmp.XXXXXX", path);
-	int fd, rc = -1;
+	char *path = state_path(dir, st->table);
+	int rc;
 
 	put(&o, magic, sizeof(magic));
 	put_u(&o, st->genid, 4);
@@ -94,34 +95,9 @@ int state_write(const char *dir, const struct state *st, char *err, size_t errle
 	}
 	put(&o, trailer, sizeof(trailer));
 
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot create a file beside it: %s", path, strerror(errno));
-		goto out;
-	}
-	size_t off = 0;
-	while (off < o.n) {
-		ssize_t w = write(fd, o.p + off, o.n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-			close(fd);
-			unlink(tmp);
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	if (fchmod(fd, 0600) != 0 || fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
+	rc = write_atomic(path, o.p, o.n, 0600, err, errlen);
 	free(o.p);
 	free(path);
-	free(tmp);
 	return rc;
 }
 
