@@ -34,6 +34,17 @@ enum { OPT_STATE_DIR = 0x100, OPT_CACHE_DIR, OPT_JSON, OPT_HELP };
 	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },          \
 	{ "help", no_argument, NULL, 'h' }
 
+/* What apply and refresh both take. */
+enum { OPT_DRY_RUN = 0x110, OPT_FORCE, OPT_LOCK_TIMEOUT };
+#define APPLY_LONGOPTS                                                    \
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },                    \
+	{ "force", no_argument, NULL, OPT_FORCE },                        \
+	{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT }
+
+struct apply_options;
+/* An APPLY_LONGOPTS option into ao: 1 taken, 0 not one of them, -1 a bad value (reported). */
+int apply_option(const char *cmd, int opt, struct apply_options *ao);
+
 /* Handles a common option; false if `opt` is not one. */
 bool common_option(int opt, struct globals *g);
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -8,15 +8,11 @@
 #include "cmd.h"
 #include "lock.h"
 
-enum { OPT_DRY_RUN = 0x200, OPT_FORCE, OPT_LOCK_TIMEOUT };
-
 int cmd_apply(int argc, char **argv, struct globals *g)
 {
 	static const struct option opts[] = {
 		COMMON_LONGOPTS,
-		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+		APPLY_LONGOPTS,
 		{ 0 },
 	};
 	struct apply_options ao = { .state_dir = g->state_dir, .lock = true,
@@ -29,17 +25,12 @@ int cmd_apply(int argc, char **argv, struct globals *g)
 	while ((opt = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
 		if (common_option(opt, g))
 			continue;
+		if ((rc = apply_option("apply", opt, &ao)) != 0) {
+			if (rc < 0)
+				return EXIT_INPUT;
+			continue;
+		}
 		switch (opt) {
-		case OPT_DRY_RUN:
-			ao.dry_run = true;
-			break;
-		case OPT_FORCE:
-			ao.force = true;
-			break;
-		case OPT_LOCK_TIMEOUT:
-			if (parse_seconds(optarg, &ao.lock_timeout) < 0)
-				return usage_error("apply", "--lock-timeout takes seconds '%s'", optarg);
-			break;
 		case 'h':
 			puts("usage: mxfence apply [-c CONF] [--dry-run] [--force] [--lock-timeout SEC]\n"
 			     "Make the kernel hold the compiled policy, in one transaction.");

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 
+#include "apply.h"
 #include "cmd.h"
 
 bool common_option(int opt, struct globals *g)
@@ -34,6 +35,25 @@ int parse_seconds(const char *s, unsigned *out)
 	if (errno || *end || v > 86400)
 		return -1;
 	*out = (unsigned)v;
+	return 0;
+}
+
+int apply_option(const char *cmd, int opt, struct apply_options *ao)
+{
+	switch (opt) {
+	case OPT_DRY_RUN:
+		ao->dry_run = true;
+		return 1;
+	case OPT_FORCE:
+		ao->force = true;
+		return 1;
+	case OPT_LOCK_TIMEOUT:
+		if (parse_seconds(optarg, &ao->lock_timeout) < 0) {
+			usage_error(cmd, "--lock-timeout takes seconds '%s'", optarg);
+			return -1;
+		}
+		return 1;
+	}
 	return 0;
 }
 

@@ -12,8 +12,6 @@
 #include "lock.h"
 #include "util.h"
 
-enum { OPT_FORCE = 0x200, OPT_LOCK_TIMEOUT };
-
 int fetch_run(const struct globals *g, struct policy *pol, bool force, char **names,
 	      size_t nnames, struct fetch_summary *sum)
 {

@@ -13,8 +13,6 @@
 #include "nl.h"
 #include "util.h"
 
-enum { OPT_DRY_RUN = 0x200, OPT_FORCE, OPT_LOCK_TIMEOUT };
-
 struct run {
 	char services[2048]; /* "smtp +3/-1 prefixes (+768/-256 addresses)" ... */
 	size_t ok, stale, failed;
@@ -94,13 +92,12 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 {
 	static const struct option opts[] = {
 		COMMON_LONGOPTS,
-		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+		APPLY_LONGOPTS,
 		{ 0 },
 	};
-	struct apply_options ao = { .state_dir = g->state_dir };
-	unsigned lock_timeout = DEFAULT_LOCK_TIMEOUT;
+	/* refresh takes the lock itself, for the whole run: apply_run does not. */
+	struct apply_options ao = { .state_dir = g->state_dir,
+				    .lock_timeout = DEFAULT_LOCK_TIMEOUT };
 	struct apply_report rep = { 0 };
 	struct fetch_summary fs = { 0 };
 	struct set_views want = { 0 };
@@ -113,17 +110,12 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 	while ((opt = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
 		if (common_option(opt, g))
 			continue;
+		if ((rc = apply_option("refresh", opt, &ao)) != 0) {
+			if (rc < 0)
+				return EXIT_INPUT;
+			continue;
+		}
 		switch (opt) {
-		case OPT_DRY_RUN:
-			ao.dry_run = true;
-			break;
-		case OPT_FORCE:
-			ao.force = true;
-			break;
-		case OPT_LOCK_TIMEOUT:
-			if (parse_seconds(optarg, &lock_timeout) < 0)
-				return usage_error("refresh", "--lock-timeout takes seconds '%s'", optarg);
-			break;
 		case 'h':
 			puts("usage: mxfence refresh [-c CONF] [--dry-run] [--force] [--lock-timeout SEC]\n"
 			     "Fetch, build, check the gates, apply and verify, one run at a time.\n"
@@ -137,7 +129,7 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 	if (optind < argc)
 		return usage_error("refresh", "unexpected argument '%s'", argv[optind]);
 
-	lock = lock_take(g->state_dir, lock_timeout, err, sizeof(err));
+	lock = lock_take(g->state_dir, ao.lock_timeout, err, sizeof(err));
 	if (lock < 0) {
 		fprintf(stderr, "refresh: %s; nothing changed\n", err);
 		return EXIT_INPUT;
@@ -152,7 +144,7 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 		snprintf(outcome, sizeof(outcome), "errors in %s; nothing changed", g->conf);
 		goto out;
 	}
-	cache_lock = lock_take(g->cache_dir, lock_timeout, err, sizeof(err));
+	cache_lock = lock_take(g->cache_dir, ao.lock_timeout, err, sizeof(err));
 	if (cache_lock < 0) {
 		policy_free(&pol);
 		rc = EXIT_INPUT;
