@@ -17,20 +17,7 @@
 #include "policy.h"
 #include "spf.h"
 #include "util.h"
-
-static int failures;
-
-#define CHECK(name, cond, ...)                                   \
-	do {                                                     \
-		if (cond) {                                      \
-			printf("PASS: %s\n", name);              \
-		} else {                                         \
-			printf("FAIL: %s: ", name);              \
-			printf(__VA_ARGS__);                     \
-			putchar('\n');                           \
-			failures++;                              \
-		}                                                \
-	} while (0)
+#include "check.h"
 
 static char *data_path(const char *file)
 {

@@ -9,20 +9,7 @@
 
 #include "addr.h"
 #include "model.h"
-
-static int failures;
-
-#define CHECK(name, cond, ...)                                   \
-	do {                                                     \
-		if (cond) {                                      \
-			printf("PASS: %s\n", name);              \
-		} else {                                         \
-			printf("FAIL: %s: ", name);              \
-			printf(__VA_ARGS__);                     \
-			putchar('\n');                           \
-			failures++;                              \
-		}                                                \
-	} while (0)
+#include "check.h"
 
 static void parse_ok(const char *in, const char *want, unsigned want_flags)
 {

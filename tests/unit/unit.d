@@ -1,4 +1,6 @@
-tests/unit/unit: tests/unit/unit.c src/addr.h src/model.h src/addr.h
+tests/unit/unit: tests/unit/unit.c src/addr.h src/model.h src/addr.h \
+ tests/unit/check.h
 src/addr.h:
 src/model.h:
 src/addr.h:
+tests/unit/check.h:
