@@ -410,7 +410,6 @@ case "$rc $out" in
 *) fail "spf: build refuses another domain's file" "exit $rc: $out" ;;
 esac
 
-
 # --- mxfence fetch: the record flattened over DNS into the cache ----------------
 cat >"$work/fetch.conf" <<EOF
 [service smtp]
