@@ -168,12 +168,15 @@ void iset_build(struct iset *s)
 	s->n = 0;
 	if (!n)
 		return;
-	struct pfx *tmp = xmalloc_big(n * sizeof(*tmp));
-	pfx_sort(in, n, tmp);
-	free(tmp);
-
-	/* At most n intervals; shrink afterwards. */
+	/*
+	 * One block serves first as the sort's scratch space, then as the
+	 * intervals (at most n; shrunk afterwards): fresh memory costs more
+	 * than anything done with it here, so it is touched once.
+	 */
 	struct interval *iv = xmalloc_big(n * sizeof(*iv));
+	_Static_assert(sizeof(struct interval) >= sizeof(struct pfx), "scratch fits");
+	pfx_sort(in, n, (struct pfx *)iv);
+
 	size_t m = 0;
 	struct interval cur = { in[0].lo, pfx_last(&in[0], s->fam), 0, 1 };
 	/* first and count are 32-bit: a service holds at most a few sources of 2M prefixes. */
