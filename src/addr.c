@@ -212,6 +212,11 @@ enum parse_err prefix_parse(const char *s, size_t len, struct prefix *out, unsig
 	return parse_any(s, len, out, flags, true);
 }
 
+bool prefix_parse_v4(const char *s, size_t len, struct prefix *out, unsigned *flags)
+{
+	return v4_fast(s, len, out, flags, true);
+}
+
 enum parse_err addr_parse(const char *s, size_t len, struct prefix *out, unsigned *flags)
 {
 	return parse_any(s, len, out, flags, false);

@@ -69,6 +69,11 @@ enum parse_err {
  * IPv6 (no zone id), optionally "/len". `s` need not be NUL-terminated.
  */
 enum parse_err prefix_parse(const char *s, size_t len, struct prefix *out, unsigned *flags);
+/*
+ * Only a strict dotted quad, optionally "/len": true and *out set, or false
+ * for any other text (prefix_parse() then says what is wrong with it).
+ */
+bool prefix_parse_v4(const char *s, size_t len, struct prefix *out, unsigned *flags);
 /* A single address (no "/len" allowed). */
 enum parse_err addr_parse(const char *s, size_t len, struct prefix *out, unsigned *flags);
 const char *parse_strerror(enum parse_err e);

@@ -63,13 +63,10 @@ void feed_warn(struct feed_ctx *c, uint32_t entry, uint32_t item, const char *fm
 
 bool feed_add(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry, uint32_t item)
 {
-	struct source *src = c->src;
-	char t[DIAG_TOKEN_MAX * 4 + 16], text[PREFIX_STRLEN];
+	char t[DIAG_TOKEN_MAX * 4 + 16];
 	struct prefix p;
 	unsigned flags = 0;
 	enum parse_err e;
-	const char *special;
-	uint32_t origin;
 
 	e = prefix_parse(tok, len, &p, &flags);
 	if (e) {
@@ -77,6 +74,18 @@ bool feed_add(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry, u
 			   diag_token(tok, len, t, sizeof(t)));
 		return false;
 	}
+	return feed_take(c, &p, flags, tok, len, entry, item);
+}
+
+bool feed_take(struct feed_ctx *c, const struct prefix *pp, unsigned flags, const char *tok,
+	       size_t len, uint32_t entry, uint32_t item)
+{
+	struct source *src = c->src;
+	char t[DIAG_TOKEN_MAX * 4 + 16], text[PREFIX_STRLEN];
+	const struct prefix p = *pp;
+	const char *special;
+	uint32_t origin;
+
 	/* Never /0, whatever the policy says: that is the whole world. */
 	if (p.plen == 0) {
 		feed_error(c, entry, item, "prefix '%s' is the whole address space: never allowed",

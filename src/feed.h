@@ -59,6 +59,9 @@ int feed_load_from(struct policy *pol, uint32_t src_index, const char *file, str
  * broader than the source allows. Returns true when taken.
  */
 bool feed_add(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry, uint32_t item);
+/* The same for a prefix already parsed from tok with these parse flags. */
+bool feed_take(struct feed_ctx *c, const struct prefix *p, unsigned flags, const char *tok,
+	       size_t len, uint32_t entry, uint32_t item);
 
 /* Room for n more prefixes: text formats reserve one per line up front. */
 void feed_reserve(struct feed_ctx *c, size_t n);

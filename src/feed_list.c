@@ -19,8 +19,27 @@ static void list_lines(struct feed_ctx *c, const char *buf, size_t len, uint32_t
 	char t[DIAG_TOKEN_MAX * 4 + 16];
 
 	line_iter_init(&it, buf, len, first_line);
-	while (line_next(&it, &s, &n)) {
-		const char *end, *tok, *tend;
+	for (;;) {
+		const char *end, *tok, *tend, *q = it.p;
+		struct prefix p;
+		unsigned flags;
+
+		/*
+		 * Nearly every line of a large list is a bare dotted quad: read it
+		 * in one pass. Anything else, or anything it does not accept,
+		 * takes the general path below, which also names the fault.
+		 */
+		while (q < it.end && ((unsigned char)(*q - '0') < 10 || *q == '.' || *q == '/'))
+			q++;
+		if (q > it.p && (q == it.end || *q == '\n') &&
+		    prefix_parse_v4(it.p, (size_t)(q - it.p), &p, &flags)) {
+			it.lineno++;
+			feed_take(c, &p, flags, it.p, (size_t)(q - it.p), it.lineno, 0);
+			it.p = q < it.end ? q + 1 : q;
+			continue;
+		}
+		if (!line_next(&it, &s, &n))
+			break;
 
 		if (n > FEED_MAX_LINE) {
 			feed_error(c, it.lineno, 0, "line longer than %u bytes", FEED_MAX_LINE);

@@ -89,20 +89,70 @@ static void msd_sort(struct pfx *a, struct pfx *b, size_t n, bool in_a)
 	}
 }
 
-struct sort_half {
-	struct pfx *a, *b;
-	const size_t *count, *start;
-	unsigned from, to;
+/*
+ * Sorting a million prefixes is a few passes over memory, the first of them
+ * into memory not touched before: every pass of the first level is split
+ * between two threads (halves of the input), and so are the buckets after.
+ */
+struct sort_job {
+	struct pfx *v, *tmp;
+	size_t from, to;         /* this thread's half of the input */
+	int byte;                /* the first level's byte */
+	u128 diff;               /* bits in which keys of the half differ from v[0] */
+	size_t count[256];       /* this half's keys per bucket */
+	size_t pos[256];         /* where this half's next key of a bucket goes in tmp */
+	const size_t *bcount, *bstart;
+	unsigned bfrom, bto;     /* buckets this thread sorts after the scatter */
+	int phase;
 };
 
-static void *sort_buckets(void *arg)
-{
-	const struct sort_half *h = arg;
+enum { SORT_DIFF, SORT_COUNT, SORT_SCATTER, SORT_BUCKETS };
 
-	for (unsigned d = h->from; d < h->to; d++)
-		if (h->count[d])
-			msd_sort(h->a + h->start[d], h->b + h->start[d], h->count[d], false);
+static void *sort_phase(void *arg)
+{
+	struct sort_job *j = arg;
+	const struct pfx *v = j->v;
+
+	switch (j->phase) {
+	case SORT_DIFF: {
+		u128 k0 = v[0].lo, diff = 0;
+		for (size_t i = j->from; i < j->to; i++)
+			diff |= v[i].lo ^ k0;
+		j->diff = diff;
+		break;
+	}
+	case SORT_COUNT:
+		memset(j->count, 0, sizeof(j->count));
+		for (size_t i = j->from; i < j->to; i++)
+			j->count[(uint8_t)(v[i].lo >> (8 * j->byte))]++;
+		break;
+	case SORT_SCATTER:
+		for (size_t i = j->from; i < j->to; i++)
+			j->tmp[j->pos[(uint8_t)(v[i].lo >> (8 * j->byte))]++] = v[i];
+		break;
+	case SORT_BUCKETS:
+		for (unsigned d = j->bfrom; d < j->bto; d++)
+			if (j->bcount[d])
+				msd_sort(j->tmp + j->bstart[d], j->v + j->bstart[d], j->bcount[d],
+					 false);
+		break;
+	}
 	return NULL;
+}
+
+/* Run one phase on both halves: the second in a thread when one can be had. */
+static void sort_both(struct sort_job job[2], int phase)
+{
+	pthread_t t;
+
+	job[0].phase = job[1].phase = phase;
+	if (pthread_create(&t, NULL, sort_phase, &job[1]) == 0) {
+		sort_phase(&job[0]);
+		pthread_join(t, NULL);
+	} else {
+		sort_phase(&job[0]);
+		sort_phase(&job[1]);
+	}
 }
 
 /* Below this, one thread sorts: a second costs more than it saves. */
@@ -110,41 +160,51 @@ static void *sort_buckets(void *arg)
 
 void pfx_sort(struct pfx *v, size_t n, struct pfx *tmp)
 {
-	size_t count[256], start[256], pos[256];
-	int byte;
+	size_t count[256], start[256];
+	struct sort_job job[2];
 
 	if (n < SORT_PARALLEL_MIN) {
 		if (n > 1)
 			msd_sort(v, tmp, n, true);
 		return;
 	}
-	/* The first level here; its buckets are then sorted by two threads, half each. */
-	byte = top_diff_byte(v, n);
-	if (byte < 0)
+	memset(job, 0, sizeof(job));
+	job[0] = (struct sort_job){ .v = v, .tmp = tmp, .from = 0, .to = n / 2 };
+	job[1] = (struct sort_job){ .v = v, .tmp = tmp, .from = n / 2, .to = n };
+
+	sort_both(job, SORT_DIFF);
+	u128 diff = job[0].diff | job[1].diff;
+	if (!diff)
 		return;
-	memset(count, 0, sizeof(count));
-	for (size_t i = 0; i < n; i++)
-		count[(uint8_t)(v[i].lo >> (8 * byte))]++;
+	uint64_t hi = (uint64_t)(diff >> 64);
+	int byte = hi ? 15 - __builtin_clzll(hi) / 8 : 7 - __builtin_clzll((uint64_t)diff) / 8;
+	job[0].byte = job[1].byte = byte;
+
+	sort_both(job, SORT_COUNT);
+	/* Bucket d holds the first half's keys of d, then the second half's: stable. */
 	size_t sum = 0;
 	unsigned split = 256;
 	for (unsigned d = 0; d < 256; d++) {
-		start[d] = pos[d] = sum;
+		count[d] = job[0].count[d] + job[1].count[d];
+		start[d] = sum;
+		job[0].pos[d] = sum;
+		job[1].pos[d] = sum + job[0].count[d];
 		sum += count[d];
 		if (split == 256 && sum >= n / 2)
 			split = d + 1;
 	}
-	for (size_t i = 0; i < n; i++)
-		tmp[pos[(uint8_t)(v[i].lo >> (8 * byte))]++] = v[i];
+	sort_both(job, SORT_SCATTER);
 
-	struct sort_half lo = { tmp, v, count, start, 0, split };
-	struct sort_half hi = { tmp, v, count, start, split, 256 };
-	pthread_t t;
-	bool threaded = pthread_create(&t, NULL, sort_buckets, &hi) == 0;
-	sort_buckets(&lo);
-	if (threaded)
-		pthread_join(t, NULL);
-	else
-		sort_buckets(&hi);
+	/* The buckets, now in tmp, are sorted back into v: half of the keys each. */
+	for (int k = 0; k < 2; k++) {
+		job[k].bcount = count;
+		job[k].bstart = start;
+	}
+	job[0].bfrom = 0;
+	job[0].bto = split;
+	job[1].bfrom = split;
+	job[1].bto = 256;
+	sort_both(job, SORT_BUCKETS);
 }
 
 void iset_init(struct iset *s, enum family f)

@@ -292,6 +292,18 @@ static void test_sort(void)
 	for (size_t i = 1; i < N; i++)
 		ok &= v[i - 1].lo <= v[i].lo && (v[i - 1].lo != v[i].lo || v[i - 1].origin < v[i].origin);
 	CHECK("radix sort orders 128-bit keys, stable", ok, "out of order");
+
+	/* Few distinct keys, each in both halves of the input: equal keys keep their order. */
+	for (size_t i = 0; i < N; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		v[i].lo = (u128)(x % 5000) << 8 | (x >> 60);
+		v[i].origin = (uint32_t)i;
+	}
+	pfx_sort(v, N, tmp);
+	ok = 1;
+	for (size_t i = 1; i < N; i++)
+		ok &= v[i - 1].lo < v[i].lo || (v[i - 1].lo == v[i].lo && v[i - 1].origin < v[i].origin);
+	CHECK("radix sort keeps equal keys in input order across both halves", ok, "unstable");
 	free(v);
 	free(tmp);
 }
