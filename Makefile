@@ -18,7 +18,9 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral \
 	-D_GNU_SOURCE -MMD -MP
 CFLAGS += $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcidr -lpthread
+# libcurl: headers only; src/http.c loads it with dlopen when a download starts.
+LINK_PKGS := $(filter-out libcurl,$(PKGS))
+LDLIBS += $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null) -lcidr -lpthread
 
 BUILD ?= build
 SRCS := $(wildcard src/*.c)

@@ -16,10 +16,11 @@ int fetch_run(const struct globals *g, struct policy *pol, bool force, char **na
 	      size_t nnames, struct fetch_summary *sum)
 {
 	struct fetch_options fo = { .state_dir = g->state_dir, .force = force };
+	char err[512];
 	int rc;
 
-	if (http_init() < 0) {
-		fprintf(stderr, "mxfence fetch: cannot start libcurl\n");
+	if (http_init(err, sizeof(err)) < 0) {
+		fprintf(stderr, "mxfence fetch: %s\n", err);
 		return EXIT_INPUT;
 	}
 	rc = fetch_sources(pol, &fo, names, nnames, sum);

@@ -2,6 +2,8 @@
 #include "http.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,14 +29,70 @@ struct transfer {
 	double started, last_shown;
 };
 
-int http_init(void)
+/*
+ * libcurl, and the thirty libraries it brings with it, are loaded when
+ * downloads are about to start rather than at every start of mxfence:
+ * build, apply and verify never download, start a few milliseconds sooner,
+ * and a root process maps that much less code.
+ */
+static struct {
+	void *handle;
+	CURLcode (*global_init)(long flags);
+	void (*global_cleanup)(void);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
+	CURLcode (*easy_perform)(CURL *h);
+	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+	void (*easy_cleanup)(CURL *h);
+	const char *(*easy_strerror)(CURLcode rc);
+	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
+} lc;
+
+#define LIBCURL "libcurl.so.4"
+
+int http_init(char *err, size_t errlen)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	static const struct {
+		const char *name;
+		size_t offset;
+	} syms[] = {
+#define SYM(f) { "curl_" #f, offsetof(__typeof__(lc), f) }
+		SYM(global_init),  SYM(global_cleanup), SYM(easy_init),     SYM(easy_setopt),
+		SYM(easy_perform), SYM(easy_getinfo),   SYM(easy_cleanup),  SYM(easy_strerror),
+		SYM(slist_append), SYM(slist_free_all),
+#undef SYM
+	};
+
+	if (!lc.handle) {
+		void *h = dlopen(LIBCURL, RTLD_NOW | RTLD_LOCAL);
+		if (!h) {
+			snprintf(err, errlen, "cannot load %s: %s", LIBCURL, dlerror());
+			return -1;
+		}
+		for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+			void *f = dlsym(h, syms[i].name);
+			if (!f) {
+				snprintf(err, errlen, "%s has no %s", LIBCURL, syms[i].name);
+				dlclose(h);
+				memset(&lc, 0, sizeof(lc));
+				return -1;
+			}
+			memcpy((char *)&lc + syms[i].offset, &f, sizeof(f));
+		}
+		lc.handle = h;
+	}
+	if (lc.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, errlen, "curl_global_init failed");
+		return -1;
+	}
+	return 0;
 }
 
 void http_cleanup(void)
 {
-	curl_global_cleanup();
+	if (lc.handle)
+		lc.global_cleanup();
 }
 
 static double now(void)
@@ -158,11 +216,11 @@ static CURLcode one_try(CURL *h, struct transfer *t, long *status)
 		return CURLE_WRITE_ERROR;
 	}
 	t->started = t->last_shown = now();
-	rc = curl_easy_perform(h);
+	rc = lc.easy_perform(h);
 	if (t->progress && now() - t->started >= 1.0)
 		fputc('\n', stderr);
 	*status = 0;
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	lc.easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	return rc;
 }
 
@@ -179,12 +237,12 @@ static void describe(struct transfer *t, CURLcode rc, long status, const char *e
 			 strerror(t->write_errno));
 	else if (rc == CURLE_OPERATION_TIMEDOUT)
 		snprintf(rs->err, sizeof(rs->err), "timed out (%s)", errbuf[0] ? errbuf :
-			 curl_easy_strerror(rc));
+			 lc.easy_strerror(rc));
 	else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
 		snprintf(rs->err, sizeof(rs->err), "the server's certificate was not accepted: %s",
-			 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			 errbuf[0] ? errbuf : lc.easy_strerror(rc));
 	else if (rc != CURLE_OK)
-		snprintf(rs->err, sizeof(rs->err), "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		snprintf(rs->err, sizeof(rs->err), "%s", errbuf[0] ? errbuf : lc.easy_strerror(rc));
 	else if (status == 304)
 		snprintf(rs->err, sizeof(rs->err), "HTTP 304 to a request that was not conditional");
 	else
@@ -203,7 +261,7 @@ int http_get(const struct http_request *rq, int fd, struct http_response *rs)
 	int result = -1;
 
 	memset(rs, 0, sizeof(*rs));
-	h = curl_easy_init();
+	h = lc.easy_init();
 	if (!h) {
 		snprintf(rs->err, sizeof(rs->err), "cannot start libcurl");
 		return -1;
@@ -211,39 +269,39 @@ int http_get(const struct http_request *rq, int fd, struct http_response *rs)
 	t.progress = isatty(STDERR_FILENO) && rq->label;
 	if (rq->etag) {
 		char *line = xasprintf("If-None-Match: %s", rq->etag);
-		headers = curl_slist_append(headers, line);
+		headers = lc.slist_append(headers, line);
 		free(line);
 	}
 	if (rq->last_modified) {
 		char *line = xasprintf("If-Modified-Since: %s", rq->last_modified);
-		headers = curl_slist_append(headers, line);
+		headers = lc.slist_append(headers, line);
 		free(line);
 	}
-	curl_easy_setopt(h, CURLOPT_URL, rq->url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, protocols);
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	lc.easy_setopt(h, CURLOPT_URL, rq->url);
+	lc.easy_setopt(h, CURLOPT_PROTOCOLS_STR, protocols);
+	lc.easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
+	lc.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	lc.easy_setopt(h, CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
+	lc.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	lc.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (rq->ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, rq->ca_file);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)rq->connect_timeout);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)rq->timeout);
-	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)rq->max_size);
-	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+		lc.easy_setopt(h, CURLOPT_CAINFO, rq->ca_file);
+	lc.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)rq->connect_timeout);
+	lc.easy_setopt(h, CURLOPT_TIMEOUT, (long)rq->timeout);
+	lc.easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)rq->max_size);
+	lc.easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	lc.easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
+	lc.easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	lc.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	lc.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	lc.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	lc.easy_setopt(h, CURLOPT_WRITEDATA, &t);
+	lc.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	lc.easy_setopt(h, CURLOPT_HEADERDATA, &t);
 	if (t.progress) {
-		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
-		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		lc.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		lc.easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+		lc.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	}
 
 	for (unsigned attempt = 0;; attempt++) {
@@ -268,8 +326,8 @@ int http_get(const struct http_request *rq, int fd, struct http_response *rs)
 	}
 	if (result == 0)
 		rs->err[0] = '\0';
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(h);
+	lc.slist_free_all(headers);
+	lc.easy_cleanup(h);
 	return result;
 }
 

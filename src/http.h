@@ -6,6 +6,7 @@
 #define MXFENCE_HTTP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct http_request {
@@ -30,8 +31,8 @@ struct http_response {
 	char err[512];     /* why it failed, a sentence without the URL */
 };
 
-/* Once per process, before any download. */
-int http_init(void);
+/* Once per process, before any download: loads libcurl. -1 and err set when it cannot. */
+int http_init(char *err, size_t errlen);
 void http_cleanup(void);
 
 /*

@@ -108,6 +108,16 @@ static void write_elements(FILE *f, const struct iset *s)
 	pthread_t t;
 	bool threaded = false;
 
+	/*
+	 * Room up front, most intervals being one CIDR: grown a doubling at a
+	 * time, the text would be copied again and again, page by page.
+	 */
+	for (int k = 0; k < 2; k++) {
+		size_t per = s->fam == FAM_V4 ? 24 : 48;
+		part[k].cap = (k == 0 ? STREAM_CHUNK : (part[k].to - part[k].from) * per) +
+			      INTERVAL_TEXT_MAX;
+		part[k].buf = xmalloc_big(part[k].cap);
+	}
 	if (s->n >= PARALLEL_MIN)
 		threaded = pthread_create(&t, NULL, format_elements, &part[1]) == 0;
 	format_elements(&part[0]);
