@@ -66,7 +66,7 @@ demo: deps
 	$(Q)sh contrib/demo.sh
 
 check: test-deps
-	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS) fuzz-build
+	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS) fuzz-build sanitize-build
 	$(Q)tests/run
 
 bench: test-deps

@@ -7,6 +7,7 @@
 #   make fuzz-regress            every harness once over its corpus, no mutation
 #   make sanitize                mxfence and the unit programs with ASan + UBSan into
 #                                build-san/ (./mxfence-san), then the test suite on them
+#                                (tests/sanitize/suite.sh; make check runs it too)
 
 # Whatever the Makefile's default goal is, this file does not change it.
 fuzz_default_goal := $(.DEFAULT_GOAL)
@@ -93,14 +94,6 @@ SAN_OBJS := $(SAN_OBJS:src/%.c=$(SAN_BUILD)/%.o)
 SAN_LIB_OBJS := $(filter-out $(SAN_BUILD)/main.o,$(SAN_OBJS))
 SAN_UNIT := $(SAN_BUILD)/unit $(SAN_BUILD)/nl_test $(SAN_BUILD)/nl_drive $(SAN_BUILD)/spf_test \
 	$(SAN_BUILD)/spf_drive
-# Leaks count as failures; a UBSan report stops the program (non-zero exit, like ASan).
-SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1 \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	LSAN_OPTIONS=report_objects=1
-# Every group but tests/golden/valgrind.sh: valgrind cannot run an ASan binary.
-SAN_TESTS ?= $(SAN_BUILD)/tests/unit.sh $(SAN_BUILD)/tests/nl.sh $(SAN_BUILD)/tests/spf.sh \
-	tests/golden/golden.sh data kernel packets fetch
-
 $(SAN_BUILD) $(SAN_BUILD)/tests:
 	$(FUZZ_Q)mkdir -p $@
 
@@ -126,9 +119,7 @@ sanitize-build: $(SAN_BIN) $(SAN_UNIT) $(SAN_BUILD)/tests/unit.sh $(SAN_BUILD)/t
 	$(SAN_BUILD)/tests/spf.sh
 
 sanitize: sanitize-build
-	$(FUZZ_Q)$(SAN_ENV) MXFENCE=$(CURDIR)/$(SAN_BIN) NL_DRIVE=$(CURDIR)/$(SAN_BUILD)/nl_drive \
-		SPF_DRIVE=$(CURDIR)/$(SAN_BUILD)/spf_drive \
-		tests/run $(SAN_TESTS)
+	$(FUZZ_Q)tests/run sanitize
 
 sanitize-clean:
 	rm -rf $(SAN_BUILD) $(SAN_BIN)

@@ -157,7 +157,7 @@ int cache_meta_write(const char *path, const struct cache_meta *m, char *err, si
 
 	/* One line per member, and a final newline. */
 	line = xasprintf("%s\n", text);
-	rc = write_atomic(path, line, strlen(line), 0644, err, errlen);
+	rc = write_atomic(path, line, strlen(line), 0644, WRITE_DURABLE, err, errlen);
 	free(line);
 	free(text);
 	return rc;

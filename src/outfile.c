@@ -84,8 +84,8 @@ void outfile_abort(struct outfile *o)
 	memset(o, 0, sizeof(*o));
 }
 
-int write_atomic(const char *path, const void *buf, size_t len, mode_t mode, char *err,
-		 size_t errlen)
+int write_atomic(const char *path, const void *buf, size_t len, mode_t mode, unsigned flags,
+		 char *err, size_t errlen)
 {
 	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
 	size_t off = 0;
@@ -108,7 +108,8 @@ int write_atomic(const char *path, const void *buf, size_t len, mode_t mode, cha
 		}
 		off += (size_t)w;
 	}
-	if (fchmod(fd, mode) != 0 || fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+	if (fchmod(fd, mode) != 0 || ((flags & WRITE_DURABLE) && fsync(fd) != 0) || close(fd) != 0 ||
+	    rename(tmp, path) != 0) {
 		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
 		unlink(tmp);
 		goto out;

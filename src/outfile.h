@@ -19,9 +19,12 @@ void outfile_abort(struct outfile *o);
 
 /*
  * The whole of buf as the file at path, with this mode: written beside it,
- * fsynced, renamed into place. Returns 0, or -1 with err filled ("PATH: ...").
+ * renamed into place, so that readers see the old file or the new one.
+ * WRITE_DURABLE: fsynced before the rename, so that it also survives a crash.
+ * Returns 0, or -1 with err filled ("PATH: ...").
  */
-int write_atomic(const char *path, const void *buf, size_t len, mode_t mode, char *err,
-		 size_t errlen);
+enum { WRITE_DURABLE = 1 };
+int write_atomic(const char *path, const void *buf, size_t len, mode_t mode, unsigned flags,
+		 char *err, size_t errlen);
 
 #endif

@@ -9,6 +9,7 @@
  */
 #include "state.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -55,15 +56,17 @@ static void put_str(struct out *o, const char *s)
 	put(o, s, n);
 }
 
-static void put_key(struct out *o, u128 k, enum family f)
+/* A key as its klen (4 or 16) bytes, big-endian. */
+static void key_bytes(u128 k, size_t klen, unsigned char *b)
 {
-	unsigned char b[16];
-	int n = f == FAM_V4 ? 4 : 16;
-	for (int i = n - 1; i >= 0; i--) {
-		b[i] = (unsigned char)k;
-		k >>= 8;
+	if (klen == 4) {
+		uint32_t v = htobe32((uint32_t)k);
+		memcpy(b, &v, 4);
+	} else {
+		uint64_t hi = htobe64((uint64_t)(k >> 64)), lo = htobe64((uint64_t)k);
+		memcpy(b, &hi, 8);
+		memcpy(b + 8, &lo, 8);
 	}
-	put(o, b, (size_t)n);
 }
 
 int state_write(const char *dir, const struct state *st, char *err, size_t errlen)
@@ -86,16 +89,29 @@ int state_write(const char *dir, const struct state *st, char *err, size_t errle
 		put_str(&o, s->name);
 		put_u(&o, (uint64_t)s->fam, 1);
 		put_u(&o, s->iv.n, 8);
+		/* A million intervals: room once, then written in place. */
+		size_t klen = s->fam == FAM_V4 ? 4 : 16;
+		o.p = grow(o.p, &o.cap, o.n + s->iv.n * (2 * klen + 8), 1);
 		for (size_t k = 0; k < s->iv.n; k++) {
-			put_key(&o, s->iv.v[k][0], s->fam);
-			put_key(&o, s->iv.v[k][1], s->fam);
+			key_bytes(s->iv.v[k][0], klen, o.p + o.n);
+			key_bytes(s->iv.v[k][1], klen, o.p + o.n + klen);
+			o.n += 2 * klen;
 		}
-		for (size_t k = 0; k < s->iv.n; k++)
-			put_u(&o, s->sources ? s->sources[k] : 0, 8);
+		for (size_t k = 0; k < s->iv.n; k++) {
+			uint64_t v = htole64(s->sources ? s->sources[k] : 0);
+			memcpy(o.p + o.n, &v, 8);
+			o.n += 8;
+		}
 	}
 	put(&o, trailer, sizeof(trailer));
 
-	rc = write_atomic(path, o.p, o.n, 0600, err, errlen);
+	/*
+	 * Not fsynced: the state only describes the kernel's ruleset, which a
+	 * crash loses as well. Whatever a crash leaves of this file (nothing, a
+	 * short or an old one) fails its checks or its generation id, and the
+	 * next run reads the kernel instead.
+	 */
+	rc = write_atomic(path, o.p, o.n, 0600, 0, err, errlen);
 	free(o.p);
 	free(path);
 	return rc;
