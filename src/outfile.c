@@ -20,6 +20,23 @@ int outfile_open(struct outfile *o, const char *path)
 		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 		return 0;
 	}
+	/*
+	 * A device or a pipe (-o /dev/stdout, a FIFO) is written as it is: a
+	 * rename would put a regular file in its place. Only a regular file
+	 * has a half-written state to avoid.
+	 */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		o->f = fopen(path, "we");
+		if (!o->f) {
+			fprintf(stderr, "mxfence: %s: cannot open: %s\n", path, strerror(errno));
+			return -1;
+		}
+		o->stream = true;
+		o->path = xstrdup(path);
+		setvbuf(o->f, outbuf, _IOFBF, sizeof(outbuf));
+		return 0;
+	}
 	o->path = xstrdup(path);
 	o->tmp = xasprintf("%s.tmp.XXXXXX", path);
 	fd = mkstemp(o->tmp);
@@ -48,6 +65,16 @@ int outfile_commit(struct outfile *o)
 {
 	int err = 0;
 
+	if (o->stream) {
+		err = fflush(o->f) != 0 || ferror(o->f) ? (errno ? errno : EIO) : 0;
+		if (fclose(o->f) != 0 && !err)
+			err = errno;
+		if (err)
+			fprintf(stderr, "mxfence: %s: cannot write: %s\n", o->path, strerror(err));
+		free(o->path);
+		memset(o, 0, sizeof(*o));
+		return err ? -1 : 0;
+	}
 	if (!o->path) {
 		if (fflush(stdout) != 0 || ferror(stdout)) {
 			fprintf(stderr, "mxfence: standard output: %s\n", strerror(errno));
@@ -74,6 +101,12 @@ int outfile_commit(struct outfile *o)
 
 void outfile_abort(struct outfile *o)
 {
+	if (o->stream) {
+		fclose(o->f);
+		free(o->path);
+		memset(o, 0, sizeof(*o));
+		return;
+	}
 	if (o->path) {
 		if (o->f)
 			fclose(o->f);

@@ -2,6 +2,7 @@
 #ifndef MXFENCE_OUTFILE_H
 #define MXFENCE_OUTFILE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -9,9 +10,13 @@ struct outfile {
 	char *path;
 	char *tmp;
 	FILE *f;
+	bool stream; /* an existing device or pipe, written in place */
 };
 
-/* path NULL or "-": standard output. Returns 0, or -1 with a message printed. */
+/*
+ * path NULL or "-": standard output; an existing device or FIFO: written as it
+ * is. Returns 0, or -1 with a message printed.
+ */
 int outfile_open(struct outfile *o, const char *path);
 /* Flush, fsync, rename into place. Returns 0, or -1 (temp removed, message printed). */
 int outfile_commit(struct outfile *o);
