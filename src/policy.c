@@ -350,7 +350,8 @@ static bool fetch_key(struct reader *r, struct source *src, const char *key, con
 	} else if (streq(key, "insecure-http")) {
 		if (parse_bool(value, &b) < 0)
 			perr(r, "insecure-http must be yes or no '%s'", value);
-		src->insecure_http = b;
+		else
+			src->insecure_http = b;
 	} else if (streq(key, "max-size")) {
 		if (parse_size(value, &src->max_size) < 0 || src->max_size > FEED_MAX_BYTES)
 			perr(r, "max-size must be 1 to %uM bytes (K, M, G suffixes) '%s'",
