@@ -16,7 +16,7 @@ LOOKUPS=${BENCH_LOOKUPS:-10000000}
 N=1000000
 CC=${CC:-cc}
 PKG_CONFIG=${PKG_CONFIG:-pkg-config}
-PKGS="libnftnl libmnl jansson inih"
+PKGS="libnftnl libmnl jansson inih ldns libcrypto"
 TIME=/usr/bin/time
 
 die() {

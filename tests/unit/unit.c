@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "feed.h"
 #include "model.h"
 #include "check.h"
 
@@ -393,8 +394,33 @@ static void test_v4_parse_against_inet_pton(void)
 		CHECK("ipv4 parse equals inet_pton", 1, "%s", "");
 }
 
+/* The word-at-a-time newline count against a byte loop: all lengths, offsets, bytes near '\n'. */
+static void test_count_lines(void)
+{
+	static const char alphabet[] = "\n\n\x0a\x0b\x09\x8a\x8b\xff\x00 0.1/";
+	char buf[300];
+	uint64_t x = 99;
+	int ok = 1;
+
+	for (int round = 0; round < 2000 && ok; round++) {
+		size_t off = (size_t)round % 8, len = (size_t)(round * 7) % (sizeof(buf) - 8), want = 1;
+		for (size_t i = 0; i < len; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			buf[off + i] = alphabet[x % (sizeof(alphabet) - 1)];
+			want += buf[off + i] == '\n';
+		}
+		struct feed_ctx c = { .buf = buf + off, .len = len };
+		ok &= feed_count_lines(&c) == want;
+	}
+	memset(buf, '\n', sizeof(buf));
+	struct feed_ctx all = { .buf = buf, .len = sizeof(buf) };
+	ok &= feed_count_lines(&all) == sizeof(buf) + 1;
+	CHECK("newline count agrees with a byte loop", ok, "mismatch");
+}
+
 int main(void)
 {
+	test_count_lines();
 	test_format_v6_against_inet_ntop();
 	test_v4_parse_against_inet_pton();
 	test_parse();
