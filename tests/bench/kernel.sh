@@ -53,14 +53,17 @@ KDELTA_ADD=$(sed -n 's/.* +\([0-9]*\)\/-\([0-9]*\) intervals.*/\1/p' "$W/k_delta
 KDELTA_DEL=$(sed -n 's/.* +\([0-9]*\)\/-\([0-9]*\) intervals.*/\2/p' "$W/k_delta.out")
 KDELTA_PCT=$(awk -v a="$KDELTA_ADD" -v d="$KDELTA_DEL" -v n="$KIV" 'BEGIN { printf "%.1f", (n > 0 ? (a > d ? a : d) * 100 / n : 0) }')
 
-KR=$(awk -v a="$KNFT" -v b="$KAP" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
+# Verdicts on the unrounded ratios; the table prints them to one decimal.
+KR_RAW=$(awk -v a="$KNFT" -v b="$KAP" 'BEGIN { printf "%.6f", (b > 0 ? a / b : 0) }')
+KR=$(awk -v r="$KR_RAW" 'BEGIN { printf "%.1f", r }')
 KRSS=$(awk -v a="$KNFT_RSS" -v b="$KAP_RSS" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
-KDR=$(awk -v a="$KLIST" -v b="$KDUMP" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
+KDR_RAW=$(awk -v a="$KLIST" -v b="$KDUMP" 'BEGIN { printf "%.6f", (b > 0 ? a / b : 0) }')
+KDR=$(awk -v r="$KDR_RAW" 'BEGIN { printf "%.2f", r }')
 echo
 echo "kernel: $KIV IPv4 intervals from $KN prefixes; each install into an empty namespace"
-row "install ~900k" "mxfence apply $KAP s  nft -f $KNFT s  ratio ${KR}x" "(target >= 5x)" "$(verdict "$KR" ">=" 5)"
+row "install ~900k" "mxfence apply $KAP s  nft -f $KNFT s  ratio ${KR}x" "(target >= 5x)" "$(verdict "$KR_RAW" ">=" 5)"
 row "install peak RSS" "mxfence apply $KAP_RSS MB  nft -f $KNFT_RSS MB  (1/${KRSS})" "(target <= 1/5)" "$(verdict "$KRSS" ">=" 5)"
 row "install user/sys" "mxfence apply user ${KAP_USER% *} s, kernel (sys) ${KAP_USER#* } s" "(information)" "-"
 row "delta ~1%" "mxfence apply $KDELTA s  (+$KDELTA_ADD/-$KDELTA_DEL intervals = $KDELTA_PCT%, $KDELTA_EL elements)" "(target <= 0.3 s)" "$(verdict "$KDELTA" "<=" 0.3)"
 row "diff via state file" "mxfence diff $KDIFF s" "(target <= 0.5 s)" "$(verdict "$KDIFF" "<=" 0.5)"
-row "diff, full dump" "mxfence diff --full-dump $KDUMP s ($KDUMP_RSS MB)  nft list set $KLIST s ($KLIST_RSS MB)  ratio ${KDR}x" "(target > 1x)" "$(verdict "$KDR" ">" 1)"
+row "diff, full dump" "mxfence diff --full-dump $KDUMP s ($KDUMP_RSS MB)  nft list set $KLIST s ($KLIST_RSS MB)  ratio ${KDR}x" "(target > 1x)" "$(verdict "$KDR_RAW" ">" 1)"
