@@ -20,24 +20,22 @@ int outfile_open(struct outfile *o, const char *path)
 		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 		return 0;
 	}
+	o->path = xstrdup(path);
 	/*
-	 * A device or a pipe (-o /dev/stdout, a FIFO) is written as it is: a
-	 * rename would put a regular file in its place. Only a regular file
-	 * has a half-written state to avoid.
+	 * A device or a pipe (-o /dev/stdout, a FIFO) is written as it is, with
+	 * no temporary file (o->tmp stays NULL): a rename would put a regular
+	 * file in its place. Only a regular file has a half-written state to avoid.
 	 */
 	struct stat st;
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
 		o->f = fopen(path, "we");
 		if (!o->f) {
 			fprintf(stderr, "mxfence: %s: cannot open: %s\n", path, strerror(errno));
-			return -1;
+			goto fail;
 		}
-		o->stream = true;
-		o->path = xstrdup(path);
 		setvbuf(o->f, outbuf, _IOFBF, sizeof(outbuf));
 		return 0;
 	}
-	o->path = xstrdup(path);
 	o->tmp = xasprintf("%s.tmp.XXXXXX", path);
 	fd = mkstemp(o->tmp);
 	if (fd < 0) {
@@ -65,16 +63,6 @@ int outfile_commit(struct outfile *o)
 {
 	int err = 0;
 
-	if (o->stream) {
-		err = fflush(o->f) != 0 || ferror(o->f) ? (errno ? errno : EIO) : 0;
-		if (fclose(o->f) != 0 && !err)
-			err = errno;
-		if (err)
-			fprintf(stderr, "mxfence: %s: cannot write: %s\n", o->path, strerror(err));
-		free(o->path);
-		memset(o, 0, sizeof(*o));
-		return err ? -1 : 0;
-	}
 	if (!o->path) {
 		if (fflush(stdout) != 0 || ferror(stdout)) {
 			fprintf(stderr, "mxfence: standard output: %s\n", strerror(errno));
@@ -82,16 +70,17 @@ int outfile_commit(struct outfile *o)
 		}
 		return 0;
 	}
-	if (fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0)
+	if (fflush(o->f) != 0 || ferror(o->f) || (o->tmp && fsync(fileno(o->f)) != 0))
 		err = errno ? errno : EIO;
 	if (fclose(o->f) != 0 && !err)
 		err = errno;
 	o->f = NULL;
-	if (!err && rename(o->tmp, o->path) != 0)
+	if (!err && o->tmp && rename(o->tmp, o->path) != 0)
 		err = errno;
 	if (err) {
 		fprintf(stderr, "mxfence: %s: cannot write: %s\n", o->path, strerror(err));
-		unlink(o->tmp);
+		if (o->tmp)
+			unlink(o->tmp);
 	}
 	free(o->path);
 	free(o->tmp);
@@ -101,16 +90,11 @@ int outfile_commit(struct outfile *o)
 
 void outfile_abort(struct outfile *o)
 {
-	if (o->stream) {
-		fclose(o->f);
-		free(o->path);
-		memset(o, 0, sizeof(*o));
-		return;
-	}
 	if (o->path) {
 		if (o->f)
 			fclose(o->f);
-		unlink(o->tmp);
+		if (o->tmp)
+			unlink(o->tmp);
 		free(o->path);
 		free(o->tmp);
 	}

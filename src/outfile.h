@@ -2,15 +2,13 @@
 #ifndef MXFENCE_OUTFILE_H
 #define MXFENCE_OUTFILE_H
 
-#include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
 
 struct outfile {
 	char *path;
-	char *tmp;
+	char *tmp; /* NULL for an existing device or pipe, written in place */
 	FILE *f;
-	bool stream; /* an existing device or pipe, written in place */
 };
 
 /*
