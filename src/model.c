@@ -39,17 +39,38 @@ static void insertion_sort(struct pfx *v, size_t n)
 	}
 }
 
-/* Index of the highest byte in which the keys differ, or -1 if all are equal. */
-static int top_diff_byte(const struct pfx *v, size_t n)
+/* Bits in which the keys of v[from, to) differ from v[0]'s. */
+static u128 key_diff(const struct pfx *v, size_t from, size_t to)
 {
 	u128 k0 = v[0].lo, diff = 0;
 
-	for (size_t i = 1; i < n; i++)
+	for (size_t i = from; i < to; i++)
 		diff |= v[i].lo ^ k0;
+	return diff;
+}
+
+/* Index of the highest byte set in diff, or -1 if it is 0 (all keys equal). */
+static int top_byte(u128 diff)
+{
 	if (!diff)
 		return -1;
 	uint64_t hi = (uint64_t)(diff >> 64);
 	return hi ? 15 - __builtin_clzll(hi) / 8 : 7 - __builtin_clzll((uint64_t)diff) / 8;
+}
+
+/* One radix level over v[from, to): the keys per bucket of `byte`, then each moved to its bucket. */
+static void bucket_count(const struct pfx *v, size_t from, size_t to, int byte, size_t count[256])
+{
+	memset(count, 0, 256 * sizeof(*count));
+	for (size_t i = from; i < to; i++)
+		count[(uint8_t)(v[i].lo >> (8 * byte))]++;
+}
+
+static void bucket_scatter(const struct pfx *v, size_t from, size_t to, int byte, size_t pos[256],
+			   struct pfx *dst)
+{
+	for (size_t i = from; i < to; i++)
+		dst[pos[(uint8_t)(v[i].lo >> (8 * byte))]++] = v[i];
 }
 
 /*
@@ -62,7 +83,7 @@ static int top_diff_byte(const struct pfx *v, size_t n)
 static void msd_sort(struct pfx *a, struct pfx *b, size_t n, bool in_a)
 {
 	size_t count[256], pos[256];
-	int byte = n > 32 ? top_diff_byte(a, n) : -1;
+	int byte = n > 32 ? top_byte(key_diff(a, 1, n)) : -1;
 
 	if (byte < 0) {
 		if (n <= 32)
@@ -71,16 +92,13 @@ static void msd_sort(struct pfx *a, struct pfx *b, size_t n, bool in_a)
 			memcpy(b, a, n * sizeof(*a));
 		return;
 	}
-	memset(count, 0, sizeof(count));
-	for (size_t i = 0; i < n; i++)
-		count[(uint8_t)(a[i].lo >> (8 * byte))]++;
+	bucket_count(a, 0, n, byte, count);
 	size_t sum = 0;
 	for (unsigned d = 0; d < 256; d++) {
 		pos[d] = sum;
 		sum += count[d];
 	}
-	for (size_t i = 0; i < n; i++)
-		b[pos[(uint8_t)(a[i].lo >> (8 * byte))]++] = a[i];
+	bucket_scatter(a, 0, n, byte, pos, b);
 	/* The buckets now lie in b; each is sorted from there back into place. */
 	for (unsigned d = 0; d < 256; d++) {
 		size_t s = pos[d] - count[d];
@@ -114,21 +132,14 @@ static void *sort_phase(void *arg)
 	const struct pfx *v = j->v;
 
 	switch (j->phase) {
-	case SORT_DIFF: {
-		u128 k0 = v[0].lo, diff = 0;
-		for (size_t i = j->from; i < j->to; i++)
-			diff |= v[i].lo ^ k0;
-		j->diff = diff;
+	case SORT_DIFF:
+		j->diff = key_diff(v, j->from, j->to);
 		break;
-	}
 	case SORT_COUNT:
-		memset(j->count, 0, sizeof(j->count));
-		for (size_t i = j->from; i < j->to; i++)
-			j->count[(uint8_t)(v[i].lo >> (8 * j->byte))]++;
+		bucket_count(v, j->from, j->to, j->byte, j->count);
 		break;
 	case SORT_SCATTER:
-		for (size_t i = j->from; i < j->to; i++)
-			j->tmp[j->pos[(uint8_t)(v[i].lo >> (8 * j->byte))]++] = v[i];
+		bucket_scatter(v, j->from, j->to, j->byte, j->pos, j->tmp);
 		break;
 	case SORT_BUCKETS:
 		for (unsigned d = j->bfrom; d < j->bto; d++)
@@ -168,16 +179,13 @@ void pfx_sort(struct pfx *v, size_t n, struct pfx *tmp)
 			msd_sort(v, tmp, n, true);
 		return;
 	}
-	memset(job, 0, sizeof(job));
 	job[0] = (struct sort_job){ .v = v, .tmp = tmp, .from = 0, .to = n / 2 };
 	job[1] = (struct sort_job){ .v = v, .tmp = tmp, .from = n / 2, .to = n };
 
 	sort_both(job, SORT_DIFF);
-	u128 diff = job[0].diff | job[1].diff;
-	if (!diff)
+	int byte = top_byte(job[0].diff | job[1].diff);
+	if (byte < 0)
 		return;
-	uint64_t hi = (uint64_t)(diff >> 64);
-	int byte = hi ? 15 - __builtin_clzll(hi) / 8 : 7 - __builtin_clzll((uint64_t)diff) / 8;
 	job[0].byte = job[1].byte = byte;
 
 	sort_both(job, SORT_COUNT);
