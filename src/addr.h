@@ -70,10 +70,14 @@ enum parse_err {
  */
 enum parse_err prefix_parse(const char *s, size_t len, struct prefix *out, unsigned *flags);
 /*
- * Only a strict dotted quad, optionally "/len": true and *out set, or false
- * for any other text (prefix_parse() then says what is wrong with it).
+ * The bulk path of text lists: a strict dotted quad, optionally "/len", then
+ * a newline, read a word at a time. s[0 .. PREFIX_V4_LINE_MAX) must be
+ * readable (it may run past the line). Returns the length of the text
+ * before the newline, or 0 for anything else; prefix_parse() then decides,
+ * and says what is wrong.
  */
-bool prefix_parse_v4(const char *s, size_t len, struct prefix *out, unsigned *flags);
+#define PREFIX_V4_LINE_MAX 19 /* "255.255.255.255/32\n" */
+size_t prefix_scan_v4_line(const char *s, struct prefix *out, unsigned *flags);
 /* A single address (no "/len" allowed). */
 enum parse_err addr_parse(const char *s, size_t len, struct prefix *out, unsigned *flags);
 const char *parse_strerror(enum parse_err e);
@@ -93,6 +97,12 @@ static inline u128 range_size(u128 lo, u128 hi)
 {
 	u128 d = hi - lo;
 	return d == ~(u128)0 ? d : d + 1;
+}
+
+/* a + b, saturating at 2^128 - 1. */
+static inline u128 sat_add(u128 a, u128 b)
+{
+	return a + b < a ? ~(u128)0 : a + b;
 }
 
 /* u128 as decimal; buf of at least 40 bytes. */

@@ -55,11 +55,6 @@ static void old_sources(const struct set_views *old, const struct set_view *v, u
 					      old->source_names[b]);
 }
 
-static u128 sat_add(u128 a, u128 b)
-{
-	return a + b < a ? ~(u128)0 : a + b;
-}
-
 
 static const struct set_view *other_side(const struct set_views *sv, const struct set_view *like)
 {

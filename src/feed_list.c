@@ -13,6 +13,11 @@ static bool is_space(char c)
 
 static void list_lines(struct feed_ctx *c, const char *buf, size_t len, uint32_t first_line)
 {
+	const struct source *src = c->src;
+	struct pfx_vec *v4 = c->out[FAM_V4];
+	const unsigned broadest = src->broadest[FAM_V4];
+	size_t taken = 0;
+	uint32_t last = 0;
 	struct line_iter it;
 	const char *s;
 	size_t n;
@@ -20,22 +25,29 @@ static void list_lines(struct feed_ctx *c, const char *buf, size_t len, uint32_t
 
 	line_iter_init(&it, buf, len, first_line);
 	for (;;) {
-		const char *end, *tok, *tend, *q = it.p;
+		const char *end, *tok, *tend;
 		struct prefix p;
 		unsigned flags;
+		size_t tl;
 
 		/*
 		 * Nearly every line of a large list is a bare dotted quad: read it
-		 * in one pass. Anything else, or anything it does not accept,
-		 * takes the general path below, which also names the fault.
+		 * in one pass and, when there is nothing to warn about or refuse,
+		 * store it as feed_take() would. Anything else, and the last lines
+		 * (the scan reads ahead), take the general path, which also names
+		 * the fault.
 		 */
-		while (q < it.end && ((unsigned char)(*q - '0') < 10 || *q == '.' || *q == '/'))
-			q++;
-		if (q > it.p && (q == it.end || *q == '\n') &&
-		    prefix_parse_v4(it.p, (size_t)(q - it.p), &p, &flags)) {
+		if (it.end - it.p >= PREFIX_V4_LINE_MAX &&
+		    (tl = prefix_scan_v4_line(it.p, &p, &flags)) != 0) {
 			it.lineno++;
-			feed_take(c, &p, flags, it.p, (size_t)(q - it.p), it.lineno, 0);
-			it.p = q < it.end ? q + 1 : q;
+			if (!flags && p.plen && p.plen >= broadest) {
+				pfx_vec_push(v4, p.addr, p.plen, src->origin_base + it.lineno);
+				taken++;
+				last = it.lineno;
+			} else {
+				feed_take(c, &p, flags, it.p, tl, it.lineno, 0);
+			}
+			it.p += tl + 1;
 			continue;
 		}
 		if (!line_next(&it, &s, &n))
@@ -70,6 +82,9 @@ static void list_lines(struct feed_ctx *c, const char *buf, size_t len, uint32_t
 		}
 		feed_add(c, tok, (size_t)(tend - tok), it.lineno, 0);
 	}
+	c->added += taken;
+	if (taken && last >= c->span)
+		c->span = last + 1;
 }
 
 static int list_load(struct feed_ctx *c)

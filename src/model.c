@@ -234,6 +234,7 @@ void iset_build(struct iset *s)
 	s->hi = NULL;
 	s->top = NULL;
 	s->n = 0;
+	s->addresses = 0;
 	if (!n)
 		return;
 	/*
@@ -246,6 +247,7 @@ void iset_build(struct iset *s)
 	pfx_sort(in, n, (struct pfx *)iv);
 
 	size_t m = 0;
+	u128 total = 0;
 	struct interval cur = { in[0].lo, pfx_last(&in[0], s->fam), 0, 1 };
 	/* first and count are 32-bit: a service holds at most a few sources of 2M prefixes. */
 	for (size_t i = 1; i < n; i++) {
@@ -256,10 +258,12 @@ void iset_build(struct iset *s)
 				cur.hi = hi;
 			cur.count++;
 		} else {
+			total = sat_add(total, range_size(cur.lo, cur.hi));
 			iv[m++] = cur;
 			cur = (struct interval){ lo, hi, (uint32_t)i, 1 };
 		}
 	}
+	s->addresses = sat_add(total, range_size(cur.lo, cur.hi));
 	iv[m++] = cur;
 	s->iv = xreallocarray(iv, m, sizeof(*iv));
 	s->n = m;
@@ -275,6 +279,7 @@ void iset_free(struct iset *s)
 	s->hi = NULL;
 	s->top = NULL;
 	s->n = 0;
+	s->addresses = 0;
 }
 
 #define TOP_BITS 16
@@ -334,13 +339,7 @@ const struct interval *iset_lookup(const struct iset *s, u128 addr)
 
 u128 iset_addresses(const struct iset *s)
 {
-	u128 total = 0;
-
-	for (size_t i = 0; i < s->n; i++) {
-		u128 k = range_size(s->iv[i].lo, s->iv[i].hi);
-		total = (total + k < total) ? ~(u128)0 : total + k;
-	}
-	return total;
+	return s->addresses;
 }
 
 size_t iset_cidr_count(const struct iset *s)
@@ -447,10 +446,8 @@ u128 ranges_addresses(const u128 (*v)[2], size_t n)
 {
 	u128 total = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		u128 k = range_size(v[i][0], v[i][1]);
-		total = (total + k < total) ? ~(u128)0 : total + k;
-	}
+	for (size_t i = 0; i < n; i++)
+		total = sat_add(total, range_size(v[i][0], v[i][1]));
 	return total;
 }
 

@@ -63,6 +63,7 @@ struct iset {
 	struct pfx_vec in; /* sorted by start once built */
 	struct interval *iv;
 	size_t n;
+	u128 addresses; /* covered by iv (saturating), counted as they are merged */
 	/* Lookup index (iset_index): the ends alone, and where each /16 of keys starts. */
 	u128 *hi;
 	uint32_t *top;

@@ -47,88 +47,135 @@ static void header(FILE *f, const struct policy *pol)
 	}
 }
 
-/* The element lines of intervals [from, to) of a set, into one buffer. */
-struct element_text {
-	const struct iset *set;
-	size_t from, to;
-	FILE *f; /* write as it goes; NULL: keep it all in buf */
-	char *buf;
-	size_t len, cap;
-};
-
-#define STREAM_CHUNK (256u << 10)
+/*
+ * A million elements take longer to print than to merge. The intervals are
+ * cut into chunks that this thread and a helper format, each taking the
+ * next chunk nobody has taken, into a ring of buffers that are reused; this
+ * thread writes the chunks in order as they are done. The output does not
+ * depend on the threads, and the text is never all in memory at once.
+ */
+#define CHUNK_INTERVALS 8192
+#define CHUNK_SLOTS 8
+#define PARALLEL_MIN 65536 /* intervals: below this, one thread */
 
 /* Room for the cover of one interval: at most 2 * 128 CIDRs of 56 bytes. */
 #define INTERVAL_TEXT_MAX (256 * 56)
 
-static void *format_elements(void *arg)
+struct text_buf {
+	char *p;
+	size_t len, cap;
+	bool done; /* formatted, not yet written */
+};
+
+struct element_chunks {
+	const struct iset *set;
+	size_t chunks, next_take, next_write;
+	/* Chunk j is formatted in slot j % CHUNK_SLOTS, once chunk j - CHUNK_SLOTS is written. */
+	struct text_buf slot[CHUNK_SLOTS];
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+};
+
+/* The element lines of chunk j. */
+static void format_chunk(const struct iset *s, size_t j, struct text_buf *b)
 {
-	struct element_text *et = arg;
-	const struct iset *s = et->set;
+	size_t from = j * CHUNK_INTERVALS, to = from + CHUNK_INTERVALS;
 	struct prefix cover[256];
 
-	for (size_t i = et->from; i < et->to; i++) {
-		if (et->f && et->len >= STREAM_CHUNK) {
-			fwrite(et->buf, 1, et->len, et->f);
-			et->len = 0;
-		}
-		if (et->cap - et->len < INTERVAL_TEXT_MAX) {
-			et->cap = et->cap * 2 + INTERVAL_TEXT_MAX;
-			et->buf = xrealloc(et->buf, et->cap);
+	if (to > s->n)
+		to = s->n;
+	b->len = 0;
+	for (size_t i = from; i < to; i++) {
+		if (b->cap - b->len < INTERVAL_TEXT_MAX) {
+			b->cap = b->cap * 2 + INTERVAL_TEXT_MAX;
+			b->p = xrealloc(b->p, b->cap);
 		}
 		size_t k = cidr_cover(s->iv[i].lo, s->iv[i].hi, s->fam, cover);
-		char *p = et->buf + et->len;
-		for (size_t j = 0; j < k; j++) {
+		char *p = b->p + b->len;
+		for (size_t c = 0; c < k; c++) {
 			/* Separator first: the first element of the set has none. */
-			if (i || j)
+			if (i || c)
 				*p++ = ',';
 			memcpy(p, "\n\t\t\t", 4);
 			p += 4;
-			p += prefix_format(&cover[j], p);
+			p += prefix_format(&cover[c], p);
 		}
-		et->len = (size_t)(p - et->buf);
+		b->len = (size_t)(p - b->p);
 	}
+}
+
+/* Take the next chunk whose slot is free, or return false. Under the lock. */
+static bool take_chunk(struct element_chunks *ec, size_t *j)
+{
+	if (ec->next_take >= ec->chunks || ec->next_take >= ec->next_write + CHUNK_SLOTS)
+		return false;
+	*j = ec->next_take++;
+	return true;
+}
+
+static void format_taken(struct element_chunks *ec, size_t j)
+{
+	struct text_buf *b = &ec->slot[j % CHUNK_SLOTS];
+
+	pthread_mutex_unlock(&ec->lock);
+	format_chunk(ec->set, j, b);
+	pthread_mutex_lock(&ec->lock);
+	b->done = true;
+	pthread_cond_broadcast(&ec->changed);
+}
+
+static void *format_helper(void *arg)
+{
+	struct element_chunks *ec = arg;
+	size_t j;
+
+	pthread_mutex_lock(&ec->lock);
+	while (ec->next_take < ec->chunks) {
+		if (take_chunk(ec, &j))
+			format_taken(ec, j);
+		else
+			pthread_cond_wait(&ec->changed, &ec->lock);
+	}
+	pthread_mutex_unlock(&ec->lock);
 	return NULL;
 }
 
-/*
- * A million elements take longer to print than to merge: two threads format
- * the two halves (the machine this runs on has two cores or more), and the
- * text is written in order, so the output does not depend on them.
- */
-#define PARALLEL_MIN 65536
-
 static void write_elements(FILE *f, const struct iset *s)
 {
-	/* The first half is written as it is formatted; the second waits in memory. */
-	struct element_text part[2] = {
-		{ .set = s, .from = 0, .to = s->n / 2, .f = f },
-		{ .set = s, .from = s->n / 2, .to = s->n },
+	struct element_chunks ec = {
+		.set = s,
+		.chunks = (s->n + CHUNK_INTERVALS - 1) / CHUNK_INTERVALS,
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.changed = PTHREAD_COND_INITIALIZER,
 	};
 	pthread_t t;
-	bool threaded = false;
+	bool helped = false;
+	size_t j;
 
-	/*
-	 * Room up front, most intervals being one CIDR: grown a doubling at a
-	 * time, the text would be copied again and again, page by page.
-	 */
-	for (int k = 0; k < 2; k++) {
-		size_t per = s->fam == FAM_V4 ? 24 : 48;
-		part[k].cap = (k == 0 ? STREAM_CHUNK : (part[k].to - part[k].from) * per) +
-			      INTERVAL_TEXT_MAX;
-		part[k].buf = xmalloc_big(part[k].cap);
-	}
 	if (s->n >= PARALLEL_MIN)
-		threaded = pthread_create(&t, NULL, format_elements, &part[1]) == 0;
-	format_elements(&part[0]);
-	fwrite(part[0].buf, 1, part[0].len, f);
-	if (threaded)
+		helped = pthread_create(&t, NULL, format_helper, &ec) == 0;
+	pthread_mutex_lock(&ec.lock);
+	while (ec.next_write < ec.chunks) {
+		struct text_buf *b = &ec.slot[ec.next_write % CHUNK_SLOTS];
+		if (b->done) {
+			/* Written outside the lock: the helper may format meanwhile. */
+			pthread_mutex_unlock(&ec.lock);
+			fwrite(b->p, 1, b->len, f);
+			pthread_mutex_lock(&ec.lock);
+			b->done = false;
+			ec.next_write++;
+			pthread_cond_broadcast(&ec.changed);
+		} else if (take_chunk(&ec, &j)) {
+			format_taken(&ec, j);
+		} else {
+			pthread_cond_wait(&ec.changed, &ec.lock);
+		}
+	}
+	pthread_mutex_unlock(&ec.lock);
+	if (helped)
 		pthread_join(t, NULL);
-	else
-		format_elements(&part[1]);
-	fwrite(part[1].buf, 1, part[1].len, f);
-	free(part[0].buf);
-	free(part[1].buf);
+	for (int k = 0; k < CHUNK_SLOTS; k++)
+		free(ec.slot[k].p);
 }
 
 static void set_block(FILE *f, const struct service *svc, enum family fam)

@@ -394,6 +394,70 @@ static void test_v4_parse_against_inet_pton(void)
 		CHECK("ipv4 parse equals inet_pton", 1, "%s", "");
 }
 
+/*
+ * The word-at-a-time scan of list lines takes exactly the lines that
+ * prefix_parse() reads as an IPv4 prefix, with the same result, and no other.
+ */
+static void test_v4_line_scan_against_parse(void)
+{
+	static const char alphabet[] = "0123456789012..../\n3";
+	int ok = 1;
+
+	for (int i = 0; i < 1000000 && ok; i++) {
+		char s[PREFIX_V4_LINE_MAX + 8];
+		size_t n = 1 + next() % 20;
+		memset(s, '\n', sizeof(s));
+		for (size_t k = 0; k < n && k < PREFIX_V4_LINE_MAX; k++)
+			s[k] = alphabet[next() % (sizeof(alphabet) - 1)];
+		if (i % 3 == 0) /* a well-formed quad, then noise */
+			snprintf(s, sizeof(s), "%u.%u.%u.%u/%u%c", (unsigned)(next() % 300),
+				 (unsigned)(next() % 256), (unsigned)(next() % 256),
+				 (unsigned)(next() % 260), (unsigned)(next() % 40),
+				 "\n\n\n9./x"[next() % 7]);
+		size_t line = strcspn(s, "\n");
+		struct prefix a, b;
+		unsigned fa = 0, fb = 0;
+		size_t got = prefix_scan_v4_line(s, &a, &fa);
+		/* The scan wants a newline after the text; snprintf may have put a NUL there. */
+		bool want = line < PREFIX_V4_LINE_MAX && s[line] == '\n' && prefix_parse(s, line, &b, &fb) == PARSE_OK &&
+			    b.family == FAM_V4;
+		if ((got != 0) != want || (got && (got != line || a.addr != b.addr ||
+						   a.plen != b.plen || fa != fb))) {
+			ok = 0;
+			s[sizeof(s) - 1] = '\0';
+			CHECK("ipv4 line scan equals prefix_parse", 0, "'%.*s': scan %zu, parse %d",
+			      (int)line, s, got, want);
+		}
+	}
+	if (ok)
+		CHECK("ipv4 line scan equals prefix_parse", 1, "%s", "");
+}
+
+/* IPv4 text: every octet in every place, and random addresses, as inet_ntop writes them. */
+static void test_format_v4_against_inet_ntop(void)
+{
+	int ok = 1;
+
+	for (uint32_t i = 0; i < 300000 && ok; i++) {
+		uint32_t v = i < 1024 ? (i & 0xff) << (8 * (i >> 8)) | (i & 3) : (uint32_t)next();
+		unsigned char b[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
+				       (unsigned char)(v >> 8), (unsigned char)v };
+		char mine[ADDR_STRLEN], libc[ADDR_STRLEN], pmine[PREFIX_STRLEN], pwant[PREFIX_STRLEN];
+		size_t n = addr_format(v, FAM_V4, mine);
+		inet_ntop(AF_INET, b, libc, sizeof(libc));
+		struct prefix p = { .addr = v, .plen = (uint8_t)(i % 33), .family = FAM_V4 };
+		size_t pn = prefix_format(&p, pmine);
+		snprintf(pwant, sizeof(pwant), "%s/%u", libc, i % 33);
+		if (strcmp(mine, libc) != 0 || n != strlen(libc) || strcmp(pmine, pwant) != 0 ||
+		    pn != strlen(pwant)) {
+			ok = 0;
+			CHECK("ipv4 text equals inet_ntop", 0, "'%s' / '%s' vs '%s'", mine, pmine, libc);
+		}
+	}
+	if (ok)
+		CHECK("ipv4 text equals inet_ntop", 1, "%s", "");
+}
+
 /* The word-at-a-time newline count against a byte loop: all lengths, offsets, bytes near '\n'. */
 static void test_count_lines(void)
 {
@@ -423,6 +487,8 @@ int main(void)
 	test_count_lines();
 	test_format_v6_against_inet_ntop();
 	test_v4_parse_against_inet_pton();
+	test_v4_line_scan_against_parse();
+	test_format_v4_against_inet_ntop();
 	test_parse();
 	test_merge();
 	test_cover();
