@@ -2,6 +2,7 @@
  * Applying a compiled policy: one netlink transaction, compare-and-swapped
  * against the generation the live state was read at. Used by apply and refresh.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,33 +103,96 @@ static size_t add_delta(struct nl_batch *b, const struct policy *pol, const stru
 	return changed;
 }
 
+/* What was applied, as the state file keeps it; free st->sets after. */
+static void state_of(const struct policy *pol, const struct set_views *want, uint32_t genid,
+		     struct state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->table = pol->table;
+	st->genid = genid;
+	st->netns = netns_inode();
+	st->applied_at = (int64_t)time(NULL);
+	st->sources = want->source_names;
+	st->nsources = want->nsource_names;
+	st->sets = xcalloc(want->n ? want->n : 1, sizeof(*st->sets));
+	st->nsets = want->n;
+	for (size_t i = 0; i < want->n; i++) {
+		st->sets[i].name = (char *)want->v[i].name;
+		st->sets[i].fam = want->v[i].fam;
+		st->sets[i].iv = want->v[i].iv;
+		st->sets[i].sources = want->v[i].sources;
+	}
+}
+
+static void state_warning(const char *err)
+{
+	fprintf(stderr, "mxfence apply: warning: state not saved (%s); the next run reads the "
+			"kernel in full\n", err);
+}
+
 static void save_state(const char *state_dir, const struct policy *pol,
 		       const struct set_views *want, uint32_t genid)
 {
-	struct state st = { 0 };
+	struct state st;
 	char err[512];
 
-	st.table = pol->table;
-	st.genid = genid;
-	st.netns = netns_inode();
-	st.applied_at = (int64_t)time(NULL);
-	st.sources = want->source_names;
-	st.nsources = want->nsource_names;
-	st.sets = xcalloc(want->n ? want->n : 1, sizeof(*st.sets));
-	st.nsets = want->n;
-	for (size_t i = 0; i < want->n; i++) {
-		st.sets[i].name = (char *)want->v[i].name;
-		st.sets[i].fam = want->v[i].fam;
-		st.sets[i].iv = want->v[i].iv;
-		st.sets[i].sources = want->v[i].sources;
-	}
+	state_of(pol, want, genid, &st);
 	mkdir_p(state_dir, 0700);
 	if (state_write(state_dir, &st, err, sizeof(err)) < 0)
-		fprintf(stderr, "mxfence apply: warning: state not saved (%s); the next run reads the "
-				"kernel in full\n", err);
+		state_warning(err);
 	free(st.sets);
 }
 
+/*
+ * The state file is written beside its place while the kernel commits (the
+ * commit takes longer than the writing), and put in place once the commit
+ * has succeeded and its generation id is known.
+ */
+struct state_job {
+	const char *dir;
+	struct state st;
+	struct state_pending pending;
+	int rc;
+	pthread_t thread;
+	bool running;
+};
+
+static void *state_job_run(void *arg)
+{
+	struct state_job *j = arg;
+
+	j->rc = state_prepare(j->dir, &j->st, &j->pending);
+	return NULL;
+}
+
+static void state_job_start(struct state_job *j, const char *state_dir, const struct policy *pol,
+			    const struct set_views *want)
+{
+	memset(j, 0, sizeof(*j));
+	j->dir = state_dir;
+	state_of(pol, want, 0, &j->st);
+	mkdir_p(state_dir, 0700);
+	j->running = pthread_create(&j->thread, NULL, state_job_run, j) == 0;
+	if (!j->running)
+		state_job_run(j);
+}
+
+/* committed: put the file in place with this generation id; else drop it. */
+static void state_job_end(struct state_job *j, bool committed, uint32_t genid)
+{
+	char err[512];
+
+	if (j->running)
+		pthread_join(j->thread, NULL);
+	if (!committed)
+		state_discard(&j->pending);
+	else if (j->rc < 0) {
+		state_warning(j->pending.err);
+		state_discard(&j->pending);
+	} else if (state_finish(&j->pending, genid, err, sizeof(err)) < 0)
+		state_warning(err);
+	free(j->st.sets);
+}
 
 /* What each service gains and loses, for the summary of a run. */
 static void count_services(const struct policy *pol, const struct live *live,
@@ -165,15 +229,11 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_view
 		nl_close(nl);
 		return EXIT_INPUT;
 	}
-	views_from_policy(pol, want);
 	/*
 	 * From here on the sets' intervals live in `want`; the inputs behind them
 	 * only serve provenance, which a dry run prints and a commit does not.
 	 */
-	if (!o->dry_run)
-		for (size_t i = 0; i < pol->nservices; i++)
-			for (int f = 0; f < FAM_COUNT; f++)
-				iset_free(&pol->services[i].set[f]);
+	views_from_policy(pol, want, !o->dry_run);
 
 	rc = EXIT_INPUT;
 	int attempt;
@@ -222,7 +282,12 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_view
 		const char *hook = getenv("MXFENCE_TEST_BEFORE_COMMIT");
 		if (hook && attempt == 1 && system(hook) != 0)
 			fprintf(stderr, "mxfence apply: test hook failed: %s\n", hook);
+		struct state_job sj;
+		if (!o->dry_run)
+			state_job_start(&sj, o->state_dir, pol, want);
 		nl_batch_send(b, o->dry_run, &res);
+		if (!o->dry_run)
+			state_job_end(&sj, res.status == NL_OK, res.genid);
 		nl_batch_free(b);
 		live_free(&live);
 
@@ -232,7 +297,6 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_view
 				printf("dry run: the kernel accepted the batch (%zu messages, %zu elements); "
 				       "nothing was changed\n", res.messages, res.elements);
 			} else {
-				save_state(o->state_dir, pol, want, res.genid);
 				rep->genid = res.genid;
 				rep->changed = true;
 				printf("apply: table inet %s: %s; %zu elements in %zu messages; generation %u\n",

@@ -377,6 +377,27 @@ void iset_ranges(const struct iset *s, struct range_vec *out)
 	}
 }
 
+void iset_take_ranges(struct iset *s, struct range_vec *out)
+{
+	_Static_assert(sizeof(*out->v) <= sizeof(struct interval), "ranges fit over intervals");
+	u128 (*r)[2] = (u128 (*)[2])(void *)s->iv;
+	size_t n = s->n;
+
+	/* Range i ends at or before interval i does: each is read before it is overwritten. */
+	for (size_t i = 0; i < n; i++) {
+		u128 lo = s->iv[i].lo, hi = s->iv[i].hi;
+		r[i][0] = lo;
+		r[i][1] = hi;
+	}
+	s->iv = NULL;
+	iset_free(s);
+	range_vec_free(out);
+	out->v = n ? r : NULL;
+	out->n = out->cap = n;
+	if (!n)
+		free(r);
+}
+
 void ranges_normalize(struct range_vec *rv)
 {
 	size_t m = 0;

@@ -98,6 +98,8 @@ void range_vec_push(struct range_vec *rv, u128 lo, u128 hi);
 void range_vec_free(struct range_vec *rv);
 /* The intervals of a built set. */
 void iset_ranges(const struct iset *s, struct range_vec *out);
+/* The same, taken from the set: its memory is reused, and the set is left empty (iset_free). */
+void iset_take_ranges(struct iset *s, struct range_vec *out);
 /* Merge touching neighbours (the kernel keeps adjacent intervals apart). */
 void ranges_normalize(struct range_vec *rv);
 /* Addresses in a \ b, as intervals. */

@@ -12,13 +12,13 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "outfile.h"
 #include "util.h"
 
 static const char magic[8] = "MXFSTAT1";
@@ -29,15 +29,44 @@ char *state_path(const char *dir, const char *table)
 	return xasprintf("%s/%s.state", dir, table);
 }
 
+/* The encoder's output: written to fd a chunk at a time, so that a million intervals never sit whole in fresh memory. */
 struct out {
 	unsigned char *p;
 	size_t n, cap;
+	int fd;
+	int err; /* errno of the first failed write */
 };
+
+#define OUT_CHUNK (1u << 20)
+
+static void flush(struct out *o)
+{
+	size_t off = 0;
+
+	while (off < o->n && !o->err) {
+		ssize_t w = write(o->fd, o->p + off, o->n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			o->err = w < 0 ? errno : EIO;
+		else
+			off += (size_t)w;
+	}
+	o->n = 0;
+}
+
+/* Room for n more bytes, flushing first when the chunk is full. */
+static unsigned char *room(struct out *o, size_t n)
+{
+	if (o->n + n > OUT_CHUNK && o->n)
+		flush(o);
+	o->p = grow(o->p, &o->cap, o->n + n, 1);
+	return o->p + o->n;
+}
 
 static void put(struct out *o, const void *b, size_t n)
 {
-	o->p = grow(o->p, &o->cap, o->n + n, 1);
-	memcpy(o->p + o->n, b, n);
+	memcpy(room(o, n), b, n);
 	o->n += n;
 }
 
@@ -69,52 +98,149 @@ static void key_bytes(u128 k, size_t klen, unsigned char *b)
 	}
 }
 
-int state_write(const char *dir, const struct state *st, char *err, size_t errlen)
-{
-	struct out o = { 0 };
-	char *path = state_path(dir, st->table);
-	int rc;
+/* Where the generation id lies in the file: after the magic. */
+#define GENID_OFFSET sizeof(magic)
 
-	put(&o, magic, sizeof(magic));
-	put_u(&o, st->genid, 4);
-	put_u(&o, st->netns, 8);
-	put_u(&o, (uint64_t)st->applied_at, 8);
-	put_str(&o, st->table);
-	put_u(&o, st->nsources, 4);
+static void encode(struct out *o, const struct state *st)
+{
+	put(o, magic, sizeof(magic));
+	put_u(o, st->genid, 4);
+	put_u(o, st->netns, 8);
+	put_u(o, (uint64_t)st->applied_at, 8);
+	put_str(o, st->table);
+	put_u(o, st->nsources, 4);
 	for (size_t i = 0; i < st->nsources; i++)
-		put_str(&o, st->sources[i]);
-	put_u(&o, st->nsets, 4);
+		put_str(o, st->sources[i]);
+	put_u(o, st->nsets, 4);
 	for (size_t i = 0; i < st->nsets; i++) {
 		const struct state_set *s = &st->sets[i];
-		put_str(&o, s->name);
-		put_u(&o, (uint64_t)s->fam, 1);
-		put_u(&o, s->iv.n, 8);
-		/* A million intervals: room once, then written in place. */
-		size_t klen = s->fam == FAM_V4 ? 4 : 16;
-		o.p = grow(o.p, &o.cap, o.n + s->iv.n * (2 * klen + 8), 1);
+		size_t klen = s->fam == FAM_V4 ? 4 : 16, block = 16384;
+		put_str(o, s->name);
+		put_u(o, (uint64_t)s->fam, 1);
+		put_u(o, s->iv.n, 8);
 		for (size_t k = 0; k < s->iv.n; k++) {
-			key_bytes(s->iv.v[k][0], klen, o.p + o.n);
-			key_bytes(s->iv.v[k][1], klen, o.p + o.n + klen);
-			o.n += 2 * klen;
+			if (k % block == 0)
+				room(o, block * 2 * klen);
+			key_bytes(s->iv.v[k][0], klen, o->p + o->n);
+			key_bytes(s->iv.v[k][1], klen, o->p + o->n + klen);
+			o->n += 2 * klen;
 		}
 		for (size_t k = 0; k < s->iv.n; k++) {
+			if (k % block == 0)
+				room(o, block * 8);
 			uint64_t v = htole64(s->sources ? s->sources[k] : 0);
-			memcpy(o.p + o.n, &v, 8);
-			o.n += 8;
+			memcpy(o->p + o->n, &v, 8);
+			o->n += 8;
 		}
 	}
-	put(&o, trailer, sizeof(trailer));
+	put(o, trailer, sizeof(trailer));
+	flush(o);
+}
 
-	/*
-	 * Not fsynced: the state only describes the kernel's ruleset, which a
-	 * crash loses as well. Whatever a crash leaves of this file (nothing, a
-	 * short or an old one) fails its checks or its generation id, and the
-	 * next run reads the kernel instead.
-	 */
-	rc = write_atomic(path, o.p, o.n, 0600, 0, err, errlen);
+/*
+ * Not fsynced: the state only describes the kernel's ruleset, which a crash
+ * loses as well. Whatever a crash leaves of this file (nothing, a short or an
+ * old one) fails its checks or its generation id, and the next run reads the
+ * kernel instead.
+ */
+/*
+ * A run killed while its commit was under way leaves its file beside the
+ * state. Callers hold the state directory's lock, so any such file is stale.
+ */
+static void remove_stale(const char *path)
+{
+	char *pattern = xasprintf("%s.tmp.??????", path);
+	glob_t g;
+
+	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0)
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+	globfree(&g);
+	free(pattern);
+}
+
+int state_prepare(const char *dir, const struct state *st, struct state_pending *p)
+{
+	struct out o = { 0 };
+
+	memset(p, 0, sizeof(*p));
+	p->path = state_path(dir, st->table);
+	p->tmp = xasprintf("%s.tmp.XXXXXX", p->path);
+	remove_stale(p->path);
+	p->fd = mkstemp(p->tmp);
+	if (p->fd < 0) {
+		snprintf(p->err, sizeof(p->err), "%s: cannot create a file beside it: %s", p->path,
+			 strerror(errno));
+		free(p->tmp);
+		p->tmp = NULL;
+		return -1;
+	}
+	o.fd = p->fd;
+	encode(&o, st);
 	free(o.p);
-	free(path);
+	/*
+	 * Writeback started here, off the critical path: ext4 starts it itself
+	 * when a file is renamed over another (auto_da_alloc), 10 ms for a
+	 * million intervals, inside state_finish(). A hint: errors show later.
+	 */
+	sync_file_range(p->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	if (o.err || fchmod(p->fd, 0600) != 0) {
+		snprintf(p->err, sizeof(p->err), "%s: cannot write: %s", p->path,
+			 strerror(o.err ? o.err : errno));
+		return -1;
+	}
+	return 0;
+}
+
+int state_finish(struct state_pending *p, uint32_t genid, char *err, size_t errlen)
+{
+	uint32_t le = htole32(genid);
+	int rc = -1;
+
+	if (p->fd < 0 || p->err[0]) {
+		snprintf(err, errlen, "%s", p->err[0] ? p->err : "no state was prepared");
+		goto out;
+	}
+	if (pwrite(p->fd, &le, 4, GENID_OFFSET) != 4 || close(p->fd) != 0) {
+		p->fd = -1;
+		snprintf(err, errlen, "%s: cannot write: %s", p->path, strerror(errno));
+		goto out;
+	}
+	p->fd = -1;
+	if (rename(p->tmp, p->path) != 0) {
+		snprintf(err, errlen, "%s: cannot write: %s", p->path, strerror(errno));
+		goto out;
+	}
+	free(p->tmp);
+	p->tmp = NULL;
+	rc = 0;
+out:
+	state_discard(p);
 	return rc;
+}
+
+void state_discard(struct state_pending *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	if (p->tmp)
+		unlink(p->tmp);
+	free(p->tmp);
+	free(p->path);
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+}
+
+int state_write(const char *dir, const struct state *st, char *err, size_t errlen)
+{
+	struct state_pending p;
+
+	if (state_prepare(dir, st, &p) < 0) {
+		snprintf(err, errlen, "%s", p.err);
+		state_discard(&p);
+		return -1;
+	}
+	return state_finish(&p, st->genid, err, errlen);
 }
 
 struct in {

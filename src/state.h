@@ -35,8 +35,23 @@ struct state {
 
 /* "<dir>/<table>.state" */
 char *state_path(const char *dir, const char *table);
-/* Atomic: temp file, fsync, rename. 0, or -1 with err filled. */
+/* Atomic: a temp file renamed into place (not fsynced). 0, or -1 with err filled. */
 int state_write(const char *dir, const struct state *st, char *err, size_t errlen);
+/*
+ * The same in two steps, so that the bulk is written while the kernel
+ * commits: state_prepare() writes the file beside its place (0, or -1 with
+ * p->err); state_finish() puts in the generation id the commit produced and
+ * renames the file into place (0, or -1 with err); state_discard() drops it.
+ * Both end p; state_discard() is harmless on an ended one.
+ */
+struct state_pending {
+	char *path, *tmp;
+	int fd;
+	char err[512];
+};
+int state_prepare(const char *dir, const struct state *st, struct state_pending *p);
+int state_finish(struct state_pending *p, uint32_t genid, char *err, size_t errlen);
+void state_discard(struct state_pending *p);
 /* 0; 1 when there is no state file; -1 with err filled when it is unreadable or corrupt. */
 int state_read(const char *dir, const char *table, struct state *st, char *err, size_t errlen);
 /* The decoder alone (fuzzed): 0, or -1 with err. */

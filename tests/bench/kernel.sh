@@ -24,6 +24,7 @@ EOF
 done
 KIV=$(./mxfence check -c "$W/k_a.conf" | sed -n 's/.*, \([0-9]*\) intervals (.*/\1/p')
 ./mxfence build -c "$W/k_a.conf" >"$W/k_a.nft" || die "build failed"
+sync
 
 
 # Full install: nft -f of the script vs mxfence apply, each into an empty namespace.
@@ -34,17 +35,23 @@ KAP=$SECS KAP_RSS=$RSS_MB
 KAP_USER=$(/usr/bin/time -f '%U %S' unshare -n ./mxfence --state-dir "$W/kstate1" apply -c "$W/k_a.conf" 2>&1 >/dev/null | tail -n 1)
 
 # Delta, diff and dumps need one namespace that lives across commands.
+# timeit writes "SECONDS PEAK_RSS_KB EXIT" to each .t file.
 cat >"$W/k_steps.sh" <<EOF
 set -e
-T=/usr/bin/time
+T=$W/timeit
 ./mxfence --state-dir $W/kst apply -c $W/k_a.conf >/dev/null
-\$T -f '%e %M' -o $W/k_delta.t ./mxfence --state-dir $W/kst apply -c $W/k_b.conf >$W/k_delta.out
-\$T -f '%e %M' -o $W/k_diff.t ./mxfence --state-dir $W/kst diff -c $W/k_a.conf >/dev/null || true
-\$T -f '%e %M' -o $W/k_dump.t ./mxfence --state-dir $W/kst diff --full-dump -c $W/k_a.conf >/dev/null || true
-\$T -f '%e %M' -o $W/k_list.t nft list set inet mxfence smtp_v4 >/dev/null
+\$T $W/k_delta.out $W/k_delta.err ./mxfence --state-dir $W/kst apply -c $W/k_b.conf >$W/k_delta.t
+\$T /dev/null $W/k_diff.err ./mxfence --state-dir $W/kst diff -c $W/k_a.conf >$W/k_diff.t
+\$T /dev/null $W/k_dump.err ./mxfence --state-dir $W/kst diff --full-dump -c $W/k_a.conf >$W/k_dump.t
+\$T /dev/null $W/k_list.err nft list set inet mxfence smtp_v4 >$W/k_list.t
 EOF
 unshare -n sh "$W/k_steps.sh" || die "kernel steps failed"
 kt() { tail -n 1 "$W/$1.t" | cut -d' ' -f"$2"; }
+# apply and nft exit 0; diff exits 1: the live set differs from k_a by the delta.
+for step in k_delta:0 k_diff:1 k_dump:1 k_list:0; do
+	[ "$(kt "${step%:*}" 3)" = "${step#*:}" ] ||
+		die "${step%:*} exited $(kt "${step%:*}" 3): $(head -c 300 "$W/${step%:*}.err")"
+done
 KDELTA=$(kt k_delta 1) KDIFF=$(kt k_diff 1) KDUMP=$(kt k_dump 1) KLIST=$(kt k_list 1)
 KDUMP_RSS=$(awk -v k="$(kt k_dump 2)" 'BEGIN { printf "%.1f", k / 1024 }')
 KLIST_RSS=$(awk -v k="$(kt k_list 2)" 'BEGIN { printf "%.1f", k / 1024 }')

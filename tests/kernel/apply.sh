@@ -222,5 +222,14 @@ for i in $(seq 1 16); do
 	fi
 done
 expect_eq "after every kill -9 the kernel holds A or B in full ($kills kills, $landed landed)" "$mixed" 0
+# A killed apply can leave its state file half-way beside the real one; the
+# next apply removes such files (it holds the lock) and keeps a state that
+# diff can use.
+: >"$W/state-$NS/mxfence.state.tmp.stale1"
+left=$(ls "$W/state-$NS" | grep -c '\.tmp\.')
+next=$([ $cur = a ] && echo b || echo a)
+check "after the kills, apply of the other policy" mx apply --force -c "$W/$next.conf"
+expect_eq "no state file is left half-way (there were $left)" "$(ls "$W/state-$NS" | grep -c '\.tmp\.')" 0
+check "diff against the kernel through the state: no change" mx diff -c "$W/$next.conf"
 
 finish
