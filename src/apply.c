@@ -143,16 +143,39 @@ static void save_state(const char *state_dir, const struct policy *pol,
 	free(st.sets);
 }
 
+/* What each service gains and loses, for the summary of a run. */
+static void count_services(const struct policy *pol, const struct live *live,
+			   const struct set_views *want, struct apply_report *rep)
+{
+	size_t k = 0;
+
+	rep->services = xcalloc(pol->nservices ? pol->nservices : 1, sizeof(*rep->services));
+	rep->nservices = pol->nservices;
+	for (size_t i = 0; i < pol->nservices; i++) {
+		struct set_views sub = { .v = want->v + k };
+		while (k < want->n && want->v[k].svc == &pol->services[i]) {
+			sub.n++;
+			k++;
+		}
+		diff_count(&live->sets, &sub, &rep->services[i]);
+	}
+}
+
 /*
- * The state file is written beside its place while the kernel commits (the
- * commit takes longer than the writing), and put in place once the commit
- * has succeeded and its generation id is known.
+ * While the kernel commits (in this thread's sendmsg), another writes the
+ * state file beside its place and counts what each service gains and loses
+ * for the report; the file is put in place once the commit has succeeded
+ * and its generation id is known.
  */
 struct state_job {
 	const char *dir;
 	struct state st;
 	struct state_pending pending;
 	int rc;
+	const struct policy *pol;
+	const struct live *live;
+	const struct set_views *want;
+	struct apply_report *rep; /* NULL: counted already */
 	pthread_t thread;
 	bool running;
 };
@@ -162,14 +185,21 @@ static void *state_job_run(void *arg)
 	struct state_job *j = arg;
 
 	j->rc = state_prepare(j->dir, &j->st, &j->pending);
+	if (j->rep)
+		count_services(j->pol, j->live, j->want, j->rep);
 	return NULL;
 }
 
 static void state_job_start(struct state_job *j, const char *state_dir, const struct policy *pol,
-			    const struct set_views *want)
+			    const struct live *live, const struct set_views *want,
+			    struct apply_report *rep)
 {
 	memset(j, 0, sizeof(*j));
 	j->dir = state_dir;
+	j->pol = pol;
+	j->live = live;
+	j->want = want;
+	j->rep = rep;
 	state_of(pol, want, 0, &j->st);
 	mkdir_p(state_dir, 0700);
 	j->running = pthread_create(&j->thread, NULL, state_job_run, j) == 0;
@@ -192,24 +222,6 @@ static void state_job_end(struct state_job *j, bool committed, uint32_t genid)
 	} else if (state_finish(&j->pending, genid, err, sizeof(err)) < 0)
 		state_warning(err);
 	free(j->st.sets);
-}
-
-/* What each service gains and loses, for the summary of a run. */
-static void count_services(const struct policy *pol, const struct live *live,
-			   const struct set_views *want, struct apply_report *rep)
-{
-	size_t k = 0;
-
-	rep->services = xcalloc(pol->nservices ? pol->nservices : 1, sizeof(*rep->services));
-	rep->nservices = pol->nservices;
-	for (size_t i = 0; i < pol->nservices; i++) {
-		struct set_views sub = { .v = want->v + k };
-		while (k < want->n && want->v[k].svc == &pol->services[i]) {
-			sub.n++;
-			k++;
-		}
-		diff_count(&live->sets, &sub, &rep->services[i]);
-	}
 }
 
 int apply_run(const struct apply_options *o, struct policy *pol, struct set_views *want,
@@ -253,13 +265,21 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_view
 			goto done;
 		}
 		apply_report_free(rep);
-		count_services(pol, &live, want, rep);
 		rep->genid = live.table.genid;
+		/*
+		 * A whole table is counted now, before its batch takes its memory:
+		 * its gains are the whole set. A delta is counted during the commit.
+		 */
+		bool counted = replace || o->dry_run;
+		if (counted)
+			count_services(pol, &live, want, rep);
 		struct nl_batch *b = nl_batch_new(nl, live.table.genid);
 		if (replace) {
 			add_whole_table(b, pol, want, present);
 			snprintf(summary, sizeof(summary), "%s", present ? live.why : "first install");
 		} else if (add_delta(b, pol, &live, want, summary, sizeof(summary)) == 0) {
+			if (!counted)
+				count_services(pol, &live, want, rep);
 			printf("apply: nothing to do (table inet %s, generation %u)\n", pol->table,
 			       live.table.genid);
 			if (!live.from_state && !o->dry_run)
@@ -284,7 +304,7 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_view
 			fprintf(stderr, "mxfence apply: test hook failed: %s\n", hook);
 		struct state_job sj;
 		if (!o->dry_run)
-			state_job_start(&sj, o->state_dir, pol, want);
+			state_job_start(&sj, o->state_dir, pol, &live, want, counted ? NULL : rep);
 		nl_batch_send(b, o->dry_run, &res);
 		if (!o->dry_run)
 			state_job_end(&sj, res.status == NL_OK, res.genid);
