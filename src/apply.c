@@ -245,7 +245,10 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_view
 	 * From here on the sets' intervals live in `want`; the inputs behind them
 	 * only serve provenance, which a dry run prints and a commit does not.
 	 */
-	views_from_policy(pol, want, !o->dry_run);
+	if (o->dry_run)
+		views_from_policy(pol, want);
+	else
+		views_take_from_policy(pol, want);
 
 	rc = EXIT_INPUT;
 	int attempt;

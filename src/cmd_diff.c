@@ -62,7 +62,7 @@ int cmd_diff(int argc, char **argv, struct globals *g)
 	rc = policy_open(g, &pol);
 	if (rc)
 		goto out;
-	views_from_policy(&pol, &want, false);
+	views_from_policy(&pol, &want);
 	if (streq(against, "live")) {
 		if (nl_open(&nl, err, sizeof(err)) < 0 ||
 		    live_read(nl, &pol, g->state_dir, full_dump, &live, err, sizeof(err)) < 0) {

@@ -165,7 +165,7 @@ int cmd_verify(int argc, char **argv, struct globals *g)
 				rc = EXIT_INPUT;
 			} else {
 				struct set_views want;
-				views_from_policy(&pol, &want, false);
+				views_from_policy(&pol, &want);
 				rc = verify_exhaustive(stdout, &pol, &want, &live) ? EXIT_MISMATCH : EXIT_OK;
 				views_free(&want);
 			}

@@ -26,32 +26,45 @@ static void views_names(const struct policy *pol, struct set_views *out)
 		}
 }
 
-void views_from_policy(struct policy *pol, struct set_views *out, bool take)
+/* Per interval of s, a bit per source (the first 64) behind it. */
+static void view_sources(const struct policy *pol, struct set_view *v, const struct iset *s)
+{
+	v->known = true;
+	v->sources = xcalloc(s->n ? s->n : 1, sizeof(*v->sources));
+	if (v->svc->nsources == 1) {
+		/* Every interval has the one source: no need to look at its prefixes. */
+		uint32_t src = v->svc->sources[0];
+		for (size_t k = 0; src < 64 && k < s->n; k++)
+			v->sources[k] = 1ull << src;
+		return;
+	}
+	for (size_t k = 0; k < s->n; k++)
+		for (size_t j = s->iv[k].first; j < s->iv[k].first + s->iv[k].count; j++) {
+			uint32_t src = policy_origin(pol, s->in.v[j].origin).src;
+			if (src < 64)
+				v->sources[k] |= 1ull << src;
+		}
+}
+
+void views_from_policy(const struct policy *pol, struct set_views *out)
+{
+	views_names(pol, out);
+	for (size_t i = 0; i < out->n; i++) {
+		struct set_view *v = &out->v[i];
+		const struct iset *s = &v->svc->set[v->fam];
+		view_sources(pol, v, s);
+		iset_ranges(s, &v->iv);
+	}
+}
+
+void views_take_from_policy(struct policy *pol, struct set_views *out)
 {
 	views_names(pol, out);
 	for (size_t i = 0; i < out->n; i++) {
 		struct set_view *v = &out->v[i];
 		struct iset *s = &pol->services[v->svc - pol->services].set[v->fam];
-
-		v->known = true;
-		v->sources = xcalloc(s->n ? s->n : 1, sizeof(*v->sources));
-		if (v->svc->nsources == 1) {
-			/* Every interval has the one source (found at the policy's index). */
-			uint32_t src = (uint32_t)v->svc->sources[0];
-			for (size_t k = 0; src < 64 && k < s->n; k++)
-				v->sources[k] = 1ull << src;
-		} else {
-			for (size_t k = 0; k < s->n; k++)
-				for (size_t j = s->iv[k].first; j < s->iv[k].first + s->iv[k].count; j++) {
-					uint32_t src = policy_origin(pol, s->in.v[j].origin).src;
-					if (src < 64)
-						v->sources[k] |= 1ull << src;
-				}
-		}
-		if (take)
-			iset_take_ranges(s, &v->iv);
-		else
-			iset_ranges(s, &v->iv);
+		view_sources(pol, v, s);
+		iset_take_ranges(s, &v->iv);
 	}
 }
 

@@ -30,11 +30,10 @@ struct set_views {
 	size_t nsource_names;
 };
 
-/*
- * The sets the compiled policy asks for, service by service, v4 then v6.
- * take: the intervals move over from the policy's sets, which are left empty.
- */
-void views_from_policy(struct policy *pol, struct set_views *out, bool take);
+/* The sets the compiled policy asks for, service by service, v4 then v6. */
+void views_from_policy(const struct policy *pol, struct set_views *out);
+/* The same, the intervals moved over from the policy's sets, which are left empty. */
+void views_take_from_policy(struct policy *pol, struct set_views *out);
 void views_free(struct set_views *sv);
 struct set_view *views_find(const struct set_views *sv, const char *name);
 

@@ -66,6 +66,20 @@ case $out in *"nothing to do"*) pass "second apply sends nothing" ;; *) fail "se
 mx diff -c "$W/p.conf" >/dev/null
 expect_eq "diff exits 0 when nothing changed" "$?" 0
 
+# A damaged state file costs a full read of the kernel: never a wrong answer or a crash.
+st="$W/state-$NS/mxfence.state"
+cp "$st" "$W/state.good"
+head -c 100 "$W/state.good" >"$st"
+mx diff -c "$W/p.conf" >/dev/null 2>&1
+expect_eq "state file cut short: diff reads the kernel, no change" "$?" 0
+: >"$st"
+mx diff -c "$W/p.conf" >/dev/null 2>&1
+expect_eq "empty state file: diff reads the kernel, no change" "$?" 0
+cp "$W/state.good" "$st"
+MXFENCE_TEST_AFTER_MAP="truncate -s 0 '$st'" mx diff -c "$W/p.conf" >/dev/null 2>&1
+expect_eq "state file truncated while it is mapped: no crash, diff reads the kernel" "$?" 0
+cp "$W/state.good" "$st"
+
 # A refused packet on loopback counts on the drop rule.
 ns_exec $NS timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/25' 2>/dev/null
 drops() { ns_exec $NS nft -j list chain inet mxfence input | jq '[.nftables[] | .rule? // empty | select(any(.expr[]; type == "object" and has("drop"))) | .expr[] | .counter?.packets // empty] | add // 0'; }
