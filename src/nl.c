@@ -509,9 +509,22 @@ int nl_gen_settled(struct nl *nl, uint32_t gen)
 	g->version = NFNETLINK_V0;
 	g->res_id = htons(NFNL_SUBSYS_NFTABLES);
 	mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(gen));
-	rc = nl_send_raw(nl, nlh);
-	if (rc)
-		return rc;
+	/*
+	 * Then END: an empty transaction. The kernel checks gen under its
+	 * commit mutex (ERESTART if the ruleset moved on) and has nothing to
+	 * commit, which costs nothing. A BEGIN alone would be aborted, and an
+	 * abort waits for an RCU grace period: 10-15 ms on every read.
+	 */
+	struct nlmsghdr *end = mnl_nlmsg_put_header((char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len));
+	end->nlmsg_type = NFNL_MSG_BATCH_END;
+	end->nlmsg_flags = NLM_F_REQUEST;
+	end->nlmsg_seq = ++nl->seq;
+	g = mnl_nlmsg_put_extra_header(end, sizeof(*g));
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+	g->res_id = htons(NFNL_SUBSYS_NFTABLES);
+	if (mnl_socket_sendto(nl->sock, buf, (size_t)((char *)end - buf) + end->nlmsg_len) < 0)
+		return -errno;
 	for (;;) {
 		ssize_t len = nl_recv(nl, false);
 		if (len == -EAGAIN)

@@ -161,6 +161,14 @@ fi
 g=$(printf '%s\n' "$out6" | sed -n 's/.*genid=\([0-9]*\).*/\1/p')
 expect_eq "delta: each batch moves the generation by one, and reports it" "$g $(X "$DRIVE" getgen)" "$((gen + 2)) $((gen + 2))"
 
+# The settled check (an empty transaction carrying a generation id): yes for
+# the current one, "moved on" (-EINTR) for an older one, and it commits
+# nothing, so the generation stays.
+g=$(X "$DRIVE" getgen)
+expect_eq "settled: the current generation is settled" "$(X "$DRIVE" settled "$g")" 0
+expect_eq "settled: an older generation has moved on" "$(X "$DRIVE" settled $((g - 1)))" -4
+expect_eq "settled: the check moves no generation" "$(X "$DRIVE" getgen)" "$g"
+
 # One batch: delete two intervals, add three (one where a deleted one was, wider).
 printf '192.0.2.32 192.0.2.47\n192.0.2.64 192.0.2.64\n' >"$d/del"
 printf '192.0.2.32 192.0.2.63\n203.0.113.0 203.0.113.7\n255.255.255.0 255.255.255.255\n' >"$d/add"

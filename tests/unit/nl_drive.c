@@ -41,7 +41,7 @@ static double now(void)
 
 static int usage(void)
 {
-	fputs("usage: nl_drive open|getgen|apply|model|ivs|raw|read|fp|livefp|delta ...\n", stderr);
+	fputs("usage: nl_drive open|getgen|settled GEN|apply|model|ivs|raw|read|fp|livefp|delta ...\n", stderr);
 	return 2;
 }
 
@@ -428,6 +428,14 @@ int main(int argc, char **argv)
 		if (rc < 0)
 			return 1;
 		printf("%u\n", g);
+		return 0;
+	}
+	if (streq(cmd, "settled") && argc == 1) {
+		/* nl_gen_settled(GEN): prints 0, or the negative errno (-4: the ruleset moved on). */
+		struct nl *nl = open_or_die();
+		int rc = nl_gen_settled(nl, (uint32_t)strtoul(argv[0], NULL, 10));
+		nl_close(nl);
+		printf("%d\n", rc);
 		return 0;
 	}
 	if (streq(cmd, "apply"))
