@@ -106,22 +106,17 @@ static double now(void)
 static size_t on_body(char *p, size_t size, size_t n, void *user)
 {
 	struct transfer *t = user;
-	size_t len = size * n, off = 0;
+	size_t len = size * n;
 
 	if (t->rs->size + len > t->rq->max_size) {
 		t->too_large = true;
 		return 0;
 	}
-	while (off < len) {
-		ssize_t w = write(t->fd, p + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			t->write_failed = true;
-			t->write_errno = errno;
-			return 0;
-		}
-		off += (size_t)w;
+	int e = write_all(t->fd, p, len);
+	if (e) {
+		t->write_failed = true;
+		t->write_errno = e;
+		return 0;
 	}
 	t->rs->size += len;
 	return len;

@@ -105,25 +105,18 @@ int write_atomic(const char *path, const void *buf, size_t len, mode_t mode, uns
 		 char *err, size_t errlen)
 {
 	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
-	size_t off = 0;
-	int fd, rc = -1;
+	int fd, e, rc = -1;
 
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: cannot create a file beside it: %s", path, strerror(errno));
 		goto out;
 	}
-	while (off < len) {
-		ssize_t w = write(fd, (const char *)buf + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-			close(fd);
-			unlink(tmp);
-			goto out;
-		}
-		off += (size_t)w;
+	if ((e = write_all(fd, buf, len)) != 0) {
+		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(e));
+		close(fd);
+		unlink(tmp);
+		goto out;
 	}
 	if (fchmod(fd, mode) != 0 || ((flags & WRITE_DURABLE) && fsync(fd) != 0) || close(fd) != 0 ||
 	    rename(tmp, path) != 0) {

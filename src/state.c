@@ -44,17 +44,8 @@ struct out {
 
 static void flush(struct out *o)
 {
-	size_t off = 0;
-
-	while (off < o->n && !o->err) {
-		ssize_t w = write(o->fd, o->p + off, o->n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			o->err = w < 0 ? errno : EIO;
-		else
-			off += (size_t)w;
-	}
+	if (!o->err)
+		o->err = write_all(o->fd, o->p, o->n);
 	o->n = 0;
 }
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <stdint.h>
 
 static void oom(void)
@@ -119,6 +120,23 @@ void *grow(void *v, size_t *cap, size_t need, size_t size)
 bool streq(const char *a, const char *b)
 {
 	return strcmp(a, b) == 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t w = write(fd, (const char *)buf + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return errno;
+		if (w == 0)
+			return EIO;
+		off += (size_t)w;
+	}
+	return 0;
 }
 
 int mkdir_p(const char *path, mode_t mode)

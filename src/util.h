@@ -25,6 +25,9 @@ void *grow(void *v, size_t *cap, size_t need, size_t size);
 
 bool streq(const char *a, const char *b);
 
+/* All of buf to fd, across short writes and EINTR: 0, or the errno (EIO for a write of 0). */
+int write_all(int fd, const void *buf, size_t len);
+
 /* mkdir -p; 0 or -1 with errno. */
 int mkdir_p(const char *path, mode_t mode);
 
