@@ -56,6 +56,22 @@ static enum parse_err parse_plen(const char *s, unsigned *out)
 	return PARSE_OK;
 }
 
+/* A parsed dotted quad into *out: host bits cleared (and flagged), flags to *flags if wanted. */
+static void v4_store(uint32_t a, unsigned plen, unsigned fl, struct prefix *out, unsigned *flags)
+{
+	uint32_t hm = (uint32_t)host_mask(32, plen);
+
+	if (a & hm) {
+		a &= ~hm;
+		fl |= PARSE_HOSTBITS;
+	}
+	out->addr = a;
+	out->plen = (uint8_t)plen;
+	out->family = FAM_V4;
+	if (flags)
+		*flags = fl;
+}
+
 /*
  * Most of every large feed is IPv4, so a strict dotted quad is read in place:
  * four decimal octets 0-255 without leading zeros, which is exactly what
@@ -98,16 +114,7 @@ static bool v4_fast(const char *s, size_t len, struct prefix *out, unsigned *fla
 			return false;
 		fl = 0;
 	}
-	uint32_t hm = (uint32_t)host_mask(32, plen);
-	if (a & hm) {
-		a &= ~hm;
-		fl |= PARSE_HOSTBITS;
-	}
-	out->addr = a;
-	out->plen = (uint8_t)plen;
-	out->family = FAM_V4;
-	if (flags)
-		*flags = fl;
+	v4_store(a, plen, fl, out, flags);
 	return true;
 }
 
@@ -270,15 +277,7 @@ size_t prefix_scan_v4_line(const char *s, struct prefix *out, unsigned *flags)
 	}
 	if (*p != '\n')
 		return 0;
-	uint32_t hm = (uint32_t)host_mask(32, plen);
-	if (a & hm) {
-		a &= ~hm;
-		fl |= PARSE_HOSTBITS;
-	}
-	out->addr = a;
-	out->plen = (uint8_t)plen;
-	out->family = FAM_V4;
-	*flags = fl;
+	v4_store(a, plen, fl, out, flags);
 	return (size_t)(p - s);
 }
 
