@@ -4,17 +4,12 @@
 # iprange, an independent implementation of the same merge.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-MXFENCE=${MXFENCE:-$here/../../mxfence}
+. "$here/../lib/report.sh"
+
+need_cmd iprange awk cmp
+need_mxfence
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1: $2"; }
-
-if ! command -v iprange >/dev/null 2>&1; then
-	echo "SKIP: the merge against iprange: iprange is not installed (make check installs it)"
-	exit 0
-fi
 
 # 400,000 prefixes /16 to /32 with host bits cleared, a fixed seed; every
 # 50th line repeats an earlier one, so duplicates and nesting occur.
@@ -51,3 +46,5 @@ else
 	fail "400,000 random prefixes: the same CIDRs as iprange" \
 		"$(diff "$tmp/mx.txt" "$tmp/ipr.txt" | head -n 4 | tr '\n' '|') ($n from iprange)"
 fi
+
+finish
