@@ -33,6 +33,11 @@ static inline u128 host_mask(unsigned bits, unsigned plen)
 	return ((u128)1 << host) - 1;
 }
 
+/* An inclusive run of addresses (or of ports) [lo, hi]. */
+struct range {
+	u128 lo, hi;
+};
+
 struct prefix {
 	u128 addr;
 	uint8_t plen;

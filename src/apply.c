@@ -32,10 +32,10 @@ static bool removal_gate(const struct live *live, const struct set_views *want)
 		if (!l || !l->known || !l->iv.n)
 			continue;
 		struct range_vec lost = { 0 };
-		ranges_subtract((const u128 (*)[2])l->iv.v, l->iv.n, (const u128 (*)[2])w->iv.v,
+		ranges_subtract(l->iv.v, l->iv.n, w->iv.v,
 				w->iv.n, &lost);
-		u128 had = ranges_addresses((const u128 (*)[2])l->iv.v, l->iv.n);
-		u128 gone = ranges_addresses((const u128 (*)[2])lost.v, lost.n);
+		u128 had = ranges_addresses(l->iv.v, l->iv.n);
+		u128 gone = ranges_addresses(lost.v, lost.n);
 		range_vec_free(&lost);
 		/* gone / had > max / 100, in floating point: the counts reach 2^128. */
 		double share = had ? (double)gone / (double)had * 100.0 : 0;
@@ -67,7 +67,7 @@ static void add_whole_table(struct nl_batch *b, const struct policy *pol,
 		nl_batch_add_service_rules(b, pol->table, "input", &pol->services[i]);
 	for (size_t i = 0; i < want->n; i++)
 		nl_batch_add_elems(b, pol->table, want->v[i].name, want->v[i].fam,
-				   (const u128 (*)[2])want->v[i].iv.v, want->v[i].iv.n);
+				   want->v[i].iv.v, want->v[i].iv.n);
 }
 
 /* Deletes of every set first, then the adds, each ascending. Returns intervals changed. */
@@ -79,8 +79,8 @@ static size_t add_delta(struct nl_batch *b, const struct policy *pol, const stru
 
 	for (size_t i = 0; i < want->n; i++) {
 		const struct set_view *l = views_find(&live->sets, want->v[i].name);
-		ranges_delta((const u128 (*)[2])l->iv.v, l->iv.n,
-			     (const u128 (*)[2])want->v[i].iv.v, want->v[i].iv.n, &del[i], &add[i]);
+		ranges_delta(l->iv.v, l->iv.n,
+			     want->v[i].iv.v, want->v[i].iv.n, &del[i], &add[i]);
 		changed += del[i].n + add[i].n;
 		if (del[i].n || add[i].n)
 			o += (size_t)snprintf(summary + o, o < n ? n - o : 0, "%s%s +%zu/-%zu intervals",
@@ -89,11 +89,11 @@ static size_t add_delta(struct nl_batch *b, const struct policy *pol, const stru
 	for (size_t i = 0; i < want->n; i++)
 		if (del[i].n)
 			nl_batch_del_elems(b, pol->table, want->v[i].name, want->v[i].fam,
-					   (const u128 (*)[2])del[i].v, del[i].n);
+					   del[i].v, del[i].n);
 	for (size_t i = 0; i < want->n; i++)
 		if (add[i].n)
 			nl_batch_add_elems(b, pol->table, want->v[i].name, want->v[i].fam,
-					   (const u128 (*)[2])add[i].v, add[i].n);
+					   add[i].v, add[i].n);
 	for (size_t i = 0; i < want->n; i++) {
 		range_vec_free(&del[i]);
 		range_vec_free(&add[i]);

@@ -118,9 +118,9 @@ int cmd_status(int argc, char **argv, struct globals *g)
 				continue; /* anonymous: a rule's ports */
 			struct range_vec rv = { 0 };
 			for (size_t k = 0; k < s->n; k++)
-				range_vec_push(&rv, s->iv[k][0], s->iv[k][1]);
+				range_vec_push(&rv, s->iv[k].lo, s->iv[k].hi);
 			ranges_normalize(&rv);
-			amount_format(ranges_addresses((const u128 (*)[2])rv.v, rv.n), s->fam, a);
+			amount_format(ranges_addresses(rv.v, rv.n), s->fam, a);
 			printf("  set %s: %zu intervals, %s\n", s->name, rv.n, a);
 			range_vec_free(&rv);
 		}

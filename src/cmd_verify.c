@@ -26,14 +26,14 @@ static enum verdict live_evaluate(const struct policy *pol, const struct live *l
 			continue;
 		service_set_name(svc, (enum family)fl->addr.family, name, sizeof(name));
 		const struct set_view *v = views_find(&live->sets, name);
-		ssize_t k = v ? ranges_find((const u128 (*)[2])v->iv.v, v->iv.n, fl->addr.addr) : -1;
+		ssize_t k = v ? ranges_find(v->iv.v, v->iv.n, fl->addr.addr) : -1;
 		if (k < 0) {
 			addr_format(fl->addr.addr, fl->addr.family, text);
 			snprintf(reason, n, "live set %s does not hold %s", name, text);
 			return svc->otherwise;
 		}
-		addr_format(v->iv.v[k][0], fl->addr.family, a);
-		addr_format(v->iv.v[k][1], fl->addr.family, b);
+		addr_format(v->iv.v[k].lo, fl->addr.family, a);
+		addr_format(v->iv.v[k].hi, fl->addr.family, b);
 		snprintf(reason, n, "live set %s holds %s-%s", name, a, b);
 		return VERDICT_ACCEPT;
 	}
@@ -51,31 +51,31 @@ size_t verify_exhaustive(FILE *out, const struct policy *pol, const struct set_v
 	for (size_t i = 0; i < want->n; i++) {
 		const struct set_view *w = &want->v[i], *l = views_find(&live->sets, w->name);
 		struct range_vec missing = { 0 }, extra = { 0 };
-		static const u128 (*none)[2] = NULL;
+		static const struct range *none = NULL;
 		bool known = l && l->known;
 
-		ranges_subtract((const u128 (*)[2])w->iv.v, w->iv.n,
-				known ? (const u128 (*)[2])l->iv.v : none, known ? l->iv.n : 0, &missing);
+		ranges_subtract(w->iv.v, w->iv.n,
+				known ? l->iv.v : none, known ? l->iv.n : 0, &missing);
 		if (known)
-			ranges_subtract((const u128 (*)[2])l->iv.v, l->iv.n,
-					(const u128 (*)[2])w->iv.v, w->iv.n, &extra);
+			ranges_subtract(l->iv.v, l->iv.n,
+					w->iv.v, w->iv.n, &extra);
 		if (!known)
 			fprintf(out, "%s (service %s, %s): not in the kernel\n", w->name, w->svc->name,
 			       fam_name(w->fam));
 		for (size_t k = 0; k < missing.n; k++) {
-			addr_format(missing.v[k][0], w->fam, a);
-			addr_format(missing.v[k][1], w->fam, b);
+			addr_format(missing.v[k].lo, w->fam, a);
+			addr_format(missing.v[k].hi, w->fam, b);
 			fprintf(out, "%s: policy accepts %s-%s, the kernel does not\n", w->name, a, b);
 		}
 		for (size_t k = 0; k < extra.n; k++) {
-			addr_format(extra.v[k][0], w->fam, a);
-			addr_format(extra.v[k][1], w->fam, b);
+			addr_format(extra.v[k].lo, w->fam, a);
+			addr_format(extra.v[k].hi, w->fam, b);
 			fprintf(out, "%s: the kernel accepts %s-%s, the policy does not\n", w->name, a, b);
 		}
 		differences += missing.n + extra.n + !known;
 		if (!missing.n && !extra.n && known) {
 			char addrs[AMOUNT_STRLEN];
-			amount_format(ranges_addresses((const u128 (*)[2])w->iv.v, w->iv.n), w->fam, addrs);
+			amount_format(ranges_addresses(w->iv.v, w->iv.n), w->fam, addrs);
 			fprintf(out, "%s (service %s, %s): %zu intervals, %s, as compiled\n", w->name,
 			       w->svc->name, fam_name(w->fam), w->iv.n, addrs);
 		}

@@ -42,7 +42,7 @@ static void new_sources(const struct policy *pol, const struct set_view *v, u128
 static void old_sources(const struct set_views *old, const struct set_view *v, u128 lo, char *buf,
 			size_t n)
 {
-	ssize_t k = ranges_find((const u128 (*)[2])v->iv.v, v->iv.n, lo);
+	ssize_t k = ranges_find(v->iv.v, v->iv.n, lo);
 	size_t o = 0;
 
 	snprintf(buf, n, "live");
@@ -65,25 +65,25 @@ static const struct set_view *other_side(const struct set_views *sv, const struc
 static void count_set(const struct set_view *o, const struct set_view *nw, struct range_vec *gain,
 		      struct range_vec *loss, struct diff_totals *t)
 {
-	static const u128 (*none)[2] = NULL;
+	static const struct range *none = NULL;
 
-	ranges_subtract((const u128 (*)[2])nw->iv.v, nw->iv.n,
-			o ? (const u128 (*)[2])o->iv.v : none, o ? o->iv.n : 0, gain);
+	ranges_subtract(nw->iv.v, nw->iv.n,
+			o ? o->iv.v : none, o ? o->iv.n : 0, gain);
 	if (o)
-		ranges_subtract((const u128 (*)[2])o->iv.v, o->iv.n,
-				(const u128 (*)[2])nw->iv.v, nw->iv.n, loss);
+		ranges_subtract(o->iv.v, o->iv.n,
+				nw->iv.v, nw->iv.n, loss);
 	struct prefix cover[256];
 	for (size_t i = 0; i < gain->n; i++) {
-		t->prefixes_added += cidr_cover(gain->v[i][0], gain->v[i][1], nw->fam, cover);
-		u128 a = range_size(gain->v[i][0], gain->v[i][1]);
+		t->prefixes_added += cidr_cover(gain->v[i].lo, gain->v[i].hi, nw->fam, cover);
+		u128 a = range_size(gain->v[i].lo, gain->v[i].hi);
 		if (nw->fam == FAM_V4)
 			t->v4_gained = sat_add(t->v4_gained, a);
 		else
 			t->v6_gained = sat_add(t->v6_gained, a == ~(u128)0 ? (u128)1 << 64 : a >> 64);
 	}
 	for (size_t i = 0; i < loss->n; i++) {
-		t->prefixes_removed += cidr_cover(loss->v[i][0], loss->v[i][1], nw->fam, cover);
-		u128 a = range_size(loss->v[i][0], loss->v[i][1]);
+		t->prefixes_removed += cidr_cover(loss->v[i].lo, loss->v[i].hi, nw->fam, cover);
+		u128 a = range_size(loss->v[i].lo, loss->v[i].hi);
 		if (nw->fam == FAM_V4)
 			t->v4_lost = sat_add(t->v4_lost, a);
 		else
@@ -134,7 +134,7 @@ void diff_print(FILE *f, const struct policy *pol, const struct set_views *old,
 					fam_name(nw->fam), o ? "" : " new set");
 		}
 		for (size_t k = 0; k < gain.n; k++) {
-			size_t c = cidr_cover(gain.v[k][0], gain.v[k][1], nw->fam, cover);
+			size_t c = cidr_cover(gain.v[k].lo, gain.v[k].hi, nw->fam, cover);
 			for (size_t j = 0; j < c; j++) {
 				prefix_format(&cover[j], text);
 				new_sources(pol, nw, cover[j].addr, prefix_last(&cover[j]), who,
@@ -150,8 +150,8 @@ void diff_print(FILE *f, const struct policy *pol, const struct set_views *old,
 			}
 		}
 		for (size_t k = 0; k < loss.n; k++) {
-			size_t c = cidr_cover(loss.v[k][0], loss.v[k][1], nw->fam, cover);
-			old_sources(old, o, loss.v[k][0], who, sizeof(who));
+			size_t c = cidr_cover(loss.v[k].lo, loss.v[k].hi, nw->fam, cover);
+			old_sources(old, o, loss.v[k].lo, who, sizeof(who));
 			for (size_t j = 0; j < c; j++) {
 				prefix_format(&cover[j], text);
 				if (json) {

@@ -198,7 +198,7 @@ int live_read(struct nl *nl, const struct policy *pol, const char *state_dir, bo
 				 * exactly the elements that are there.
 				 */
 				for (size_t k = 0; k < s->n; k++)
-					range_vec_push(&v->iv, s->iv[k][0], s->iv[k][1]);
+					range_vec_push(&v->iv, s->iv[k].lo, s->iv[k].hi);
 			}
 		}
 	}

@@ -356,8 +356,8 @@ void range_vec_push(struct range_vec *rv, u128 lo, u128 hi)
 {
 	if (rv->n == rv->cap)
 		rv->v = grow(rv->v, &rv->cap, rv->n + 1, sizeof(*rv->v));
-	rv->v[rv->n][0] = lo;
-	rv->v[rv->n][1] = hi;
+	rv->v[rv->n].lo = lo;
+	rv->v[rv->n].hi = hi;
 	rv->n++;
 }
 
@@ -371,8 +371,8 @@ void iset_ranges(const struct iset *s, struct range_vec *out)
 {
 	out->v = grow(out->v, &out->cap, out->n + s->n, sizeof(*out->v));
 	for (size_t i = 0; i < s->n; i++) {
-		out->v[out->n][0] = s->iv[i].lo;
-		out->v[out->n][1] = s->iv[i].hi;
+		out->v[out->n].lo = s->iv[i].lo;
+		out->v[out->n].hi = s->iv[i].hi;
 		out->n++;
 	}
 }
@@ -380,14 +380,14 @@ void iset_ranges(const struct iset *s, struct range_vec *out)
 void iset_take_ranges(struct iset *s, struct range_vec *out)
 {
 	_Static_assert(sizeof(*out->v) <= sizeof(struct interval), "ranges fit over intervals");
-	u128 (*r)[2] = (u128 (*)[2])(void *)s->iv;
+	struct range *r = (struct range *)(void *)s->iv;
 	size_t n = s->n;
 
 	/* Range i ends at or before interval i does: each is read before it is overwritten. */
 	for (size_t i = 0; i < n; i++) {
 		u128 lo = s->iv[i].lo, hi = s->iv[i].hi;
-		r[i][0] = lo;
-		r[i][1] = hi;
+		r[i].lo = lo;
+		r[i].hi = hi;
 	}
 	s->iv = NULL;
 	iset_free(s);
@@ -403,59 +403,59 @@ void ranges_normalize(struct range_vec *rv)
 	size_t m = 0;
 
 	for (size_t i = 0; i < rv->n; i++) {
-		if (m && rv->v[m - 1][1] != ~(u128)0 && rv->v[i][0] <= rv->v[m - 1][1] + 1) {
-			if (rv->v[i][1] > rv->v[m - 1][1])
-				rv->v[m - 1][1] = rv->v[i][1];
+		if (m && rv->v[m - 1].hi != ~(u128)0 && rv->v[i].lo <= rv->v[m - 1].hi + 1) {
+			if (rv->v[i].hi > rv->v[m - 1].hi)
+				rv->v[m - 1].hi = rv->v[i].hi;
 			continue;
 		}
-		rv->v[m][0] = rv->v[i][0];
-		rv->v[m][1] = rv->v[i][1];
+		rv->v[m].lo = rv->v[i].lo;
+		rv->v[m].hi = rv->v[i].hi;
 		m++;
 	}
 	rv->n = m;
 }
 
-void ranges_subtract(const u128 (*a)[2], size_t na, const u128 (*b)[2], size_t nb,
+void ranges_subtract(const struct range *a, size_t na, const struct range *b, size_t nb,
 		     struct range_vec *out)
 {
 	size_t j = 0;
 
 	for (size_t i = 0; i < na; i++) {
-		u128 lo = a[i][0], hi = a[i][1];
+		u128 lo = a[i].lo, hi = a[i].hi;
 		bool open = true;
-		while (j < nb && b[j][1] < lo)
+		while (j < nb && b[j].hi < lo)
 			j++;
 		/* Cut every b interval that meets [lo, hi] out of it, left to right. */
-		for (size_t k = j; k < nb && b[k][0] <= hi; k++) {
-			if (b[k][0] > lo)
-				range_vec_push(out, lo, b[k][0] - 1);
-			if (b[k][1] >= hi) {
+		for (size_t k = j; k < nb && b[k].lo <= hi; k++) {
+			if (b[k].lo > lo)
+				range_vec_push(out, lo, b[k].lo - 1);
+			if (b[k].hi >= hi) {
 				open = false;
 				break;
 			}
-			lo = b[k][1] + 1;
+			lo = b[k].hi + 1;
 		}
 		if (open)
 			range_vec_push(out, lo, hi);
 	}
 }
 
-void ranges_delta(const u128 (*old)[2], size_t nold, const u128 (*new)[2], size_t nnew,
+void ranges_delta(const struct range *old, size_t nold, const struct range *new, size_t nnew,
 		  struct range_vec *del, struct range_vec *add)
 {
 	size_t i = 0, j = 0;
 
 	while (i < nold || j < nnew) {
-		if (j == nnew || (i < nold && old[i][0] < new[j][0])) {
-			range_vec_push(del, old[i][0], old[i][1]);
+		if (j == nnew || (i < nold && old[i].lo < new[j].lo)) {
+			range_vec_push(del, old[i].lo, old[i].hi);
 			i++;
-		} else if (i == nold || new[j][0] < old[i][0]) {
-			range_vec_push(add, new[j][0], new[j][1]);
+		} else if (i == nold || new[j].lo < old[i].lo) {
+			range_vec_push(add, new[j].lo, new[j].hi);
 			j++;
 		} else {
-			if (old[i][1] != new[j][1]) {
-				range_vec_push(del, old[i][0], old[i][1]);
-				range_vec_push(add, new[j][0], new[j][1]);
+			if (old[i].hi != new[j].hi) {
+				range_vec_push(del, old[i].lo, old[i].hi);
+				range_vec_push(add, new[j].lo, new[j].hi);
 			}
 			i++;
 			j++;
@@ -463,25 +463,25 @@ void ranges_delta(const u128 (*old)[2], size_t nold, const u128 (*new)[2], size_
 	}
 }
 
-u128 ranges_addresses(const u128 (*v)[2], size_t n)
+u128 ranges_addresses(const struct range *v, size_t n)
 {
 	u128 total = 0;
 
 	for (size_t i = 0; i < n; i++)
-		total = sat_add(total, range_size(v[i][0], v[i][1]));
+		total = sat_add(total, range_size(v[i].lo, v[i].hi));
 	return total;
 }
 
-ssize_t ranges_find(const u128 (*v)[2], size_t n, u128 addr)
+ssize_t ranges_find(const struct range *v, size_t n, u128 addr)
 {
 	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid][1] < addr)
+		if (v[mid].hi < addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < n && v[lo][0] <= addr ? (ssize_t)lo : -1;
+	return lo < n && v[lo].lo <= addr ? (ssize_t)lo : -1;
 }

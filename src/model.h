@@ -90,7 +90,7 @@ size_t iset_cidr_count(const struct iset *s);
 
 /* Plain intervals [lo, hi], sorted and disjoint: what the kernel holds, what a diff is. */
 struct range_vec {
-	u128 (*v)[2];
+	struct range *v;
 	size_t n, cap;
 };
 
@@ -103,14 +103,14 @@ void iset_take_ranges(struct iset *s, struct range_vec *out);
 /* Merge touching neighbours (the kernel keeps adjacent intervals apart). */
 void ranges_normalize(struct range_vec *rv);
 /* Addresses in a \ b, as intervals. */
-void ranges_subtract(const u128 (*a)[2], size_t na, const u128 (*b)[2], size_t nb,
+void ranges_subtract(const struct range *a, size_t na, const struct range *b, size_t nb,
 		     struct range_vec *out);
 /* Element changes from old to new: intervals of old not in new, and of new not in old, exactly. */
-void ranges_delta(const u128 (*old)[2], size_t nold, const u128 (*new)[2], size_t nnew,
+void ranges_delta(const struct range *old, size_t nold, const struct range *new, size_t nnew,
 		  struct range_vec *del, struct range_vec *add);
-u128 ranges_addresses(const u128 (*v)[2], size_t n);
+u128 ranges_addresses(const struct range *v, size_t n);
 /* The interval of v holding addr, or -1. */
-ssize_t ranges_find(const u128 (*v)[2], size_t n, u128 addr);
+ssize_t ranges_find(const struct range *v, size_t n, u128 addr);
 
 /* Sort n prefixes by start address (MSD radix; tmp holds n). Stable. */
 void pfx_sort(struct pfx *v, size_t n, struct pfx *tmp);

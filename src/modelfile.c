@@ -65,7 +65,7 @@ static void read_family(const char *path, struct set_views *sv, json_t *jf, size
 		if (!read_addr(path, w1, json_object_get(iv, "first"), fam, &lo, d) ||
 		    !read_addr(path, w2, json_object_get(iv, "last"), fam, &hi, d))
 			continue;
-		if (lo > hi || (v->iv.n && lo <= v->iv.v[v->iv.n - 1][1])) {
+		if (lo > hi || (v->iv.n && lo <= v->iv.v[v->iv.n - 1].hi)) {
 			snprintf(loc, sizeof(loc), "%s: %s.intervals[%zu]", path, where, k);
 			diag_error(d, loc, "intervals must be ascending and disjoint");
 			continue;

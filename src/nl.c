@@ -227,13 +227,13 @@ static void interval_text(u128 lo, u128 hi, unsigned key_len, char *buf, size_t 
 }
 
 /* "{ 465, 587 }": how a fingerprint shows an anonymous set. */
-static void iv_list_text(struct sbuf *sb, const u128 (*iv)[2], size_t n, unsigned key_len)
+static void iv_list_text(struct sbuf *sb, const struct range *iv, size_t n, unsigned key_len)
 {
 	char t[2 * ADDR_STRLEN + 8];
 
 	sb_printf(sb, "{ ");
 	for (size_t i = 0; i < n; i++) {
-		interval_text(iv[i][0], iv[i][1], key_len, t, sizeof(t));
+		interval_text(iv[i].lo, iv[i].hi, key_len, t, sizeof(t));
 		sb_printf(sb, "%s%s", i ? ", " : "", t);
 	}
 	sb_printf(sb, " }");
@@ -641,7 +641,7 @@ struct ports {
 	enum proto proto;
 	size_t n;
 	bool ranges; /* some entry is a range: the anonymous set is an interval set */
-	u128 (*iv)[2];
+	struct range *iv;
 };
 
 static int cmp_iv(const void *a, const void *b)
@@ -660,21 +660,21 @@ static bool service_ports(const struct service *svc, enum proto p, struct ports 
 	for (size_t i = 0; i < svc->nports; i++) {
 		if (svc->ports[i].proto != p)
 			continue;
-		out->iv[out->n][0] = svc->ports[i].lo;
-		out->iv[out->n][1] = svc->ports[i].hi;
+		out->iv[out->n].lo = svc->ports[i].lo;
+		out->iv[out->n].hi = svc->ports[i].hi;
 		out->ranges |= svc->ports[i].lo != svc->ports[i].hi;
 		out->n++;
 	}
 	qsort(out->iv, out->n, sizeof(*out->iv), cmp_iv);
 	size_t k = 0;
 	for (size_t i = 0; i < out->n; i++) {
-		if (k && out->iv[i][0] <= out->iv[k - 1][1]) {
-			if (out->iv[i][1] > out->iv[k - 1][1])
-				out->iv[k - 1][1] = out->iv[i][1];
+		if (k && out->iv[i].lo <= out->iv[k - 1].hi) {
+			if (out->iv[i].hi > out->iv[k - 1].hi)
+				out->iv[k - 1].hi = out->iv[i].hi;
 			continue;
 		}
-		out->iv[k][0] = out->iv[i][0];
-		out->iv[k][1] = out->iv[i][1];
+		out->iv[k].lo = out->iv[i].lo;
+		out->iv[k].hi = out->iv[i].hi;
 		k++;
 	}
 	out->n = k;
@@ -757,7 +757,7 @@ static struct nftnl_rule *service_rule(const char *table, const char *chain,
 	put_cmp(r, NFT_CMP_EQ, &l4, sizeof(l4));
 	put_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
 	if (pt->n == 1) {
-		uint16_t lo = htons((uint16_t)pt->iv[0][0]), hi = htons((uint16_t)pt->iv[0][1]);
+		uint16_t lo = htons((uint16_t)pt->iv[0].lo), hi = htons((uint16_t)pt->iv[0].hi);
 		if (lo == hi) {
 			put_cmp(r, NFT_CMP_EQ, &lo, sizeof(lo));
 		} else {
@@ -1271,14 +1271,14 @@ static void elems_put(struct nl_batch *b, uint16_t type, const char *table, cons
 }
 
 void nl_batch_add_elems(struct nl_batch *b, const char *table, const char *set, enum family fam,
-			const u128 (*iv)[2], size_t n)
+			const struct range *iv, size_t n)
 {
 	elems_put(b, NFT_MSG_NEWSETELEM, table, set, batch_set_id(b, table, set), set,
 		  fam_key_len(fam), true, iv, sizeof(*iv), n);
 }
 
 void nl_batch_del_elems(struct nl_batch *b, const char *table, const char *set, enum family fam,
-			const u128 (*iv)[2], size_t n)
+			const struct range *iv, size_t n)
 {
 	elems_put(b, NFT_MSG_DELSETELEM, table, set, batch_set_id(b, table, set), set,
 		  fam_key_len(fam), true, iv, sizeof(*iv), n);
@@ -1455,7 +1455,7 @@ static bool fsink_anon_text(const char *set, void *ctx, struct sbuf *sb)
 	const struct ports *pt = ctx;
 
 	(void)set;
-	iv_list_text(sb, (const u128(*)[2])pt->iv, pt->n, 2);
+	iv_list_text(sb, pt->iv, pt->n, 2);
 	return true;
 }
 
@@ -2068,9 +2068,9 @@ static void elems_to_intervals(const struct nl_elem_dump *d, bool interval,
 	if (!interval) {
 		s->iv = xmalloc_big((n ? n : 1) * sizeof(*s->iv));
 		for (size_t i = 0; i < n; i++) {
-			if (k && v[i].key == s->iv[k - 1][0])
+			if (k && v[i].key == s->iv[k - 1].lo)
 				continue;
-			s->iv[k][0] = s->iv[k][1] = v[i].key;
+			s->iv[k].lo = s->iv[k].hi = v[i].key;
 			k++;
 		}
 		s->n = k;
@@ -2090,8 +2090,8 @@ static void elems_to_intervals(const struct nl_elem_dump *d, bool interval,
 				lo = v[i].key;
 			open = true;
 		} else if (open) {
-			s->iv[k][0] = lo;
-			s->iv[k][1] = v[i].key - 1;
+			s->iv[k].lo = lo;
+			s->iv[k].hi = v[i].key - 1;
 			k++;
 			open = false;
 		} else if (v[i].key != 0) {
@@ -2099,8 +2099,8 @@ static void elems_to_intervals(const struct nl_elem_dump *d, bool interval,
 		}
 	}
 	if (open) {
-		s->iv[k][0] = lo;
-		s->iv[k][1] = key_max(d->key_len);
+		s->iv[k].lo = lo;
+		s->iv[k].hi = key_max(d->key_len);
 		k++;
 	}
 	s->n = k;
@@ -2220,7 +2220,7 @@ static bool live_anon_text(const char *set, void *ctx, struct sbuf *sb)
 
 	if (!s || !s->has_elems)
 		return false;
-	iv_list_text(sb, (const u128(*)[2])s->iv, s->n, s->key_len);
+	iv_list_text(sb, s->iv, s->n, s->key_len);
 	return true;
 }
 

@@ -58,7 +58,7 @@ struct nl_set_live {
 	 * 6.18 kernel refuses that (ENOENT), a kernel that matches deletes by
 	 * key and flag alone may not.
 	 */
-	u128 (*iv)[2];
+	struct range *iv;
 	size_t n;
 	size_t nelems;            /* kernel elements read (starts + ends) */
 	/*
@@ -208,9 +208,9 @@ void nl_batch_add_service_rules(struct nl_batch *b, const char *table, const cha
  * kernel's insert is only fast in ascending order. iv is not kept.
  */
 void nl_batch_add_elems(struct nl_batch *b, const char *table, const char *set, enum family fam,
-			const u128 (*iv)[2], size_t n);
+			const struct range *iv, size_t n);
 void nl_batch_del_elems(struct nl_batch *b, const char *table, const char *set, enum family fam,
-			const u128 (*iv)[2], size_t n);
+			const struct range *iv, size_t n);
 /* The same as nl_batch_add_elems() for a compiled set, without copying its intervals. */
 void nl_batch_add_iset(struct nl_batch *b, const char *table, const char *set,
 		       const struct iset *s);

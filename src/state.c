@@ -115,8 +115,8 @@ static void encode(struct out *o, const struct state *st)
 		for (size_t k = 0; k < s->iv.n; k++) {
 			if (k % block == 0)
 				room(o, block * 2 * klen);
-			key_bytes(s->iv.v[k][0], klen, o->p + o->n);
-			key_bytes(s->iv.v[k][1], klen, o->p + o->n + klen);
+			key_bytes(s->iv.v[k].lo, klen, o->p + o->n);
+			key_bytes(s->iv.v[k].hi, klen, o->p + o->n + klen);
 			o->n += 2 * klen;
 		}
 		for (size_t k = 0; k < s->iv.n; k++) {
@@ -343,8 +343,8 @@ int state_decode(const unsigned char *buf, size_t len, struct state *st, char *e
 			u128 hi = key_at(keys + 2 * keylen * k + keylen, keylen);
 			/* Sorted, disjoint, inside the family: anything else is damage. */
 			bad |= lo > hi || (k && lo <= prev_hi) || hi > max;
-			s.iv.v[k][0] = lo;
-			s.iv.v[k][1] = hi;
+			s.iv.v[k].lo = lo;
+			s.iv.v[k].hi = hi;
 			prev_hi = hi;
 		}
 		in.bad |= bad;

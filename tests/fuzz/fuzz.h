@@ -48,7 +48,7 @@ void fuzz_policy_fixed(struct policy *pol, const char *path);
 const char *fuzz_hex(u128 v, char buf[36]);
 
 /* Sorted, disjoint, inside the family; adjacent allowed when `adjacent`. */
-void fuzz_check_ranges(const u128 (*v)[2], size_t n, enum family f, bool adjacent,
+void fuzz_check_ranges(const struct range *v, size_t n, enum family f, bool adjacent,
 		       const char *what);
 /* A built set: intervals merged (never adjacent), every input inside its interval. */
 void fuzz_check_iset(const struct iset *s, const char *what);

@@ -161,22 +161,22 @@ static void check_lookup(const struct nl_elem_dump *d, const struct nl_set_live 
 		u128 x = v[i].key;
 		if (i + 1 < d->n && v[i + 1].key == x)
 			continue;
-		while (j < s->n && s->iv[j][1] < x)
+		while (j < s->n && s->iv[j].hi < x)
 			j++;
-		bool in = j < s->n && s->iv[j][0] <= x;
+		bool in = j < s->n && s->iv[j].lo <= x;
 		FUZZ_CHECK(in == (!interval || !v[i].end), "key %s is %s the intervals",
 			   fuzz_hex(x, a), in ? "in" : "not in");
 	}
 	for (j = 0; j < s->n; j++) {
-		FUZZ_CHECK(has_key(v, d->n, s->iv[j][0]), "interval %zu starts at %s, no element",
-			   j, fuzz_hex(s->iv[j][0], a));
+		FUZZ_CHECK(has_key(v, d->n, s->iv[j].lo), "interval %zu starts at %s, no element",
+			   j, fuzz_hex(s->iv[j].lo, a));
 		if (!interval)
-			FUZZ_CHECK(s->iv[j][0] == s->iv[j][1], "single key %zu is [%s, %s]", j,
-				   fuzz_hex(s->iv[j][0], a), fuzz_hex(s->iv[j][1], b));
-		else if (s->iv[j][1] != fam_max(f))
-			FUZZ_CHECK(has_key(v, d->n, s->iv[j][1] + 1),
+			FUZZ_CHECK(s->iv[j].lo == s->iv[j].hi, "single key %zu is [%s, %s]", j,
+				   fuzz_hex(s->iv[j].lo, a), fuzz_hex(s->iv[j].hi, b));
+		else if (s->iv[j].hi != fam_max(f))
+			FUZZ_CHECK(has_key(v, d->n, s->iv[j].hi + 1),
 				   "interval %zu ends at %s, no element after", j,
-				   fuzz_hex(s->iv[j][1], a));
+				   fuzz_hex(s->iv[j].hi, a));
 	}
 }
 
@@ -248,7 +248,7 @@ static void hostile(const uint8_t *data, size_t size)
 			FUZZ_CHECK(s.has_elems && s.nelems == d.n && s.odd >= d.bad,
 				   "%zu elements, %zu bad; the set says %zu, %zu odd", d.n, d.bad,
 				   s.nelems, s.odd);
-			fuzz_check_ranges((const u128 (*)[2])s.iv, s.n, f, true, "dump");
+			fuzz_check_ranges(s.iv, s.n, f, true, "dump");
 			check_lookup(&d, &s, f, interval);
 		}
 		free(s.iv);
@@ -279,7 +279,7 @@ static u128 rnd_bits(unsigned bits)
 }
 
 /* Ascending, disjoint, adjacent at times, the last one open at times. */
-static size_t made_ivs(enum family f, u128 (*iv)[2])
+static size_t made_ivs(enum family f, struct range *iv)
 {
 	u128 top = fam_max(f), at = 0;
 	unsigned bits = fam_bits(f) - 8;
@@ -289,11 +289,11 @@ static size_t made_ivs(enum family f, u128 (*iv)[2])
 		u128 gap = rnd() % 4 == 0 ? 0 : rnd_bits(bits), len = rnd_bits(bits);
 		if (top - at < gap)
 			break;
-		iv[n][0] = at + gap;
-		iv[n][1] = top - iv[n][0] < len || rnd() % 32 == 0 ? top : iv[n][0] + len;
-		if (iv[n++][1] == top)
+		iv[n].lo = at + gap;
+		iv[n].hi = top - iv[n].lo < len || rnd() % 32 == 0 ? top : iv[n].lo + len;
+		if (iv[n++].hi == top)
 			break;
-		at = iv[n - 1][1] + 1;
+		at = iv[n - 1].hi + 1;
 	}
 	return n;
 }
@@ -376,7 +376,7 @@ static struct nlmsghdr *dump_msg(const struct nlmsghdr *in, const struct nl_elem
 static void made_dump(const uint8_t *data, size_t size)
 {
 	uint8_t h[HDR_LEN] = { 0 };
-	u128 iv[MADE_MAX][2];
+	struct range iv[MADE_MAX];
 	struct nl_elem_dump d = { 0 };
 	struct nl_set_live s = { .flags = NFT_SET_INTERVAL };
 	struct batch_msgs m = { 0 };
@@ -401,7 +401,7 @@ static void made_dump(const uint8_t *data, size_t size)
 	/* In a few messages: the batch writer ends one at every call. */
 	for (size_t i = 0; i < n;) {
 		size_t k = 1 + rnd() % (n - i);
-		nl_batch_add_elems(b, "mxfence", "smtp_v4", f, (const u128 (*)[2])iv + i, k);
+		nl_batch_add_elems(b, "mxfence", "smtp_v4", f, iv + i, k);
 		i += k;
 	}
 	nl_batch_foreach(b, collect_elems, &m);
@@ -448,9 +448,9 @@ static void made_dump(const uint8_t *data, size_t size)
 	FUZZ_CHECK(s.n == n && !s.odd, "made dump: %zu intervals, %zu odd, not %zu", s.n, s.odd, n);
 	for (size_t i = 0; i < n; i++) {
 		char a[36], z[36];
-		FUZZ_CHECK(s.iv[i][0] == iv[i][0] && s.iv[i][1] == iv[i][1],
-			   "made dump: interval %zu is [%s, %s]", i, fuzz_hex(s.iv[i][0], a),
-			   fuzz_hex(s.iv[i][1], z));
+		FUZZ_CHECK(s.iv[i].lo == iv[i].lo && s.iv[i].hi == iv[i].hi,
+			   "made dump: interval %zu is [%s, %s]", i, fuzz_hex(s.iv[i].lo, a),
+			   fuzz_hex(s.iv[i].hi, z));
 	}
 	free(s.iv);
 	nl_elem_dump_free(&d);

@@ -126,25 +126,25 @@ static void check_delta(const struct set_view *o, const struct set_view *nw,
 	size_t i = 0, d = 0, a = 0, k = 0;
 	struct range_vec got = { 0 };
 
-	fuzz_check_ranges((const u128 (*)[2])del->v, del->n, nw->fam, true, "deletes");
-	fuzz_check_ranges((const u128 (*)[2])add->v, add->n, nw->fam, true, "adds");
+	fuzz_check_ranges(del->v, del->n, nw->fam, true, "deletes");
+	fuzz_check_ranges(add->v, add->n, nw->fam, true, "adds");
 	for (i = 0; i < o->iv.n; i++) {
-		if (d < del->n && del->v[d][0] == o->iv.v[i][0] && del->v[d][1] == o->iv.v[i][1]) {
+		if (d < del->n && del->v[d].lo == o->iv.v[i].lo && del->v[d].hi == o->iv.v[i].hi) {
 			d++;
 			continue;
 		}
-		while (a < add->n && add->v[a][0] < o->iv.v[i][0])
-			range_vec_push(&got, add->v[a][0], add->v[a][1]), a++;
-		range_vec_push(&got, o->iv.v[i][0], o->iv.v[i][1]);
+		while (a < add->n && add->v[a].lo < o->iv.v[i].lo)
+			range_vec_push(&got, add->v[a].lo, add->v[a].hi), a++;
+		range_vec_push(&got, o->iv.v[i].lo, o->iv.v[i].hi);
 	}
 	while (a < add->n)
-		range_vec_push(&got, add->v[a][0], add->v[a][1]), a++;
+		range_vec_push(&got, add->v[a].lo, add->v[a].hi), a++;
 	FUZZ_CHECK(d == del->n, "%s: %zu deletes name no interval of the state", nw->name,
 		   del->n - d);
 	FUZZ_CHECK(got.n == nw->iv.n, "%s: the delta gives %zu intervals, not %zu", nw->name,
 		   got.n, nw->iv.n);
 	for (k = 0; k < got.n; k++)
-		FUZZ_CHECK(got.v[k][0] == nw->iv.v[k][0] && got.v[k][1] == nw->iv.v[k][1],
+		FUZZ_CHECK(got.v[k].lo == nw->iv.v[k].lo && got.v[k].hi == nw->iv.v[k].hi,
 			   "%s: the delta gives another interval %zu", nw->name, k);
 	range_vec_free(&got);
 }
@@ -171,14 +171,14 @@ static void use_state(struct state *st)
 		struct range_vec del = { 0 }, add = { 0 };
 		if (!o->known)
 			continue;
-		ranges_delta((const u128 (*)[2])o->iv.v, o->iv.n, (const u128 (*)[2])nw->iv.v,
+		ranges_delta(o->iv.v, o->iv.n, nw->iv.v,
 			     nw->iv.n, &del, &add);
 		check_delta(o, nw, &del, &add);
 		if (del.n)
-			nl_batch_del_elems(b, pol.table, nw->name, nw->fam, (const u128 (*)[2])del.v,
+			nl_batch_del_elems(b, pol.table, nw->name, nw->fam, del.v,
 					   del.n);
 		if (add.n)
-			nl_batch_add_elems(b, pol.table, nw->name, nw->fam, (const u128 (*)[2])add.v,
+			nl_batch_add_elems(b, pol.table, nw->name, nw->fam, add.v,
 					   add.n);
 		range_vec_free(&del);
 		range_vec_free(&add);
@@ -211,7 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(s->name && (s->fam == FAM_V4 || s->fam == FAM_V6) &&
 				   (s->sources || !s->iv.n),
 			   "set %zu is malformed", i);
-		fuzz_check_ranges((const u128 (*)[2])s->iv.v, s->iv.n, s->fam, true, s->name);
+		fuzz_check_ranges(s->iv.v, s->iv.n, s->fam, true, s->name);
 		FUZZ_CHECK(state_set_find(&st, s->name) != NULL, "set %s not found by name", s->name);
 	}
 	check_roundtrip(&st, data, size);

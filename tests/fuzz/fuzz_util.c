@@ -176,20 +176,20 @@ const char *fuzz_hex(u128 v, char buf[36])
 	return buf;
 }
 
-void fuzz_check_ranges(const u128 (*v)[2], size_t n, enum family f, bool adjacent,
+void fuzz_check_ranges(const struct range *v, size_t n, enum family f, bool adjacent,
 		       const char *what)
 {
 	char a[36], b[36];
 
 	for (size_t i = 0; i < n; i++) {
-		FUZZ_CHECK(v[i][0] <= v[i][1] && v[i][1] <= fam_max(f),
+		FUZZ_CHECK(v[i].lo <= v[i].hi && v[i].hi <= fam_max(f),
 			   "%s: range %zu [%s, %s] runs backwards or leaves %s", what, i,
-			   fuzz_hex(v[i][0], a), fuzz_hex(v[i][1], b), fam_name(f));
+			   fuzz_hex(v[i].lo, a), fuzz_hex(v[i].hi, b), fam_name(f));
 		if (!i)
 			continue;
-		FUZZ_CHECK(v[i - 1][1] < v[i][0] && (adjacent || v[i - 1][1] + 1 < v[i][0]),
+		FUZZ_CHECK(v[i - 1].hi < v[i].lo && (adjacent || v[i - 1].hi + 1 < v[i].lo),
 			   "%s: range %zu starts at %s, the one before ends at %s", what, i,
-			   fuzz_hex(v[i][0], a), fuzz_hex(v[i - 1][1], b));
+			   fuzz_hex(v[i].lo, a), fuzz_hex(v[i - 1].hi, b));
 	}
 }
 
@@ -258,7 +258,7 @@ void fuzz_check_views(const struct set_views *sv)
 		FUZZ_CHECK(memchr(v->name, '\0', sizeof(v->name)) != NULL, "view %zu: name", i);
 		FUZZ_CHECK(v->iv.n <= v->iv.cap || (v->iv.n == 0), "view %zu: %zu of %zu", i, v->iv.n,
 			   v->iv.cap);
-		fuzz_check_ranges((const u128 (*)[2])v->iv.v, v->iv.n, v->fam, true, v->name);
+		fuzz_check_ranges(v->iv.v, v->iv.n, v->fam, true, v->name);
 	}
 }
 

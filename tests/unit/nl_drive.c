@@ -160,14 +160,14 @@ static int cmd_apply(int argc, char **argv)
 }
 
 /* "SET FIRST LAST" lines, adjacent intervals merged (as tests/lib/nftsets.py does). */
-static void print_ivs(const char *set, enum family f, const u128 (*iv)[2], size_t n, bool merge)
+static void print_ivs(const char *set, enum family f, const struct range *iv, size_t n, bool merge)
 {
 	char a[ADDR_STRLEN], z[ADDR_STRLEN];
 
 	for (size_t i = 0; i < n; i++) {
-		u128 lo = iv[i][0], hi = iv[i][1];
-		while (merge && i + 1 < n && iv[i + 1][0] == hi + 1)
-			hi = iv[++i][1];
+		u128 lo = iv[i].lo, hi = iv[i].hi;
+		while (merge && i + 1 < n && iv[i + 1].lo == hi + 1)
+			hi = iv[++i].hi;
 		addr_format(lo, f, a);
 		addr_format(hi, f, z);
 		printf("%s %s %s\n", set, a, z);
@@ -206,12 +206,12 @@ static int cmd_model(int argc, char **argv)
 	qsort(v, n, sizeof(*v), cmp_named);
 	for (size_t i = 0; i < n; i++) {
 		const struct iset *s = v[i].s;
-		u128(*iv)[2] = xcalloc(s->n + 1, sizeof(*iv));
+		struct range *iv = xcalloc(s->n + 1, sizeof(*iv));
 		for (size_t k = 0; k < s->n; k++) {
-			iv[k][0] = s->iv[k].lo;
-			iv[k][1] = s->iv[k].hi;
+			iv[k].lo = s->iv[k].lo;
+			iv[k].hi = s->iv[k].hi;
 		}
-		print_ivs(v[i].name, v[i].fam, (const u128(*)[2])iv, s->n, true);
+		print_ivs(v[i].name, v[i].fam, iv, s->n, true);
 		free(iv);
 	}
 	free(v);
@@ -259,7 +259,7 @@ static int cmd_ivs(int argc, char **argv, bool raw)
 		if (raw)
 			fprintf(stderr, "# set %s: %zu elements, %zu intervals, %zu odd, genid %u, %u attempts\n",
 				s->name, s->nelems, s->n, s->odd, t.genid, t.attempts);
-		print_ivs(s->name, s->fam, (const u128(*)[2])s->iv, s->n, !raw);
+		print_ivs(s->name, s->fam, s->iv, s->n, !raw);
 	}
 	fprintf(stderr, "# read %.3f s\n", secs);
 	nl_table_live_free(&t);
@@ -335,10 +335,10 @@ static int cmd_livefp(int argc, char **argv)
 }
 
 /* "FIRST LAST" lines of one family into an array. */
-static u128 (*read_ivs(const char *path, enum family fam, size_t *n))[2]
+static struct range *read_ivs(const char *path, enum family fam, size_t *n)
 {
 	FILE *f = fopen(path, "r");
-	u128(*iv)[2] = NULL;
+	struct range *iv = NULL;
 	size_t cap = 0;
 	char line[256], a[128], z[128];
 
@@ -359,8 +359,8 @@ static u128 (*read_ivs(const char *path, enum family fam, size_t *n))[2]
 			exit(2);
 		}
 		iv = grow(iv, &cap, *n + 1, sizeof(*iv));
-		iv[*n][0] = pa.addr;
-		iv[*n][1] = pz.addr;
+		iv[*n].lo = pa.addr;
+		iv[*n].hi = pz.addr;
 		(*n)++;
 	}
 	fclose(f);
@@ -384,13 +384,13 @@ static int cmd_delta(int argc, char **argv)
 			return usage();
 	}
 	enum family fam = streq(argv[2], "v6") ? FAM_V6 : FAM_V4;
-	u128(*del)[2] = read_ivs(argv[3], fam, &nd);
-	u128(*add)[2] = read_ivs(argv[4], fam, &na);
+	struct range *del = read_ivs(argv[3], fam, &nd);
+	struct range *add = read_ivs(argv[4], fam, &na);
 	struct nl *nl = open_or_die();
 	double t0 = now();
 	struct nl_batch *b = nl_batch_new(nl, cas);
-	nl_batch_del_elems(b, argv[0], argv[1], fam, (const u128(*)[2])del, nd);
-	nl_batch_add_elems(b, argv[0], argv[1], fam, (const u128(*)[2])add, na);
+	nl_batch_del_elems(b, argv[0], argv[1], fam, del, nd);
+	nl_batch_add_elems(b, argv[0], argv[1], fam, add, na);
 	double t1 = now();
 	struct nl_result res;
 	nl_batch_send(b, dry, &res);

@@ -222,7 +222,7 @@ static void elems_from(struct msgs *m, unsigned key_len, struct elem_msgs *out)
 }
 
 /* Elements (in order) back to intervals; false if they do not pair as promised. */
-static bool elems_to_iv(const struct elem_msgs *em, u128 max, u128 (**iv)[2], size_t *n)
+static bool elems_to_iv(const struct elem_msgs *em, u128 max, struct range **iv, size_t *n)
 {
 	size_t cap = 0;
 
@@ -234,14 +234,14 @@ static bool elems_to_iv(const struct elem_msgs *em, u128 max, u128 (**iv)[2], si
 			return false;
 		if (i + 1 < em->n && em->v[i + 1].end) {
 			*iv = grow(*iv, &cap, *n + 1, sizeof(**iv));
-			(*iv)[*n][0] = s->key;
-			(*iv)[*n][1] = em->v[i + 1].key - 1;
+			(*iv)[*n].lo = s->key;
+			(*iv)[*n].hi = em->v[i + 1].key - 1;
 			(*n)++;
 			i++;
 		} else {
 			*iv = grow(*iv, &cap, *n + 1, sizeof(**iv));
-			(*iv)[*n][0] = s->key;
-			(*iv)[*n][1] = max;
+			(*iv)[*n].lo = s->key;
+			(*iv)[*n].hi = max;
 			(*n)++;
 		}
 	}
@@ -269,9 +269,9 @@ static uint64_t rnd(void)
 }
 
 /* n ascending, disjoint, non-adjacent intervals spread over the family. */
-static u128 (*random_ivs(enum family f, size_t n))[2]
+static struct range *random_ivs(enum family f, size_t n)
 {
-	u128(*iv)[2] = xcalloc(n, sizeof(*iv));
+	struct range *iv = xcalloc(n, sizeof(*iv));
 	u128 step = (fam_max(f) / n);
 	u128 pos = 0;
 
@@ -279,8 +279,8 @@ static u128 (*random_ivs(enum family f, size_t n))[2]
 		u128 span = f == FAM_V4 ? step : ((u128)rnd() << 64 | rnd()) % step;
 		u128 lo = pos + 1 + (f == FAM_V4 ? rnd() % (step / 4 + 1) : span / 4);
 		u128 len = f == FAM_V4 ? rnd() % (step / 2 + 1) : span / 3;
-		iv[i][0] = lo;
-		iv[i][1] = lo + len;
+		iv[i].lo = lo;
+		iv[i].hi = lo + len;
 		pos += step;
 	}
 	return iv;
@@ -594,14 +594,14 @@ static void check_chunking(enum family f, size_t count)
 {
 	bool ok = true;
 	unsigned kl = f == FAM_V4 ? 4 : 16;
-	u128(*iv)[2] = random_ivs(f, count);
+	struct range *iv = random_ivs(f, count);
 	struct nl_batch *b = nl_batch_new(NULL, 0);
 	struct msgs m;
 	struct elem_msgs em;
 	char name[128];
 
 	nl_batch_add_elems(b, "mxfence", f == FAM_V4 ? "big_v4" : "big_v6", f,
-			   (const u128(*)[2])iv, count);
+			   iv, count);
 	msgs_get(b, &m);
 	elems_from(&m, kl, &em);
 	/* 40 / 64 bytes an interval: 1638 IPv4 or 1023 IPv6 intervals a message. */
@@ -620,7 +620,7 @@ static void check_chunking(enum family f, size_t count)
 	EXPECT(em.n == 2 * count, "%zu elements, want %zu", em.n, 2 * count);
 	EXPECT(ascending(&em), "keys not ascending across the messages");
 
-	u128(*back)[2];
+	struct range *back;
 	size_t nback;
 	EXPECT(elems_to_iv(&em, fam_max(f), &back, &nback), "elements do not pair up");
 	EXPECT(nback == count && !memcmp(back, iv, count * sizeof(*iv)),
@@ -648,11 +648,11 @@ static void test_ends(void)
 		char name[160];
 
 		/* An end element at max for [.., max - 1]; none for [.., max]. */
-		u128 a[][2] = { { 0, 0 }, { 10, max - 1 } };
-		u128 c[][2] = { { 0, 0 }, { max, max } };
-		u128 all[][2] = { { 0, max } };
+		struct range a[] = { { 0, 0 }, { 10, max - 1 } };
+		struct range c[] = { { 0, 0 }, { max, max } };
+		struct range all[] = { { 0, max } };
 		struct nl_batch *b = nl_batch_new(NULL, 0);
-		nl_batch_add_elems(b, "t", "s", f, (const u128(*)[2])a, 2);
+		nl_batch_add_elems(b, "t", "s", f, a, 2);
 		msgs_get(b, &m);
 		elems_from(&m, kl, &em);
 		EXPECT(em.n == 4 && em.v[3].key == max && em.v[3].end && !em.v[2].udata,
@@ -662,7 +662,7 @@ static void test_ends(void)
 		nl_batch_free(b);
 
 		b = nl_batch_new(NULL, 0);
-		nl_batch_add_elems(b, "t", "s", f, (const u128(*)[2])c, 2);
+		nl_batch_add_elems(b, "t", "s", f, c, 2);
 		msgs_get(b, &m);
 		elems_from(&m, kl, &em);
 		EXPECT(em.n == 3 && em.v[0].key == 0 && em.v[1].key == 1 && em.v[1].end &&
@@ -673,7 +673,7 @@ static void test_ends(void)
 		nl_batch_free(b);
 
 		b = nl_batch_new(NULL, 0);
-		nl_batch_add_elems(b, "t", "s", f, (const u128(*)[2])all, 1);
+		nl_batch_add_elems(b, "t", "s", f, all, 1);
 		msgs_get(b, &m);
 		elems_from(&m, kl, &em);
 		EXPECT(em.n == 1 && em.v[0].key == 0 && !em.v[0].end && em.v[0].open,
@@ -684,7 +684,7 @@ static void test_ends(void)
 
 		/* A delete names the same keys and flags, without the userdata. */
 		b = nl_batch_new(NULL, 0);
-		nl_batch_del_elems(b, "t", "s", f, (const u128(*)[2])c, 2);
+		nl_batch_del_elems(b, "t", "s", f, c, 2);
 		msgs_get(b, &m);
 		elems_from(&m, kl, &em);
 		EXPECT(em.type == NFT_MSG_DELSETELEM, "delete is type %u", em.type);
@@ -705,14 +705,14 @@ static void test_bad_input(void)
 {
 	bool ok = true;
 	struct nl_result res;
-	u128 overlap[][2] = { { 10, 20 }, { 15, 30 } };
-	u128 descending[][2] = { { 100, 200 }, { 10, 20 } };
-	u128 big[][2] = { { 1, (u128)1 << 40 } };
+	struct range overlap[] = { { 10, 20 }, { 15, 30 } };
+	struct range descending[] = { { 100, 200 }, { 10, 20 } };
+	struct range big[] = { { 1, (u128)1 << 40 } };
 
-	u128(*cases[])[2] = { overlap, descending, big };
+	struct range *cases[] = { overlap, descending, big };
 	for (int i = 0; i < 3; i++) {
 		struct nl_batch *b = nl_batch_new(NULL, 0);
-		nl_batch_add_elems(b, "t", "s_v4", FAM_V4, (const u128(*)[2])cases[i], i == 2 ? 1 : 2);
+		nl_batch_add_elems(b, "t", "s_v4", FAM_V4, cases[i], i == 2 ? 1 : 2);
 		EXPECT(nl_batch_send(b, true, &res) == NL_ERROR, "case %d accepted", i);
 		EXPECT(strstr(res.err, "s_v4") && strstr(res.err, "not ascending"),
 		       "case %d: error '%.200s'", i, res.err);
