@@ -22,13 +22,13 @@
 #define APPLY_ATTEMPTS 5
 
 /* The removal gate: refuse when a service would lose more than max-removal of a family. */
-static bool removal_gate(const struct live *live, const struct set_views *want)
+static bool removal_gate(const struct kernel_view *live, const struct set_list *want)
 {
 	bool refused = false;
 
 	for (size_t i = 0; i < want->n; i++) {
-		const struct set_view *w = &want->v[i];
-		const struct set_view *l = views_find(&live->sets, w->name);
+		const struct set_content *w = &want->v[i];
+		const struct set_content *l = set_list_find(&live->sets, w->name);
 		if (!l || !l->known || !l->iv.n)
 			continue;
 		struct range_vec lost = { 0 };
@@ -55,7 +55,7 @@ static bool removal_gate(const struct live *live, const struct set_views *want)
 }
 
 static void add_whole_table(struct nl_batch *b, const struct policy *pol,
-			    const struct set_views *want, bool present)
+			    const struct set_list *want, bool present)
 {
 	if (present)
 		nl_batch_del_table(b, pol->table);
@@ -71,14 +71,14 @@ static void add_whole_table(struct nl_batch *b, const struct policy *pol,
 }
 
 /* Deletes of every set first, then the adds, each ascending. Returns intervals changed. */
-static size_t add_delta(struct nl_batch *b, const struct policy *pol, const struct live *live,
-			const struct set_views *want, char *summary, size_t n)
+static size_t add_delta(struct nl_batch *b, const struct policy *pol, const struct kernel_view *live,
+			const struct set_list *want, char *summary, size_t n)
 {
 	struct range_vec *del = xcalloc(want->n, sizeof(*del)), *add = xcalloc(want->n, sizeof(*add));
 	size_t changed = 0, o = 0;
 
 	for (size_t i = 0; i < want->n; i++) {
-		const struct set_view *l = views_find(&live->sets, want->v[i].name);
+		const struct set_content *l = set_list_find(&live->sets, want->v[i].name);
 		ranges_delta(l->iv.v, l->iv.n,
 			     want->v[i].iv.v, want->v[i].iv.n, &del[i], &add[i]);
 		changed += del[i].n + add[i].n;
@@ -104,7 +104,7 @@ static size_t add_delta(struct nl_batch *b, const struct policy *pol, const stru
 }
 
 /* What was applied, as the state file keeps it; free st->sets after. */
-static void state_of(const struct policy *pol, const struct set_views *want, uint32_t genid,
+static void state_of(const struct policy *pol, const struct set_list *want, uint32_t genid,
 		     struct state *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -131,7 +131,7 @@ static void state_warning(const char *err)
 }
 
 static void save_state(const char *state_dir, const struct policy *pol,
-		       const struct set_views *want, uint32_t genid)
+		       const struct set_list *want, uint32_t genid)
 {
 	struct state st;
 	char err[512];
@@ -144,15 +144,15 @@ static void save_state(const char *state_dir, const struct policy *pol,
 }
 
 /* What each service gains and loses, for the summary of a run. */
-static void count_services(const struct policy *pol, const struct live *live,
-			   const struct set_views *want, struct apply_report *rep)
+static void count_services(const struct policy *pol, const struct kernel_view *live,
+			   const struct set_list *want, struct apply_report *rep)
 {
 	size_t k = 0;
 
 	rep->services = xcalloc(pol->nservices ? pol->nservices : 1, sizeof(*rep->services));
 	rep->nservices = pol->nservices;
 	for (size_t i = 0; i < pol->nservices; i++) {
-		struct set_views sub = { .v = want->v + k };
+		struct set_list sub = { .v = want->v + k };
 		while (k < want->n && want->v[k].svc == &pol->services[i]) {
 			sub.n++;
 			k++;
@@ -173,8 +173,8 @@ struct state_job {
 	struct state_pending pending;
 	int rc;
 	const struct policy *pol;
-	const struct live *live;
-	const struct set_views *want;
+	const struct kernel_view *live;
+	const struct set_list *want;
 	struct apply_report *rep; /* NULL: counted already */
 	pthread_t thread;
 	bool running;
@@ -191,7 +191,7 @@ static void *state_job_run(void *arg)
 }
 
 static void state_job_start(struct state_job *j, const char *state_dir, const struct policy *pol,
-			    const struct live *live, const struct set_views *want,
+			    const struct kernel_view *live, const struct set_list *want,
 			    struct apply_report *rep)
 {
 	memset(j, 0, sizeof(*j));
@@ -224,7 +224,7 @@ static void state_job_end(struct state_job *j, bool committed, uint32_t genid)
 	free(j->st.sets);
 }
 
-int apply_run(const struct apply_options *o, struct policy *pol, struct set_views *want,
+int apply_run(const struct apply_options *o, struct policy *pol, struct set_list *want,
 	      struct apply_report *rep)
 {
 	struct nl *nl = NULL;
@@ -246,24 +246,24 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_view
 	 * only serve provenance, which a dry run prints and a commit does not.
 	 */
 	if (o->dry_run)
-		views_from_policy(pol, want);
+		wanted_sets_from_policy(pol, want);
 	else
-		views_take_from_policy(pol, want);
+		wanted_sets_take_from_policy(pol, want);
 
 	rc = EXIT_INPUT;
 	int attempt;
 	for (attempt = 1; attempt <= APPLY_ATTEMPTS; attempt++) {
-		struct live live;
+		struct kernel_view live;
 		struct nl_result res;
 		char summary[4096] = "";
 
-		if (live_read(nl, pol, o->state_dir, false, &live, err, sizeof(err)) < 0) {
+		if (kernel_view_read(nl, pol, o->state_dir, false, &live, err, sizeof(err)) < 0) {
 			fprintf(stderr, "mxfence apply: reading the kernel: %s\n", err);
 			goto done;
 		}
 		bool present = live.table.present, replace = !live.structure_ok;
 		if (present && !o->force && removal_gate(&live, want)) {
-			live_free(&live);
+			kernel_view_free(&live);
 			rc = EXIT_REFUSED;
 			goto done;
 		}
@@ -288,7 +288,7 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_view
 			if (!live.from_state && !o->dry_run)
 				save_state(o->state_dir, pol, want, live.table.genid);
 			nl_batch_free(b);
-			live_free(&live);
+			kernel_view_free(&live);
 			rc = EXIT_OK;
 			goto done;
 		}
@@ -312,7 +312,7 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_view
 		if (!o->dry_run)
 			state_job_end(&sj, res.status == NL_OK, res.genid);
 		nl_batch_free(b);
-		live_free(&live);
+		kernel_view_free(&live);
 
 		switch (res.status) {
 		case NL_OK:

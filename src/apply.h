@@ -26,11 +26,11 @@ struct apply_report {
 
 /*
  * Make the kernel hold the compiled policy. Fills `want` with the policy's
- * sets (views_free() it); unless a dry run, the services' own interval sets
+ * sets (set_list_free() it); unless a dry run, the services' own interval sets
  * are freed on the way. Prints what it did. Returns EXIT_OK, EXIT_REFUSED
  * (the removal gate) or EXIT_INPUT (a kernel error: nothing changed).
  */
-int apply_run(const struct apply_options *o, struct policy *pol, struct set_views *want,
+int apply_run(const struct apply_options *o, struct policy *pol, struct set_list *want,
 	      struct apply_report *rep);
 void apply_report_free(struct apply_report *rep);
 

@@ -19,7 +19,7 @@ int cmd_apply(int argc, char **argv, struct globals *g)
 				    .lock_timeout = DEFAULT_LOCK_TIMEOUT };
 	struct apply_report rep;
 	struct policy pol;
-	struct set_views want = { 0 };
+	struct set_list want = { 0 };
 	int opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
@@ -47,7 +47,7 @@ int cmd_apply(int argc, char **argv, struct globals *g)
 		goto out;
 	rc = apply_run(&ao, &pol, &want, &rep);
 	apply_report_free(&rep);
-	views_free(&want);
+	set_list_free(&want);
 out:
 	policy_free(&pol);
 	return rc;

@@ -26,11 +26,11 @@ int cmd_diff(int argc, char **argv, struct globals *g)
 	const char *against = "live";
 	bool json = false, full_dump = false;
 	struct policy pol;
-	struct set_views want = { 0 }, file = { 0 };
-	struct live live = { 0 };
+	struct set_list want = { 0 }, file = { 0 };
+	struct kernel_view live = { 0 };
 	struct diff_totals t;
 	struct nl *nl = NULL;
-	const struct set_views *old;
+	const struct set_list *old;
 	const char *structure = NULL;
 	char err[512];
 	int opt, rc;
@@ -62,10 +62,10 @@ int cmd_diff(int argc, char **argv, struct globals *g)
 	rc = policy_open(g, &pol);
 	if (rc)
 		goto out;
-	views_from_policy(&pol, &want);
+	wanted_sets_from_policy(&pol, &want);
 	if (streq(against, "live")) {
 		if (nl_open(&nl, err, sizeof(err)) < 0 ||
-		    live_read(nl, &pol, g->state_dir, full_dump, &live, err, sizeof(err)) < 0) {
+		    kernel_view_read(nl, &pol, g->state_dir, full_dump, &live, err, sizeof(err)) < 0) {
 			fprintf(stderr, "mxfence diff: %s\n", err);
 			rc = EXIT_INPUT;
 			goto out;
@@ -89,10 +89,10 @@ int cmd_diff(int argc, char **argv, struct globals *g)
 	diff_print(stdout, &pol, old, &want, structure, json, &t);
 	rc = t.changed ? EXIT_MISMATCH : EXIT_OK;
 out:
-	views_free(&want);
-	views_free(&file);
+	set_list_free(&want);
+	set_list_free(&file);
 	if (nl) {
-		live_free(&live);
+		kernel_view_free(&live);
 		nl_close(nl);
 	}
 	policy_free(&pol);

@@ -9,7 +9,7 @@
 #include "render.h"
 #include "util.h"
 
-static void print_input(const struct policy *pol, const struct pfx *px, enum family f, void *arg)
+static void print_input(const struct policy *pol, const struct input_prefix *px, enum family f, void *arg)
 {
 	struct prefix p = { px->lo, px->plen, (uint8_t)f };
 	char text[PREFIX_STRLEN], where[512];
@@ -60,8 +60,8 @@ int cmd_explain(int argc, char **argv, struct globals *g)
 	       (flags & PARSE_MAPPED) ? ", written as an IPv4-mapped IPv6 address" : "");
 	for (size_t i = 0; i < pol.nservices; i++) {
 		const struct service *svc = &pol.services[i];
-		const struct iset *set = &svc->set[addr.family];
-		struct verdict_why why = { svc, iset_lookup(set, addr.addr), set };
+		const struct interval_set *set = &svc->set[addr.family];
+		struct verdict_why why = { svc, interval_set_lookup(set, addr.addr), set };
 		size_t o = 0;
 
 		ports[0] = '\0';

@@ -65,20 +65,20 @@ static void report(const struct run *r, const char *outcome)
 
 /* After a commit: does the kernel hold, address for address, what was applied? */
 static int verify_applied(const struct globals *g, const struct policy *pol,
-			  const struct set_views *want, char *err, size_t errlen)
+			  const struct set_list *want, char *err, size_t errlen)
 {
 	struct nl *nl = NULL;
-	struct live live;
+	struct kernel_view live;
 	size_t differences;
 
 	if (nl_open(&nl, err, errlen) < 0)
 		return -1;
-	if (live_read(nl, pol, g->state_dir, true, &live, err, errlen) < 0) {
+	if (kernel_view_read(nl, pol, g->state_dir, true, &live, err, errlen) < 0) {
 		nl_close(nl);
 		return -1;
 	}
 	differences = verify_exhaustive(stdout, pol, want, &live);
-	live_free(&live);
+	kernel_view_free(&live);
 	nl_close(nl);
 	if (differences) {
 		snprintf(err, errlen, "the kernel differs from what was applied in %zu place%s",
@@ -100,7 +100,7 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 				    .lock_timeout = DEFAULT_LOCK_TIMEOUT };
 	struct apply_report rep = { 0 };
 	struct fetch_summary fs = { 0 };
-	struct set_views want = { 0 };
+	struct set_list want = { 0 };
 	struct run run = { 0 };
 	struct policy pol;
 	struct diag d = { 0 };
@@ -172,7 +172,7 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 	if (rc) {
 		snprintf(outcome, sizeof(outcome), "%s; nothing changed",
 			 rc == EXIT_REFUSED ? "refused by the removal gate" : "apply failed");
-		goto free_views;
+		goto free_sets;
 	}
 	if (ao.dry_run) {
 		snprintf(outcome, sizeof(outcome), "dry run: nothing applied (generation %u)",
@@ -180,15 +180,15 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 	} else if (verify_applied(g, &pol, &want, err, sizeof(err)) < 0) {
 		snprintf(outcome, sizeof(outcome), "verify failed after apply: %s", err);
 		rc = EXIT_INPUT;
-		goto free_views;
+		goto free_sets;
 	} else if (rep.changed) {
 		snprintf(outcome, sizeof(outcome), "applied gen %u, verified", rep.genid);
 	} else {
 		snprintf(outcome, sizeof(outcome), "nothing to apply (gen %u), verified", rep.genid);
 	}
 	rc = run.stale ? EXIT_STALE : EXIT_OK;
-free_views:
-	views_free(&want);
+free_sets:
+	set_list_free(&want);
 	apply_report_free(&rep);
 free_policy:
 	policy_free(&pol);

@@ -15,7 +15,7 @@ enum { OPT_LIVE = 0x200, OPT_EXHAUSTIVE };
  * The verdict of the KERNEL's sets for a flow: the policy's rules (the live
  * structure was checked to be the policy's), the live set's contents.
  */
-static enum verdict live_evaluate(const struct policy *pol, const struct live *live,
+static enum verdict kernel_evaluate(const struct policy *pol, const struct kernel_view *live,
 				  const struct flow *fl, char *reason, size_t n)
 {
 	char text[ADDR_STRLEN], a[ADDR_STRLEN], b[ADDR_STRLEN], name[NAME_MAX_LEN + 8];
@@ -25,7 +25,7 @@ static enum verdict live_evaluate(const struct policy *pol, const struct live *l
 		if (!service_has_port(svc, fl->proto, fl->port))
 			continue;
 		service_set_name(svc, (enum family)fl->addr.family, name, sizeof(name));
-		const struct set_view *v = views_find(&live->sets, name);
+		const struct set_content *v = set_list_find(&live->sets, name);
 		ssize_t k = v ? ranges_find(v->iv.v, v->iv.n, fl->addr.addr) : -1;
 		if (k < 0) {
 			addr_format(fl->addr.addr, fl->addr.family, text);
@@ -42,14 +42,14 @@ static enum verdict live_evaluate(const struct policy *pol, const struct live *l
 	return VERDICT_ACCEPT;
 }
 
-size_t verify_exhaustive(FILE *out, const struct policy *pol, const struct set_views *want,
-			 const struct live *live)
+size_t verify_exhaustive(FILE *out, const struct policy *pol, const struct set_list *want,
+			 const struct kernel_view *live)
 {
 	size_t differences = 0;
 	char a[ADDR_STRLEN], b[ADDR_STRLEN];
 
 	for (size_t i = 0; i < want->n; i++) {
-		const struct set_view *w = &want->v[i], *l = views_find(&live->sets, w->name);
+		const struct set_content *w = &want->v[i], *l = set_list_find(&live->sets, w->name);
 		struct range_vec missing = { 0 }, extra = { 0 };
 		static const struct range *none = NULL;
 		bool known = l && l->known;
@@ -119,7 +119,7 @@ int cmd_verify(int argc, char **argv, struct globals *g)
 		{ 0 },
 	};
 	bool use_live = false, all = false;
-	struct live live = { 0 };
+	struct kernel_view live = { 0 };
 	struct nl *nl = NULL;
 	char err[512];
 	struct flow_vec fv = { 0 };
@@ -160,16 +160,16 @@ int cmd_verify(int argc, char **argv, struct globals *g)
 		rc = policy_open(g, &pol);
 		if (rc == EXIT_OK) {
 			if (nl_open(&nl, err, sizeof(err)) < 0 ||
-			    live_read(nl, &pol, g->state_dir, true, &live, err, sizeof(err)) < 0) {
+			    kernel_view_read(nl, &pol, g->state_dir, true, &live, err, sizeof(err)) < 0) {
 				fprintf(stderr, "mxfence verify: %s\n", err);
 				rc = EXIT_INPUT;
 			} else {
-				struct set_views want;
-				views_from_policy(&pol, &want);
+				struct set_list want;
+				wanted_sets_from_policy(&pol, &want);
 				rc = verify_exhaustive(stdout, &pol, &want, &live) ? EXIT_MISMATCH : EXIT_OK;
-				views_free(&want);
+				set_list_free(&want);
 			}
-			live_free(&live);
+			kernel_view_free(&live);
 			nl_close(nl);
 		}
 		policy_free(&pol);
@@ -196,7 +196,7 @@ int cmd_verify(int argc, char **argv, struct globals *g)
 	if (use_live) {
 		/* What the kernel holds, read back in full: not what the state file says. */
 		if (nl_open(&nl, err, sizeof(err)) < 0 ||
-		    live_read(nl, &pol, g->state_dir, true, &live, err, sizeof(err)) < 0) {
+		    kernel_view_read(nl, &pol, g->state_dir, true, &live, err, sizeof(err)) < 0) {
 			fprintf(stderr, "mxfence verify: %s\n", err);
 			rc = EXIT_INPUT;
 			goto out;
@@ -211,7 +211,7 @@ int cmd_verify(int argc, char **argv, struct globals *g)
 	if (fv.n > 1000)
 		for (size_t i = 0; i < pol.nservices; i++)
 			for (int f = 0; f < FAM_COUNT; f++)
-				iset_index(&pol.services[i].set[f]);
+				interval_set_index(&pol.services[i].set[f]);
 	if (json)
 		jflows = json_array();
 	for (size_t i = 0; i < fv.n; i++) {
@@ -221,7 +221,7 @@ int cmd_verify(int argc, char **argv, struct globals *g)
 		enum verdict got;
 
 		if (use_live) {
-			got = live_evaluate(&pol, &live, fl, reason, sizeof(reason));
+			got = kernel_evaluate(&pol, &live, fl, reason, sizeof(reason));
 		} else {
 			got = policy_evaluate(&pol, &fl->addr, fl->proto, fl->port, &why);
 			if (got != fl->expect || json)
@@ -253,7 +253,7 @@ int cmd_verify(int argc, char **argv, struct globals *g)
 	rc = bad ? EXIT_MISMATCH : EXIT_OK;
 out:
 	if (nl) {
-		live_free(&live);
+		kernel_view_free(&live);
 		nl_close(nl);
 	}
 	policy_free(&pol);

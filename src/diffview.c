@@ -8,19 +8,19 @@
 #include "util.h"
 
 /* "microsoft365 (m365 id 10)" for the policy inputs behind [lo, hi]. */
-static void new_sources(const struct policy *pol, const struct set_view *v, u128 lo, u128 hi,
+static void new_sources(const struct policy *pol, const struct set_content *v, u128 lo, u128 hi,
 			char *buf, size_t n)
 {
-	const struct iset *s = &v->svc->set[v->fam];
-	const struct interval *iv = iset_lookup(s, lo);
+	const struct interval_set *s = &v->svc->set[v->fam];
+	const struct interval *iv = interval_set_lookup(s, lo);
 	size_t o = 0, shown = 0, more = 0;
 
 	buf[0] = '\0';
 	if (!iv)
 		return;
 	for (size_t j = iv->first; j < iv->first + iv->count; j++) {
-		const struct pfx *p = &s->in.v[j];
-		if (p->lo > hi || pfx_last(p, v->fam) < lo)
+		const struct input_prefix *p = &s->in.v[j];
+		if (p->lo > hi || input_last(p, v->fam) < lo)
 			continue;
 		if (shown == 3) {
 			more++;
@@ -39,7 +39,7 @@ static void new_sources(const struct policy *pol, const struct set_view *v, u128
 }
 
 /* "relays, partners" from the old side's bits for the interval holding lo. */
-static void old_sources(const struct set_views *old, const struct set_view *v, u128 lo, char *buf,
+static void old_sources(const struct set_list *old, const struct set_content *v, u128 lo, char *buf,
 			size_t n)
 {
 	ssize_t k = ranges_find(v->iv.v, v->iv.n, lo);
@@ -56,13 +56,13 @@ static void old_sources(const struct set_views *old, const struct set_view *v, u
 }
 
 
-static const struct set_view *other_side(const struct set_views *sv, const struct set_view *like)
+static const struct set_content *other_side(const struct set_list *sv, const struct set_content *like)
 {
-	const struct set_view *v = views_find(sv, like->name);
+	const struct set_content *v = set_list_find(sv, like->name);
 	return v && v->known && v->fam == like->fam ? v : NULL;
 }
 
-static void count_set(const struct set_view *o, const struct set_view *nw, struct range_vec *gain,
+static void count_set(const struct set_content *o, const struct set_content *nw, struct range_vec *gain,
 		      struct range_vec *loss, struct diff_totals *t)
 {
 	static const struct range *none = NULL;
@@ -93,7 +93,7 @@ static void count_set(const struct set_view *o, const struct set_view *nw, struc
 		t->changed = true;
 }
 
-void diff_count(const struct set_views *old, const struct set_views *new,
+void diff_count(const struct set_list *old, const struct set_list *new,
 		struct diff_totals *totals)
 {
 	memset(totals, 0, sizeof(*totals));
@@ -105,8 +105,8 @@ void diff_count(const struct set_views *old, const struct set_views *new,
 	}
 }
 
-void diff_print(FILE *f, const struct policy *pol, const struct set_views *old,
-		const struct set_views *new, const char *structure, bool json,
+void diff_print(FILE *f, const struct policy *pol, const struct set_list *old,
+		const struct set_list *new, const char *structure, bool json,
 		struct diff_totals *t)
 {
 	json_t *root = json ? json_object() : NULL, *jsets = json ? json_array() : NULL;
@@ -120,7 +120,7 @@ void diff_print(FILE *f, const struct policy *pol, const struct set_views *old,
 			fprintf(f, "table inet %s: %s: it is replaced whole\n", pol->table, structure);
 	}
 	for (size_t i = 0; i < new->n; i++) {
-		const struct set_view *nw = &new->v[i], *o = other_side(old, nw);
+		const struct set_content *nw = &new->v[i], *o = other_side(old, nw);
 		struct range_vec gain = { 0 }, loss = { 0 };
 		json_t *jadd = json ? json_array() : NULL, *jdel = json ? json_array() : NULL;
 

@@ -1,4 +1,4 @@
-/* What would change between two sets views: for people and for machines. */
+/* What would change between two lists of sets: for people and for machines. */
 #ifndef MXFENCE_DIFFVIEW_H
 #define MXFENCE_DIFFVIEW_H
 
@@ -21,12 +21,12 @@ struct diff_totals {
  * lines per set and the totals (json: one object). `structure` names a
  * structural difference that makes the table be replaced whole, or NULL.
  */
-void diff_print(FILE *f, const struct policy *pol, const struct set_views *old,
-		const struct set_views *new, const char *structure, bool json,
+void diff_print(FILE *f, const struct policy *pol, const struct set_list *old,
+		const struct set_list *new, const char *structure, bool json,
 		struct diff_totals *totals);
 
 /* The totals alone, for gates and summaries. */
-void diff_count(const struct set_views *old, const struct set_views *new,
+void diff_count(const struct set_list *old, const struct set_list *new,
 		struct diff_totals *totals);
 
 #endif

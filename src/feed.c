@@ -126,7 +126,7 @@ bool feed_take(struct feed_ctx *c, const struct prefix *pp, unsigned flags, cons
 		origin = src->origin_base + (uint32_t)src->nlocs++;
 		c->span = (uint32_t)src->nlocs;
 	}
-	pfx_vec_push(c->out[p.family], p.addr, p.plen, origin);
+	input_vec_push(c->out[p.family], p.addr, p.plen, origin);
 	c->added++;
 	return true;
 }
@@ -136,7 +136,7 @@ void feed_reserve(struct feed_ctx *c, size_t n)
 	if (n > FEED_MAX_PREFIXES + 1)
 		n = FEED_MAX_PREFIXES + 1;
 	for (int f = 0; f < FAM_COUNT; f++)
-		pfx_vec_grow(c->out[f], c->out[f]->n + n);
+		input_vec_grow(c->out[f], c->out[f]->n + n);
 }
 
 /*
@@ -170,7 +170,7 @@ size_t feed_count_lines(const struct feed_ctx *c)
 
 struct line_worker {
 	struct feed_ctx ctx;
-	struct pfx_vec pfx[FAM_COUNT];
+	struct input_vec pfx[FAM_COUNT];
 	struct diag diag;
 	const char *buf;
 	size_t len;
@@ -242,13 +242,13 @@ void feed_parse_lines(struct feed_ctx *c, size_t total_lines,
 	pthread_join(t, NULL);
 
 	for (int f = 0; f < FAM_COUNT; f++) {
-		struct pfx_vec *out = c->out[f];
+		struct input_vec *out = c->out[f];
 		if (shared) {
 			memmove(out->v + out->n, out->v + base[f], w.pfx[f].n * sizeof(*out->v));
 			out->n += w.pfx[f].n;
 		} else {
-			pfx_vec_append(out, &w.pfx[f]);
-			pfx_vec_free(&w.pfx[f]);
+			input_vec_append(out, &w.pfx[f]);
+			input_vec_free(&w.pfx[f]);
 		}
 	}
 	diag_merge(c->diag, &w.diag);

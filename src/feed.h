@@ -25,7 +25,7 @@ struct feed_ctx {
 	struct diag *diag;
 	const char *buf; /* the file, NUL-terminated */
 	size_t len;
-	struct pfx_vec *out[FAM_COUNT]; /* where prefixes go: the source's, or a worker's */
+	struct input_vec *out[FAM_COUNT]; /* where prefixes go: the source's, or a worker's */
 	size_t added;
 	uint32_t span; /* text formats: highest line + 1 */
 };

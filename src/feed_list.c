@@ -14,7 +14,7 @@ static bool is_space(char c)
 static void list_lines(struct feed_ctx *c, const char *buf, size_t len, uint32_t first_line)
 {
 	const struct source *src = c->src;
-	struct pfx_vec *v4 = c->out[FAM_V4];
+	struct input_vec *v4 = c->out[FAM_V4];
 	const unsigned broadest = src->broadest[FAM_V4];
 	size_t taken = 0;
 	uint32_t last = 0;
@@ -41,7 +41,7 @@ static void list_lines(struct feed_ctx *c, const char *buf, size_t len, uint32_t
 		    (tl = prefix_scan_v4_line(it.p, &p, &flags)) != 0) {
 			it.lineno++;
 			if (!flags && p.plen && p.plen >= broadest) {
-				pfx_vec_push(v4, p.addr, p.plen, src->origin_base + it.lineno);
+				input_vec_push(v4, p.addr, p.plen, src->origin_base + it.lineno);
 				taken++;
 				last = it.lineno;
 			} else {

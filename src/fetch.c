@@ -251,7 +251,7 @@ static int validate(struct job *j, int fd, const char *display)
 	if (src->version)
 		j->new.version = xstrdup(src->version);
 	for (int f = 0; f < FAM_COUNT; f++)
-		pfx_vec_free(&src->pfx[f]);
+		input_vec_free(&src->pfx[f]);
 
 	if (j->old_valid && j->old.has_serial && j->new.has_serial &&
 	    j->new.serial < j->old.serial && !j->o->force) {

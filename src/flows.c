@@ -140,23 +140,23 @@ enum verdict policy_evaluate(const struct policy *pol, const struct prefix *addr
 			continue;
 		why->svc = svc;
 		why->set = &svc->set[addr->family];
-		why->iv = iset_lookup(why->set, addr->addr);
+		why->iv = interval_set_lookup(why->set, addr->addr);
 		return why->iv ? VERDICT_ACCEPT : svc->otherwise;
 	}
 	return VERDICT_ACCEPT;
 }
 
 void covering_inputs(const struct policy *pol, const struct verdict_why *why, u128 addr,
-		     void (*fn)(const struct policy *, const struct pfx *, enum family, void *),
+		     void (*fn)(const struct policy *, const struct input_prefix *, enum family, void *),
 		     void *arg)
 {
-	const struct iset *s = why->set;
+	const struct interval_set *s = why->set;
 
 	if (!why->iv)
 		return;
 	for (size_t j = why->iv->first; j < why->iv->first + why->iv->count; j++) {
-		const struct pfx *px = &s->in.v[j];
-		if (px->lo <= addr && addr <= pfx_last(px, s->fam))
+		const struct input_prefix *px = &s->in.v[j];
+		if (px->lo <= addr && addr <= input_last(px, s->fam))
 			fn(pol, px, s->fam, arg);
 	}
 }
@@ -167,7 +167,7 @@ struct reason_acc {
 	size_t count;
 };
 
-static void reason_one(const struct policy *pol, const struct pfx *px, enum family f, void *arg)
+static void reason_one(const struct policy *pol, const struct input_prefix *px, enum family f, void *arg)
 {
 	struct reason_acc *r = arg;
 	struct prefix p = { px->lo, px->plen, (uint8_t)f };

@@ -27,7 +27,7 @@ void flows_free(struct flow_vec *fv);
 struct verdict_why {
 	const struct service *svc;   /* NULL: no service governs the port */
 	const struct interval *iv;   /* the interval that holds the address, or NULL */
-	const struct iset *set;
+	const struct interval_set *set;
 };
 
 /* The verdict of the chain: the service that governs proto/port decides. */
@@ -40,7 +40,7 @@ void verdict_reason(const struct policy *pol, const struct prefix *addr, enum pr
 
 /* The input prefixes of why->iv that hold addr: calls fn for each. */
 void covering_inputs(const struct policy *pol, const struct verdict_why *why, u128 addr,
-		     void (*fn)(const struct policy *, const struct pfx *, enum family, void *),
+		     void (*fn)(const struct policy *, const struct input_prefix *, enum family, void *),
 		     void *arg);
 
 #endif

@@ -9,7 +9,7 @@
 #include "util.h"
 
 /* The policy's sets by name, empty and not known yet. */
-static void views_names(const struct policy *pol, struct set_views *out)
+static void set_list_name(const struct policy *pol, struct set_list *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->v = xcalloc(pol->nservices * FAM_COUNT + 1, sizeof(*out->v));
@@ -19,7 +19,7 @@ static void views_names(const struct policy *pol, struct set_views *out)
 		out->source_names[i] = xstrdup(pol->sources[i].name);
 	for (size_t i = 0; i < pol->nservices; i++)
 		for (int f = 0; f < FAM_COUNT; f++) {
-			struct set_view *v = &out->v[out->n++];
+			struct set_content *v = &out->v[out->n++];
 			service_set_name(&pol->services[i], (enum family)f, v->name, sizeof(v->name));
 			v->svc = &pol->services[i];
 			v->fam = (enum family)f;
@@ -27,7 +27,7 @@ static void views_names(const struct policy *pol, struct set_views *out)
 }
 
 /* Per interval of s, a bit per source (the first 64) behind it. */
-static void view_sources(const struct policy *pol, struct set_view *v, const struct iset *s)
+static void view_sources(const struct policy *pol, struct set_content *v, const struct interval_set *s)
 {
 	v->known = true;
 	v->sources = xcalloc(s->n ? s->n : 1, sizeof(*v->sources));
@@ -46,29 +46,29 @@ static void view_sources(const struct policy *pol, struct set_view *v, const str
 		}
 }
 
-void views_from_policy(const struct policy *pol, struct set_views *out)
+void wanted_sets_from_policy(const struct policy *pol, struct set_list *out)
 {
-	views_names(pol, out);
+	set_list_name(pol, out);
 	for (size_t i = 0; i < out->n; i++) {
-		struct set_view *v = &out->v[i];
-		const struct iset *s = &v->svc->set[v->fam];
+		struct set_content *v = &out->v[i];
+		const struct interval_set *s = &v->svc->set[v->fam];
 		view_sources(pol, v, s);
-		iset_ranges(s, &v->iv);
+		interval_set_ranges(s, &v->iv);
 	}
 }
 
-void views_take_from_policy(struct policy *pol, struct set_views *out)
+void wanted_sets_take_from_policy(struct policy *pol, struct set_list *out)
 {
-	views_names(pol, out);
+	set_list_name(pol, out);
 	for (size_t i = 0; i < out->n; i++) {
-		struct set_view *v = &out->v[i];
-		struct iset *s = &pol->services[v->svc - pol->services].set[v->fam];
+		struct set_content *v = &out->v[i];
+		struct interval_set *s = &pol->services[v->svc - pol->services].set[v->fam];
 		view_sources(pol, v, s);
-		iset_take_ranges(s, &v->iv);
+		interval_set_take_ranges(s, &v->iv);
 	}
 }
 
-void views_free(struct set_views *sv)
+void set_list_free(struct set_list *sv)
 {
 	for (size_t i = 0; i < sv->n; i++) {
 		range_vec_free(&sv->v[i].iv);
@@ -81,7 +81,7 @@ void views_free(struct set_views *sv)
 	memset(sv, 0, sizeof(*sv));
 }
 
-struct set_view *views_find(const struct set_views *sv, const char *name)
+struct set_content *set_list_find(const struct set_list *sv, const char *name)
 {
 	for (size_t i = 0; i < sv->n; i++)
 		if (streq(sv->v[i].name, name))
@@ -152,8 +152,8 @@ static bool structure_matches(const struct policy *pol, const struct nl_table_li
 	return true;
 }
 
-int live_read(struct nl *nl, const struct policy *pol, const char *state_dir, bool full_dump,
-	      struct live *out, char *err, size_t errlen)
+int kernel_view_read(struct nl *nl, const struct policy *pol, const char *state_dir, bool full_dump,
+	      struct kernel_view *out, char *err, size_t errlen)
 {
 	char why[512];
 	int r;
@@ -175,9 +175,9 @@ int live_read(struct nl *nl, const struct policy *pol, const char *state_dir, bo
 	out->from_state = use_state && out->table.present;
 
 	/* The policy's sets, with what the kernel (or the state file) says they hold. */
-	views_names(pol, &out->sets);
+	set_list_name(pol, &out->sets);
 	for (size_t i = 0; i < out->sets.n; i++) {
-		struct set_view *v = &out->sets.v[i];
+		struct set_content *v = &out->sets.v[i];
 		if (out->from_state) {
 			/* The state's intervals move over: they are large, and read once. */
 			struct state_set *s = (struct state_set *)state_set_find(&out->state, v->name);
@@ -217,10 +217,10 @@ int live_read(struct nl *nl, const struct policy *pol, const char *state_dir, bo
 	return 0;
 }
 
-void live_free(struct live *l)
+void kernel_view_free(struct kernel_view *l)
 {
 	nl_table_live_free(&l->table);
-	views_free(&l->sets);
+	set_list_free(&l->sets);
 	if (l->have_state)
 		state_free(&l->state);
 	memset(l, 0, sizeof(*l));

@@ -6,12 +6,12 @@
 
 #include "util.h"
 
-void pfx_vec_grow(struct pfx_vec *pv, size_t need)
+void input_vec_grow(struct input_vec *pv, size_t need)
 {
 	pv->v = grow(pv->v, &pv->cap, need, sizeof(*pv->v));
 }
 
-void pfx_vec_append(struct pfx_vec *dst, const struct pfx_vec *src)
+void input_vec_append(struct input_vec *dst, const struct input_vec *src)
 {
 	if (!src->n)
 		return;
@@ -20,16 +20,16 @@ void pfx_vec_append(struct pfx_vec *dst, const struct pfx_vec *src)
 	dst->n += src->n;
 }
 
-void pfx_vec_free(struct pfx_vec *pv)
+void input_vec_free(struct input_vec *pv)
 {
 	free(pv->v);
 	memset(pv, 0, sizeof(*pv));
 }
 
-static void insertion_sort(struct pfx *v, size_t n)
+static void insertion_sort(struct input_prefix *v, size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
-		struct pfx x = v[i];
+		struct input_prefix x = v[i];
 		size_t j = i;
 		while (j > 0 && v[j - 1].lo > x.lo) {
 			v[j] = v[j - 1];
@@ -40,7 +40,7 @@ static void insertion_sort(struct pfx *v, size_t n)
 }
 
 /* Bits in which the keys of v[from, to) differ from v[0]'s. */
-static u128 key_diff(const struct pfx *v, size_t from, size_t to)
+static u128 key_diff(const struct input_prefix *v, size_t from, size_t to)
 {
 	u128 k0 = v[0].lo, diff = 0;
 
@@ -59,15 +59,15 @@ static int top_byte(u128 diff)
 }
 
 /* One radix level over v[from, to): the keys per bucket of `byte`, then each moved to its bucket. */
-static void bucket_count(const struct pfx *v, size_t from, size_t to, int byte, size_t count[256])
+static void bucket_count(const struct input_prefix *v, size_t from, size_t to, int byte, size_t count[256])
 {
 	memset(count, 0, 256 * sizeof(*count));
 	for (size_t i = from; i < to; i++)
 		count[(uint8_t)(v[i].lo >> (8 * byte))]++;
 }
 
-static void bucket_scatter(const struct pfx *v, size_t from, size_t to, int byte, size_t pos[256],
-			   struct pfx *dst)
+static void bucket_scatter(const struct input_prefix *v, size_t from, size_t to, int byte, size_t pos[256],
+			   struct input_prefix *dst)
 {
 	for (size_t i = from; i < to; i++)
 		dst[pos[(uint8_t)(v[i].lo >> (8 * byte))]++] = v[i];
@@ -80,7 +80,7 @@ static void bucket_scatter(const struct pfx *v, size_t from, size_t to, int byte
  * large; the result ends in `a` when in_a, else in `b`, so that no level
  * copies back.
  */
-static void msd_sort(struct pfx *a, struct pfx *b, size_t n, bool in_a)
+static void msd_sort(struct input_prefix *a, struct input_prefix *b, size_t n, bool in_a)
 {
 	size_t count[256], pos[256];
 	int byte = n > 32 ? top_byte(key_diff(a, 1, n)) : -1;
@@ -113,7 +113,7 @@ static void msd_sort(struct pfx *a, struct pfx *b, size_t n, bool in_a)
  * between two threads (halves of the input), and so are the buckets after.
  */
 struct sort_job {
-	struct pfx *v, *tmp;
+	struct input_prefix *v, *tmp;
 	size_t from, to;         /* this thread's half of the input */
 	int byte;                /* the first level's byte */
 	u128 diff;               /* bits in which keys of the half differ from v[0] */
@@ -129,7 +129,7 @@ enum { SORT_DIFF, SORT_COUNT, SORT_SCATTER, SORT_BUCKETS };
 static void *sort_phase(void *arg)
 {
 	struct sort_job *j = arg;
-	const struct pfx *v = j->v;
+	const struct input_prefix *v = j->v;
 
 	switch (j->phase) {
 	case SORT_DIFF:
@@ -169,7 +169,7 @@ static void sort_both(struct sort_job job[2], int phase)
 /* Below this, one thread sorts: a second costs more than it saves. */
 #define SORT_PARALLEL_MIN 262144
 
-void pfx_sort(struct pfx *v, size_t n, struct pfx *tmp)
+void input_sort(struct input_prefix *v, size_t n, struct input_prefix *tmp)
 {
 	size_t count[256], start[256];
 	struct sort_job job[2];
@@ -215,16 +215,16 @@ void pfx_sort(struct pfx *v, size_t n, struct pfx *tmp)
 	sort_both(job, SORT_BUCKETS);
 }
 
-void iset_init(struct iset *s, enum family f)
+void interval_set_init(struct interval_set *s, enum family f)
 {
 	memset(s, 0, sizeof(*s));
 	s->fam = f;
 }
 
-void iset_build(struct iset *s)
+void interval_set_build(struct interval_set *s)
 {
 	size_t n = s->in.n;
-	struct pfx *in = s->in.v;
+	struct input_prefix *in = s->in.v;
 	u128 max = fam_max(s->fam);
 
 	free(s->iv);
@@ -243,15 +243,15 @@ void iset_build(struct iset *s)
 	 * than anything done with it here, so it is touched once.
 	 */
 	struct interval *iv = xmalloc_big(n * sizeof(*iv));
-	_Static_assert(sizeof(struct interval) >= sizeof(struct pfx), "scratch fits");
-	pfx_sort(in, n, (struct pfx *)iv);
+	_Static_assert(sizeof(struct interval) >= sizeof(struct input_prefix), "scratch fits");
+	input_sort(in, n, (struct input_prefix *)iv);
 
 	size_t m = 0;
 	u128 total = 0;
-	struct interval cur = { in[0].lo, pfx_last(&in[0], s->fam), 0, 1 };
+	struct interval cur = { in[0].lo, input_last(&in[0], s->fam), 0, 1 };
 	/* first and count are 32-bit: a service holds at most a few sources of 2M prefixes. */
 	for (size_t i = 1; i < n; i++) {
-		u128 lo = in[i].lo, hi = pfx_last(&in[i], s->fam);
+		u128 lo = in[i].lo, hi = input_last(&in[i], s->fam);
 		/* Overlapping or adjacent; cur.hi == max means nothing can follow. */
 		if (cur.hi == max || lo <= cur.hi + 1) {
 			if (hi > cur.hi)
@@ -269,9 +269,9 @@ void iset_build(struct iset *s)
 	s->n = m;
 }
 
-void iset_free(struct iset *s)
+void interval_set_free(struct interval_set *s)
 {
-	pfx_vec_free(&s->in);
+	input_vec_free(&s->in);
 	free(s->iv);
 	free(s->hi);
 	free(s->top);
@@ -284,7 +284,7 @@ void iset_free(struct iset *s)
 
 #define TOP_BITS 16
 
-void iset_index(struct iset *s)
+void interval_set_index(struct interval_set *s)
 {
 	unsigned shift = fam_bits(s->fam) - TOP_BITS;
 	size_t i = 0;
@@ -305,7 +305,7 @@ void iset_index(struct iset *s)
 	s->top[1u << TOP_BITS] = (uint32_t)s->n;
 }
 
-const struct interval *iset_lookup(const struct iset *s, u128 addr)
+const struct interval *interval_set_lookup(const struct interval_set *s, u128 addr)
 {
 	size_t lo = 0, hi = s->n;
 
@@ -337,12 +337,12 @@ const struct interval *iset_lookup(const struct iset *s, u128 addr)
 	return NULL;
 }
 
-u128 iset_addresses(const struct iset *s)
+u128 interval_set_addresses(const struct interval_set *s)
 {
 	return s->addresses;
 }
 
-size_t iset_cidr_count(const struct iset *s)
+size_t interval_set_cidr_count(const struct interval_set *s)
 {
 	struct prefix out[256];
 	size_t total = 0;
@@ -367,7 +367,7 @@ void range_vec_free(struct range_vec *rv)
 	memset(rv, 0, sizeof(*rv));
 }
 
-void iset_ranges(const struct iset *s, struct range_vec *out)
+void interval_set_ranges(const struct interval_set *s, struct range_vec *out)
 {
 	out->v = grow(out->v, &out->cap, out->n + s->n, sizeof(*out->v));
 	for (size_t i = 0; i < s->n; i++) {
@@ -377,7 +377,7 @@ void iset_ranges(const struct iset *s, struct range_vec *out)
 	}
 }
 
-void iset_take_ranges(struct iset *s, struct range_vec *out)
+void interval_set_take_ranges(struct interval_set *s, struct range_vec *out)
 {
 	_Static_assert(sizeof(*out->v) <= sizeof(struct interval), "ranges fit over intervals");
 	struct range *r = (struct range *)(void *)s->iv;
@@ -390,7 +390,7 @@ void iset_take_ranges(struct iset *s, struct range_vec *out)
 		r[i].hi = hi;
 	}
 	s->iv = NULL;
-	iset_free(s);
+	interval_set_free(s);
 	range_vec_free(out);
 	out->v = n ? r : NULL;
 	out->n = out->cap = n;

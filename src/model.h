@@ -21,32 +21,32 @@ struct origin {
 };
 
 /* One input prefix of one family: 24 bytes, so that a million sort quickly. */
-struct __attribute__((packed, aligned(8))) pfx {
+struct __attribute__((packed, aligned(8))) input_prefix {
 	u128 lo;
 	uint32_t origin; /* see policy_origin() */
 	uint8_t plen;
 };
 
-struct pfx_vec {
-	struct pfx *v;
+struct input_vec {
+	struct input_prefix *v;
 	size_t n, cap;
 };
 
-void pfx_vec_grow(struct pfx_vec *pv, size_t need);
+void input_vec_grow(struct input_vec *pv, size_t need);
 
-static inline void pfx_vec_push(struct pfx_vec *pv, u128 lo, uint8_t plen, uint32_t origin)
+static inline void input_vec_push(struct input_vec *pv, u128 lo, uint8_t plen, uint32_t origin)
 {
 	if (pv->n == pv->cap)
-		pfx_vec_grow(pv, pv->n + 1);
-	struct pfx *p = &pv->v[pv->n++];
+		input_vec_grow(pv, pv->n + 1);
+	struct input_prefix *p = &pv->v[pv->n++];
 	p->lo = lo;
 	p->plen = plen;
 	p->origin = origin;
 }
-void pfx_vec_append(struct pfx_vec *dst, const struct pfx_vec *src);
-void pfx_vec_free(struct pfx_vec *pv);
+void input_vec_append(struct input_vec *dst, const struct input_vec *src);
+void input_vec_free(struct input_vec *pv);
 
-static inline u128 pfx_last(const struct pfx *p, enum family f)
+static inline u128 input_last(const struct input_prefix *p, enum family f)
 {
 	return p->lo | host_mask(fam_bits(f), p->plen);
 }
@@ -58,35 +58,35 @@ struct __attribute__((packed, aligned(8))) interval {
 	uint32_t count;
 };
 
-struct iset {
+struct interval_set {
 	enum family fam;
-	struct pfx_vec in; /* sorted by start once built */
+	struct input_vec in; /* sorted by start once built */
 	struct interval *iv;
 	size_t n;
 	u128 addresses; /* covered by iv (saturating), counted as they are merged */
-	/* Lookup index (iset_index): the ends alone, and where each /16 of keys starts. */
+	/* Lookup index (interval_set_index): the ends alone, and where each /16 of keys starts. */
 	u128 *hi;
 	uint32_t *top;
 };
 
-void iset_init(struct iset *s, enum family f);
+void interval_set_init(struct interval_set *s, enum family f);
 /* Sort the inputs and merge overlapping and adjacent ones. */
-void iset_build(struct iset *s);
-void iset_free(struct iset *s);
+void interval_set_build(struct interval_set *s);
+void interval_set_free(struct interval_set *s);
 
 /*
  * Prepare many lookups: a compact array of interval ends and a table of where
  * each of the 65536 leading 16-bit key values starts, so that a lookup is a
  * short binary search in cache instead of one over the whole set.
  */
-void iset_index(struct iset *s);
+void interval_set_index(struct interval_set *s);
 
 /* The interval holding addr, or NULL. Binary search (narrowed by the index, if built). */
-const struct interval *iset_lookup(const struct iset *s, u128 addr);
+const struct interval *interval_set_lookup(const struct interval_set *s, u128 addr);
 
 /* Addresses covered (saturating), and the number of CIDRs in the minimal cover. */
-u128 iset_addresses(const struct iset *s);
-size_t iset_cidr_count(const struct iset *s);
+u128 interval_set_addresses(const struct interval_set *s);
+size_t interval_set_cidr_count(const struct interval_set *s);
 
 /* Plain intervals [lo, hi], sorted and disjoint: what the kernel holds, what a diff is. */
 struct range_vec {
@@ -97,9 +97,9 @@ struct range_vec {
 void range_vec_push(struct range_vec *rv, u128 lo, u128 hi);
 void range_vec_free(struct range_vec *rv);
 /* The intervals of a built set. */
-void iset_ranges(const struct iset *s, struct range_vec *out);
-/* The same, taken from the set: its memory is reused, and the set is left empty (iset_free). */
-void iset_take_ranges(struct iset *s, struct range_vec *out);
+void interval_set_ranges(const struct interval_set *s, struct range_vec *out);
+/* The same, taken from the set: its memory is reused, and the set is left empty (interval_set_free). */
+void interval_set_take_ranges(struct interval_set *s, struct range_vec *out);
 /* Merge touching neighbours (the kernel keeps adjacent intervals apart). */
 void ranges_normalize(struct range_vec *rv);
 /* Addresses in a \ b, as intervals. */
@@ -113,6 +113,6 @@ u128 ranges_addresses(const struct range *v, size_t n);
 ssize_t ranges_find(const struct range *v, size_t n, u128 addr);
 
 /* Sort n prefixes by start address (MSD radix; tmp holds n). Stable. */
-void pfx_sort(struct pfx *v, size_t n, struct pfx *tmp);
+void input_sort(struct input_prefix *v, size_t n, struct input_prefix *tmp);
 
 #endif

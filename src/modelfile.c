@@ -5,7 +5,7 @@
 
 #include "util.h"
 
-static uint64_t source_bit(struct set_views *sv, const char *name)
+static uint64_t source_bit(struct set_list *sv, const char *name)
 {
 	for (size_t i = 0; i < sv->nsource_names; i++)
 		if (streq(sv->source_names[i], name))
@@ -38,7 +38,7 @@ static bool read_addr(const char *path, const char *where, json_t *j, enum famil
 	return true;
 }
 
-static void read_family(const char *path, struct set_views *sv, json_t *jf, size_t si,
+static void read_family(const char *path, struct set_list *sv, json_t *jf, size_t si,
 			enum family fam, struct diag *d)
 {
 	char where[256], loc[1024];
@@ -50,7 +50,7 @@ static void read_family(const char *path, struct set_views *sv, json_t *jf, size
 		diag_error(d, loc, "expected \"set\" (a name) and \"intervals\" (an array)");
 		return;
 	}
-	struct set_view *v = &sv->v[sv->n++];
+	struct set_content *v = &sv->v[sv->n++];
 	memset(v, 0, sizeof(*v));
 	snprintf(v->name, sizeof(v->name), "%s", json_string_value(set));
 	v->fam = fam;
@@ -79,7 +79,7 @@ static void read_family(const char *path, struct set_views *sv, json_t *jf, size
 	}
 }
 
-int modelfile_read(const char *path, struct set_views *out, struct diag *d)
+int modelfile_read(const char *path, struct set_list *out, struct diag *d)
 {
 	json_error_t jerr;
 	size_t errors = d->errors;
@@ -114,7 +114,7 @@ int modelfile_read(const char *path, struct set_views *out, struct diag *d)
 	}
 	json_decref(root);
 	if (d->errors != errors) {
-		views_free(out);
+		set_list_free(out);
 		return -1;
 	}
 	return 0;

@@ -6,6 +6,6 @@
 #include "live.h"
 
 /* 0, or -1 with every problem in d (FILE: json.path: error: ...). */
-int modelfile_read(const char *path, struct set_views *out, struct diag *d);
+int modelfile_read(const char *path, struct set_list *out, struct diag *d);
 
 #endif

@@ -1284,8 +1284,8 @@ void nl_batch_del_elems(struct nl_batch *b, const char *table, const char *set, 
 		  fam_key_len(fam), true, iv, sizeof(*iv), n);
 }
 
-void nl_batch_add_iset(struct nl_batch *b, const char *table, const char *set,
-		       const struct iset *s)
+void nl_batch_add_interval_set(struct nl_batch *b, const char *table, const char *set,
+		       const struct interval_set *s)
 {
 	elems_put(b, NFT_MSG_NEWSETELEM, table, set, batch_set_id(b, table, set), set,
 		  fam_key_len(s->fam), true, s->iv, sizeof(*s->iv), s->n);

@@ -212,8 +212,8 @@ void nl_batch_add_elems(struct nl_batch *b, const char *table, const char *set, 
 void nl_batch_del_elems(struct nl_batch *b, const char *table, const char *set, enum family fam,
 			const struct range *iv, size_t n);
 /* The same as nl_batch_add_elems() for a compiled set, without copying its intervals. */
-void nl_batch_add_iset(struct nl_batch *b, const char *table, const char *set,
-		       const struct iset *s);
+void nl_batch_add_interval_set(struct nl_batch *b, const char *table, const char *set,
+		       const struct interval_set *s);
 
 enum nl_status {
 	NL_OK,

@@ -502,8 +502,8 @@ static void begin_section(struct reader *r, const char *s, size_t n)
 		svc->line = r->line;
 		svc->otherwise = VERDICT_DROP;
 		svc->max_removal = DEFAULT_MAX_REMOVAL;
-		iset_init(&svc->set[FAM_V4], FAM_V4);
-		iset_init(&svc->set[FAM_V6], FAM_V6);
+		interval_set_init(&svc->set[FAM_V4], FAM_V4);
+		interval_set_init(&svc->set[FAM_V6], FAM_V6);
 		r->index = pol->nservices++;
 		r->kind = SEC_SERVICE;
 	} else if (streq(text, "source")) {
@@ -866,11 +866,11 @@ int policy_compile(struct policy *pol, struct diag *d)
 	for (size_t i = 0; i < pol->nservices; i++) {
 		struct service *svc = &pol->services[i];
 		for (int f = 0; f < FAM_COUNT; f++) {
-			struct iset *set = &svc->set[f];
+			struct interval_set *set = &svc->set[f];
 			size_t total = 0;
 			if (svc->nsources == 1 && pol->sources[svc->sources[0]].used_by == 1) {
 				/* The only user of its source: take the prefixes, don't copy them. */
-				struct pfx_vec *pv = &pol->sources[svc->sources[0]].pfx[f];
+				struct input_vec *pv = &pol->sources[svc->sources[0]].pfx[f];
 				set->in = *pv;
 				memset(pv, 0, sizeof(*pv));
 			} else {
@@ -878,14 +878,14 @@ int policy_compile(struct policy *pol, struct diag *d)
 					total += pol->sources[svc->sources[k]].pfx[f].n;
 				set->in.v = grow(set->in.v, &set->in.cap, total, sizeof(*set->in.v));
 				for (size_t k = 0; k < svc->nsources; k++)
-					pfx_vec_append(&set->in, &pol->sources[svc->sources[k]].pfx[f]);
+					input_vec_append(&set->in, &pol->sources[svc->sources[k]].pfx[f]);
 			}
-			iset_build(set);
+			interval_set_build(set);
 		}
 	}
 	for (size_t i = 0; i < pol->nsources; i++)
 		for (int f = 0; f < FAM_COUNT; f++)
-			pfx_vec_free(&pol->sources[i].pfx[f]);
+			input_vec_free(&pol->sources[i].pfx[f]);
 	return d->errors == errors ? 0 : -1;
 }
 
@@ -919,7 +919,7 @@ static void source_free(struct source *src)
 	}
 	free(src->opts);
 	for (int f = 0; f < FAM_COUNT; f++)
-		pfx_vec_free(&src->pfx[f]);
+		input_vec_free(&src->pfx[f]);
 	free(src->locs);
 	free(src->version);
 	for (size_t i = 0; i < src->nlabels; i++)
@@ -936,7 +936,7 @@ static void service_free(struct service *svc)
 	free(svc->source_names);
 	free(svc->sources);
 	for (int f = 0; f < FAM_COUNT; f++)
-		iset_free(&svc->set[f]);
+		interval_set_free(&svc->set[f]);
 }
 
 void policy_free(struct policy *pol)

@@ -83,7 +83,7 @@ struct source {
 	unsigned fetch_line; /* of the first fetch key, for "only with url" */
 
 	/* Filled when loaded. */
-	struct pfx_vec pfx[FAM_COUNT];
+	struct input_vec pfx[FAM_COUNT];
 	/*
 	 * Its prefixes' origins are origin_base + k: k is the line for text
 	 * formats, an index into locs for JSON formats (see policy_origin).
@@ -115,7 +115,7 @@ struct service {
 	enum verdict otherwise;
 	double max_removal; /* percent of addresses */
 	bool allow_empty;
-	struct iset set[FAM_COUNT];
+	struct interval_set set[FAM_COUNT];
 };
 
 struct policy {

@@ -30,7 +30,7 @@ static json_t *u128_json(u128 v)
 	return json_string(buf);
 }
 
-static json_t *interval_json(const struct policy *pol, const struct iset *s,
+static json_t *interval_json(const struct policy *pol, const struct interval_set *s,
 			     const struct interval *iv)
 {
 	struct prefix cover[256];
@@ -48,7 +48,7 @@ static json_t *interval_json(const struct policy *pol, const struct iset *s,
 	}
 	json_object_set_new(o, "cidrs", cidrs);
 	for (size_t j = iv->first; j < iv->first + iv->count; j++) {
-		const struct pfx *p = &s->in.v[j];
+		const struct input_prefix *p = &s->in.v[j];
 		struct origin og = policy_origin(pol, p->origin);
 		const struct source *src = &pol->sources[og.src];
 		struct prefix px = { p->lo, p->plen, (uint8_t)s->fam };
@@ -66,14 +66,14 @@ static json_t *interval_json(const struct policy *pol, const struct iset *s,
 
 static json_t *family_json(const struct policy *pol, const struct service *svc, enum family f)
 {
-	const struct iset *s = &svc->set[f];
+	const struct interval_set *s = &svc->set[f];
 	json_t *o = json_object(), *ivs = json_array();
 	char name[64];
 
 	service_set_name(svc, f, name, sizeof(name));
 	json_object_set_new(o, "set", json_string(name));
-	json_object_set_new(o, "addresses", u128_json(iset_addresses(s)));
-	json_object_set_new(o, "cidr_count", json_integer((json_int_t)iset_cidr_count(s)));
+	json_object_set_new(o, "addresses", u128_json(interval_set_addresses(s)));
+	json_object_set_new(o, "cidr_count", json_integer((json_int_t)interval_set_cidr_count(s)));
 	for (size_t i = 0; i < s->n; i++)
 		json_array_append_new(ivs, interval_json(pol, s, &s->iv[i]));
 	json_object_set_new(o, "intervals", ivs);

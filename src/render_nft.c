@@ -41,7 +41,7 @@ static void header(FILE *f, const struct policy *pol)
 			portrange_format(&svc->ports[k], buf, sizeof(buf));
 			fprintf(f, " %s", buf);
 		}
-		u128_format(iset_addresses(&svc->set[FAM_V4]), addrs);
+		u128_format(interval_set_addresses(&svc->set[FAM_V4]), addrs);
 		fprintf(f, "; %zu IPv4 intervals (%s addresses), %zu IPv6 intervals; otherwise %s\n",
 			svc->set[FAM_V4].n, addrs, svc->set[FAM_V6].n, verdict_name(svc->otherwise));
 	}
@@ -68,7 +68,7 @@ struct text_buf {
 };
 
 struct element_chunks {
-	const struct iset *set;
+	const struct interval_set *set;
 	size_t chunks, next_take, next_write;
 	/* Chunk j is formatted in slot j % CHUNK_SLOTS, once chunk j - CHUNK_SLOTS is written. */
 	struct text_buf slot[CHUNK_SLOTS];
@@ -77,7 +77,7 @@ struct element_chunks {
 };
 
 /* The element lines of chunk j. */
-static void format_chunk(const struct iset *s, size_t j, struct text_buf *b)
+static void format_chunk(const struct interval_set *s, size_t j, struct text_buf *b)
 {
 	size_t from = j * CHUNK_INTERVALS, to = from + CHUNK_INTERVALS;
 	struct prefix cover[256];
@@ -140,7 +140,7 @@ static void *format_helper(void *arg)
 	return NULL;
 }
 
-static void write_elements(FILE *f, const struct iset *s)
+static void write_elements(FILE *f, const struct interval_set *s)
 {
 	struct element_chunks ec = {
 		.set = s,
@@ -180,7 +180,7 @@ static void write_elements(FILE *f, const struct iset *s)
 
 static void set_block(FILE *f, const struct service *svc, enum family fam)
 {
-	const struct iset *s = &svc->set[fam];
+	const struct interval_set *s = &svc->set[fam];
 	char name[64];
 
 	service_set_name(svc, fam, name, sizeof(name));

@@ -3,7 +3,7 @@
  *   lookup CONF [v4|v6] [N] [SEED]
  * Loads and compiles the policy, takes the first service with a non-empty set
  * of that family, draws N addresses up front (v4: uniform over the whole space;
- * v6: half uniform in 2000::/3, half inside the set) and times iset_lookup()
+ * v6: half uniform in 2000::/3, half inside the set) and times interval_set_lookup()
  * over them.
  */
 #include <errno.h>
@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 	uint64_t n = 10000000, seed = 1;
 	struct policy pol;
 	struct diag d = { 0 };
-	const struct iset *set = NULL;
+	const struct interval_set *set = NULL;
 
 	if (argc < 2 || argc > 5)
 		usage();
@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 	}
 
 	double ti0 = now();
-	iset_index((struct iset *)set);
+	interval_set_index((struct interval_set *)set);
 	double index_s = now() - ti0;
 
 	u128 *addrs = malloc(n * sizeof(*addrs));
@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 	uint64_t hits = 0, sum = 0;
 	double t2 = now();
 	for (uint64_t i = 0; i < n; i++) {
-		const struct interval *iv = iset_lookup(set, addrs[i]);
+		const struct interval *iv = interval_set_lookup(set, addrs[i]);
 		if (iv) {
 			hits++;
 			sum += (uint64_t)(iv - set->iv) + i;

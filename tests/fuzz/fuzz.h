@@ -51,9 +51,9 @@ const char *fuzz_hex(u128 v, char buf[36]);
 void fuzz_check_ranges(const struct range *v, size_t n, enum family f, bool adjacent,
 		       const char *what);
 /* A built set: intervals merged (never adjacent), every input inside its interval. */
-void fuzz_check_iset(const struct iset *s, const char *what);
+void fuzz_check_iset(const struct interval_set *s, const char *what);
 /* Every view of a set_views is well formed. */
-void fuzz_check_views(const struct set_views *sv);
+void fuzz_check_views(const struct set_list *sv);
 
 /*
  * The policy's JSON model (build --json) parses, and read back by

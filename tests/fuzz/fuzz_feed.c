@@ -113,7 +113,7 @@ static void check_prefixes(const struct policy *pol, const struct source *src,
 	for (int f = 0; f < FAM_COUNT; f++) {
 		unsigned bits = fam_bits((enum family)f);
 		for (size_t i = 0; i < src->pfx[f].n; i++) {
-			const struct pfx *p = &src->pfx[f].v[i];
+			const struct input_prefix *p = &src->pfx[f].v[i];
 			char a[36];
 			FUZZ_CHECK(p->plen >= 1 && p->plen <= bits && p->plen >= src->broadest[f],
 				   "%s prefix %s/%u: length outside 1..%u or broader than /%u",
@@ -197,7 +197,7 @@ static void check_split(const struct policy *plain, const struct diag *plain_dia
 		FUZZ_CHECK(a->pfx[f].n == b->pfx[f].n, "%s: %zu prefixes whole, %zu split",
 			   fam_name((enum family)f), a->pfx[f].n, b->pfx[f].n);
 		for (size_t i = 0; i < a->pfx[f].n; i++) {
-			const struct pfx *x = &a->pfx[f].v[i], *y = &b->pfx[f].v[i];
+			const struct input_prefix *x = &a->pfx[f].v[i], *y = &b->pfx[f].v[i];
 			FUZZ_CHECK(x->lo == y->lo && x->plen == y->plen &&
 					   x->origin + PAD_LINES == y->origin,
 				   "%s prefix %zu: line %u /%u whole, line %u /%u split",
@@ -234,11 +234,11 @@ static void run(const char *policy_path, const uint8_t *data, size_t size, bool 
 
 	/* What policy_compile() does next, also when the source had errors. */
 	for (int f = 0; f < FAM_COUNT; f++) {
-		struct iset *set = &svc->set[f];
+		struct interval_set *set = &svc->set[f];
 		src->count[f] = src->pfx[f].n;
 		set->in = src->pfx[f];
 		memset(&src->pfx[f], 0, sizeof(src->pfx[f]));
-		iset_build(set);
+		interval_set_build(set);
 		fuzz_check_iset(set, f == FAM_V4 ? "ipv4 set" : "ipv6 set");
 	}
 	policy_empty_services(&pol, &d);

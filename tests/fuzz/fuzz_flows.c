@@ -25,7 +25,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* As verify does: lookups go through the index. */
 	for (size_t i = 0; i < pol.nservices; i++)
 		for (int f = 0; f < FAM_COUNT; f++)
-			iset_index(&pol.services[i].set[f]);
+			interval_set_index(&pol.services[i].set[f]);
 	path = fuzz_path("flows.txt");
 	return 0;
 }
@@ -35,7 +35,7 @@ static enum verdict scan(const struct flow *fl)
 {
 	for (size_t i = 0; i < pol.nservices; i++) {
 		const struct service *svc = &pol.services[i];
-		const struct iset *s = &svc->set[fl->addr.family];
+		const struct interval_set *s = &svc->set[fl->addr.family];
 		if (!service_has_port(svc, fl->proto, fl->port))
 			continue;
 		for (size_t k = 0; k < s->n; k++)
@@ -55,7 +55,7 @@ static size_t count_lines(const uint8_t *data, size_t size)
 	return n + (size && data[size - 1] != '\n');
 }
 
-static void covering(const struct policy *p, const struct pfx *px, enum family f, void *arg)
+static void covering(const struct policy *p, const struct input_prefix *px, enum family f, void *arg)
 {
 	char where[512];
 

@@ -16,7 +16,7 @@
 #include "modelfile.h"
 
 static struct policy pol;
-static struct set_views want;
+static struct set_list want;
 static const char *path;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -24,14 +24,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_fixed_policy(&pol);
-	views_from_policy(&pol, &want);
+	wanted_sets_from_policy(&pol, &want);
 	path = fuzz_path("input.json");
 	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct set_views file;
+	struct set_list file;
 	struct diff_totals t1, t2, t3;
 	struct diag d = { 0 };
 
@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(d.errors == 0, "read with %zu errors", d.errors);
 	fuzz_check_views(&file);
 	for (size_t i = 0; i < file.n; i++) {
-		const struct set_view *v = &file.v[i];
+		const struct set_content *v = &file.v[i];
 		FUZZ_CHECK(v->known && v->sources, "set %zu: known %d", i, v->known);
 		for (size_t k = 0; k < v->iv.n; k++)
 			FUZZ_CHECK(file.nsource_names >= 64 ||
@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   t1.v4_gained == t3.v4_gained && t1.v4_lost == t3.v4_lost &&
 			   t1.v6_gained == t3.v6_gained && t1.v6_lost == t3.v6_lost,
 		   "diff_print and diff_count disagree");
-	views_free(&file);
+	set_list_free(&file);
 	diag_free(&d);
 	return 0;
 }

@@ -60,7 +60,7 @@ static void check_compiled(const struct policy *pol)
 	for (size_t i = 0; i < pol->nservices; i++) {
 		const struct service *svc = &pol->services[i];
 		for (int f = 0; f < FAM_COUNT; f++) {
-			const struct iset *s = &svc->set[f];
+			const struct interval_set *s = &svc->set[f];
 			service_set_name(svc, (enum family)f, name, sizeof(name));
 			fuzz_check_iset(s, name);
 			for (size_t j = 0; j < s->in.n; j++) {

@@ -22,7 +22,7 @@
 #include "util.h"
 
 static struct policy pol;
-static struct set_views want;
+static struct set_list want;
 static const char *dir;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -30,7 +30,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_fixed_policy(&pol);
-	views_from_policy(&pol, &want);
+	wanted_sets_from_policy(&pol, &want);
 	dir = fuzz_dir();
 	return 0;
 }
@@ -93,14 +93,14 @@ static int count_msg(const struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
-/* The state's sets as the live side, as live_read() makes them from a state. */
-static void live_from_state(struct state *st, struct set_views *old)
+/* The state's sets as the live side, as kernel_view_read() makes them from a state. */
+static void live_from_state(struct state *st, struct set_list *old)
 {
 	memset(old, 0, sizeof(*old));
 	old->v = xcalloc(want.n + 1, sizeof(*old->v));
 	old->n = want.n;
 	for (size_t i = 0; i < want.n; i++) {
-		struct set_view *v = &old->v[i];
+		struct set_content *v = &old->v[i];
 		struct state_set *s = (struct state_set *)state_set_find(st, want.v[i].name);
 		memcpy(v->name, want.v[i].name, sizeof(v->name));
 		v->svc = want.v[i].svc;
@@ -120,7 +120,7 @@ static void live_from_state(struct state *st, struct set_views *old)
 }
 
 /* old - del + add must be new, interval for interval. */
-static void check_delta(const struct set_view *o, const struct set_view *nw,
+static void check_delta(const struct set_content *o, const struct set_content *nw,
 			const struct range_vec *del, const struct range_vec *add)
 {
 	size_t i = 0, d = 0, a = 0, k = 0;
@@ -151,7 +151,7 @@ static void check_delta(const struct set_view *o, const struct set_view *nw,
 
 static void use_state(struct state *st)
 {
-	struct set_views old;
+	struct set_list old;
 	struct diff_totals t1, t2, t3;
 	struct nl_batch *b = nl_batch_new(NULL, st->genid);
 	size_t msgs = 0;
@@ -167,7 +167,7 @@ static void use_state(struct state *st)
 		   "diff_print and diff_count disagree");
 
 	for (size_t i = 0; i < want.n; i++) {
-		const struct set_view *o = &old.v[i], *nw = &want.v[i];
+		const struct set_content *o = &old.v[i], *nw = &want.v[i];
 		struct range_vec del = { 0 }, add = { 0 };
 		if (!o->known)
 			continue;
@@ -186,7 +186,7 @@ static void use_state(struct state *st)
 	nl_batch_foreach(b, count_msg, &msgs);
 	FUZZ_CHECK(msgs >= 1, "an empty batch has no BEGIN");
 	nl_batch_free(b);
-	views_free(&old);
+	set_list_free(&old);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

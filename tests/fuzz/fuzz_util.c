@@ -193,7 +193,7 @@ void fuzz_check_ranges(const struct range *v, size_t n, enum family f, bool adja
 	}
 }
 
-void fuzz_check_iset(const struct iset *s, const char *what)
+void fuzz_check_iset(const struct interval_set *s, const char *what)
 {
 	unsigned bits = fam_bits(s->fam);
 	size_t next = 0;
@@ -217,8 +217,8 @@ void fuzz_check_iset(const struct iset *s, const char *what)
 			   (size_t)iv->first, (size_t)iv->count, next);
 		next = (size_t)iv->first + iv->count;
 		for (size_t j = iv->first; j < next; j++) {
-			const struct pfx *p = &s->in.v[j];
-			u128 last = pfx_last(p, s->fam);
+			const struct input_prefix *p = &s->in.v[j];
+			u128 last = input_last(p, s->fam);
 			FUZZ_CHECK(p->plen <= bits && !(p->lo & host_mask(bits, p->plen)) &&
 					   p->lo <= fam_max(s->fam),
 				   "%s: input %zu %s/%u is not a prefix", what, j, fuzz_hex(p->lo, a),
@@ -234,26 +234,26 @@ void fuzz_check_iset(const struct iset *s, const char *what)
 		FUZZ_CHECK(s->in.v[iv->first].lo == iv->lo && hi == iv->hi,
 			   "%s: interval %zu is not the union of its inputs", what, i);
 
-		FUZZ_CHECK(iset_lookup(s, iv->lo) == iv && iset_lookup(s, iv->hi) == iv,
+		FUZZ_CHECK(interval_set_lookup(s, iv->lo) == iv && interval_set_lookup(s, iv->hi) == iv,
 			   "%s: lookup misses interval %zu", what, i);
 		if (iv->lo > 0)
-			FUZZ_CHECK(!iset_lookup(s, iv->lo - 1), "%s: lookup before interval %zu",
+			FUZZ_CHECK(!interval_set_lookup(s, iv->lo - 1), "%s: lookup before interval %zu",
 				   what, i);
 		if (iv->hi < fam_max(s->fam))
-			FUZZ_CHECK(!iset_lookup(s, iv->hi + 1), "%s: lookup after interval %zu",
+			FUZZ_CHECK(!interval_set_lookup(s, iv->hi + 1), "%s: lookup after interval %zu",
 				   what, i);
 
 		u128 k = range_size(iv->lo, iv->hi);
 		total = total + k < total ? ~(u128)0 : total + k;
 	}
 	FUZZ_CHECK(next == s->in.n, "%s: intervals hold %zu of %zu inputs", what, next, s->in.n);
-	FUZZ_CHECK(iset_addresses(s) == total, "%s: iset_addresses disagrees", what);
+	FUZZ_CHECK(interval_set_addresses(s) == total, "%s: interval_set_addresses disagrees", what);
 }
 
-void fuzz_check_views(const struct set_views *sv)
+void fuzz_check_views(const struct set_list *sv)
 {
 	for (size_t i = 0; i < sv->n; i++) {
-		const struct set_view *v = &sv->v[i];
+		const struct set_content *v = &sv->v[i];
 		FUZZ_CHECK(v->fam == FAM_V4 || v->fam == FAM_V6, "view %zu: family %d", i, v->fam);
 		FUZZ_CHECK(memchr(v->name, '\0', sizeof(v->name)) != NULL, "view %zu: name", i);
 		FUZZ_CHECK(v->iv.n <= v->iv.cap || (v->iv.n == 0), "view %zu: %zu of %zu", i, v->iv.n,
@@ -302,7 +302,7 @@ static void check_model_members(const json_t *root, const struct policy *pol)
 /* build --json, read back by diff --against: the same sets, nothing to change. */
 void fuzz_check_model(const struct policy *pol)
 {
-	struct set_views file, want;
+	struct set_list file, want;
 	struct diff_totals t;
 	struct diag d = { 0 };
 	json_error_t jerr;
@@ -326,12 +326,12 @@ void fuzz_check_model(const struct policy *pol)
 		FUZZ_CHECK(false, "the JSON model does not read back");
 	}
 	diag_free(&d);
-	views_from_policy(pol, &want);
+	wanted_sets_from_policy(pol, &want);
 	fuzz_check_views(&file);
 	fuzz_check_views(&want);
 	FUZZ_CHECK(file.n == want.n, "%zu sets read back, %zu compiled", file.n, want.n);
 	for (size_t i = 0; i < want.n; i++) {
-		const struct set_view *w = &want.v[i], *r = views_find(&file, w->name);
+		const struct set_content *w = &want.v[i], *r = set_list_find(&file, w->name);
 		FUZZ_CHECK(r && r->fam == w->fam && r->iv.n == w->iv.n &&
 				   (!w->iv.n || memcmp(r->iv.v, w->iv.v, w->iv.n * sizeof(*w->iv.v)) == 0),
 			   "set %s reads back different", w->name);
@@ -341,7 +341,7 @@ void fuzz_check_model(const struct policy *pol)
 		   "diff against its own model: %zu added, %zu removed", t.prefixes_added,
 		   t.prefixes_removed);
 	diff_print(fuzz_null(), pol, &file, &want, NULL, false, &t);
-	views_free(&file);
-	views_free(&want);
+	set_list_free(&file);
+	set_list_free(&want);
 	unlink(fuzz_path("model.json"));
 }

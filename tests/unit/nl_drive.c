@@ -140,7 +140,7 @@ static int cmd_apply(int argc, char **argv)
 			char name[64];
 			service_set_name(svc, (enum family)f, name, sizeof(name));
 			nl_batch_add_set(b, pol.table, name, (enum family)f);
-			nl_batch_add_iset(b, pol.table, name, &svc->set[f]);
+			nl_batch_add_interval_set(b, pol.table, name, &svc->set[f]);
 		}
 	}
 	nl_batch_add_chain(b, pol.table, "input", pol.priority);
@@ -177,7 +177,7 @@ static void print_ivs(const char *set, enum family f, const struct range *iv, si
 struct named {
 	char name[64];
 	enum family fam;
-	const struct iset *s;
+	const struct interval_set *s;
 };
 
 static int cmp_named(const void *a, const void *b)
@@ -205,7 +205,7 @@ static int cmd_model(int argc, char **argv)
 		}
 	qsort(v, n, sizeof(*v), cmp_named);
 	for (size_t i = 0; i < n; i++) {
-		const struct iset *s = v[i].s;
+		const struct interval_set *s = v[i].s;
 		struct range *iv = xcalloc(s->n + 1, sizeof(*iv));
 		for (size_t k = 0; k < s->n; k++) {
 			iv[k].lo = s->iv[k].lo;

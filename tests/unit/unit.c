@@ -84,12 +84,12 @@ static void test_parse(void)
 /* Build a set from prefix texts and compare its intervals with `want`. */
 static void merge_case(const char *name, const char *const *in, const char *want)
 {
-	struct iset s;
+	struct interval_set s;
 	char got[4096] = "", text[ADDR_STRLEN];
 	size_t o = 0;
 	enum family fam = strchr(in[0], ':') ? FAM_V6 : FAM_V4;
 
-	iset_init(&s, fam);
+	interval_set_init(&s, fam);
 	for (size_t i = 0; in[i]; i++) {
 		struct prefix p;
 		unsigned flags;
@@ -97,9 +97,9 @@ static void merge_case(const char *name, const char *const *in, const char *want
 			CHECK(name, 0, "cannot parse %s", in[i]);
 			return;
 		}
-		pfx_vec_push(&s.in, p.addr, p.plen, (uint32_t)i);
+		input_vec_push(&s.in, p.addr, p.plen, (uint32_t)i);
 	}
-	iset_build(&s);
+	interval_set_build(&s);
 	for (size_t i = 0; i < s.n; i++) {
 		addr_format(s.iv[i].lo, fam, text);
 		o += (size_t)snprintf(got + o, sizeof(got) - o, "%s%s-", i ? " " : "", text);
@@ -107,7 +107,7 @@ static void merge_case(const char *name, const char *const *in, const char *want
 		o += (size_t)snprintf(got + o, sizeof(got) - o, "%s", text);
 	}
 	CHECK(name, strcmp(got, want) == 0, "got '%s', want '%s'", got, want);
-	iset_free(&s);
+	interval_set_free(&s);
 }
 
 static void test_merge(void)
@@ -195,47 +195,47 @@ static void test_random_against_bitmap(void)
 	int ok = 1;
 
 	for (int round = 0; round < 50 && ok; round++) {
-		struct iset s;
+		struct interval_set s;
 		memset(bits, 0, sizeof(bits));
-		iset_init(&s, FAM_V4);
+		interval_set_init(&s, FAM_V4);
 		int n = 1 + round * 7;
 		for (int i = 0; i < n; i++) {
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 			unsigned plen = 16 + (unsigned)(x % 17);
 			uint32_t a = 0xc0000000u | (uint32_t)((x >> 20) & 0xffff);
 			a &= ~(uint32_t)host_mask(32, plen);
-			pfx_vec_push(&s.in, a, (uint8_t)plen, (uint32_t)i);
+			input_vec_push(&s.in, a, (uint8_t)plen, (uint32_t)i);
 			for (uint32_t k = a; k <= (a | (uint32_t)host_mask(32, plen)); k++)
 				bits[k & 0xffff] = 1;
 		}
-		iset_build(&s);
+		interval_set_build(&s);
 		/* Intervals sorted, disjoint, not adjacent, and exactly the bitmap. */
 		for (size_t i = 0; i + 1 < s.n; i++)
 			ok &= s.iv[i].hi + 1 < s.iv[i + 1].lo;
 		for (uint32_t k = 0; k < 65536 && ok; k++) {
 			u128 addr = 0xc0000000u | k;
-			ok &= (iset_lookup(&s, addr) != NULL) == bits[k];
+			ok &= (interval_set_lookup(&s, addr) != NULL) == bits[k];
 		}
 		/* The same answers through the lookup index, around every interval's ends. */
 		const struct interval *plain[4];
-		iset_index(&s);
+		interval_set_index(&s);
 		for (size_t i = 0; i < s.n && ok; i++) {
 			u128 probe[4] = { s.iv[i].lo - 1, s.iv[i].lo, s.iv[i].hi, s.iv[i].hi + 1 };
 			for (int k = 0; k < 4; k++) {
-				struct iset bare = s;
+				struct interval_set bare = s;
 				bare.top = NULL;
-				plain[k] = iset_lookup(&bare, probe[k]);
-				ok &= iset_lookup(&s, probe[k]) == plain[k];
+				plain[k] = interval_set_lookup(&bare, probe[k]);
+				ok &= interval_set_lookup(&s, probe[k]) == plain[k];
 			}
 		}
 		for (uint32_t k = 0; k < 65536 && ok; k++)
-			ok &= (iset_lookup(&s, 0xc0000000u | k) != NULL) == bits[k];
+			ok &= (interval_set_lookup(&s, 0xc0000000u | k) != NULL) == bits[k];
 		/* Every input prefix lies inside its interval. */
 		for (size_t i = 0; i < s.n && ok; i++)
 			for (size_t j = s.iv[i].first; j < s.iv[i].first + s.iv[i].count; j++)
 				ok &= s.in.v[j].lo >= s.iv[i].lo &&
-				      pfx_last(&s.in.v[j], FAM_V4) <= s.iv[i].hi;
-		iset_free(&s);
+				      input_last(&s.in.v[j], FAM_V4) <= s.iv[i].hi;
+		interval_set_free(&s);
 	}
 	CHECK("random prefixes match a bitmap", ok, "mismatch");
 }
@@ -247,29 +247,29 @@ static void test_index_v6(void)
 	int ok = 1;
 
 	for (int round = 0; round < 20 && ok; round++) {
-		struct iset s;
-		iset_init(&s, FAM_V6);
+		struct interval_set s;
+		interval_set_init(&s, FAM_V6);
 		for (int i = 0; i < 3000; i++) {
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 			unsigned plen = 20 + (unsigned)(x % 100);
 			u128 a = ((u128)(0x2000 + (x >> 50) % 5) << 112) | ((u128)x << 40) | (x >> 7);
 			a &= ~host_mask(128, plen);
-			pfx_vec_push(&s.in, a, (uint8_t)plen, (uint32_t)i);
+			input_vec_push(&s.in, a, (uint8_t)plen, (uint32_t)i);
 		}
-		iset_build(&s);
-		struct iset bare = s;
-		iset_index(&s);
+		interval_set_build(&s);
+		struct interval_set bare = s;
+		interval_set_index(&s);
 		for (size_t i = 0; i < s.n && ok; i++) {
 			u128 probe[4] = { s.iv[i].lo - 1, s.iv[i].lo, s.iv[i].hi, s.iv[i].hi + 1 };
 			for (int k = 0; k < 4; k++)
-				ok &= iset_lookup(&s, probe[k]) == iset_lookup(&bare, probe[k]);
+				ok &= interval_set_lookup(&s, probe[k]) == interval_set_lookup(&bare, probe[k]);
 		}
 		for (int i = 0; i < 100000 && ok; i++) {
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 			u128 a = ((u128)(0x2000 + (x >> 50) % 6) << 112) | ((u128)x << 40) | (x >> 3);
-			ok &= iset_lookup(&s, a) == iset_lookup(&bare, a);
+			ok &= interval_set_lookup(&s, a) == interval_set_lookup(&bare, a);
 		}
-		iset_free(&s);
+		interval_set_free(&s);
 	}
 	CHECK("ipv6 lookup index agrees with plain search", ok, "mismatch");
 }
@@ -277,7 +277,7 @@ static void test_index_v6(void)
 static void test_sort(void)
 {
 	enum { N = 300000 }; /* above the size that sorts in two threads */
-	struct pfx *v = malloc(N * sizeof(*v)), *tmp = malloc(N * sizeof(*v));
+	struct input_prefix *v = malloc(N * sizeof(*v)), *tmp = malloc(N * sizeof(*v));
 	uint64_t x = 12345;
 	int ok = 1;
 
@@ -289,7 +289,7 @@ static void test_sort(void)
 		v[i].origin = (uint32_t)i;
 		v[i].plen = 0;
 	}
-	pfx_sort(v, N, tmp);
+	input_sort(v, N, tmp);
 	for (size_t i = 1; i < N; i++)
 		ok &= v[i - 1].lo <= v[i].lo && (v[i - 1].lo != v[i].lo || v[i - 1].origin < v[i].origin);
 	CHECK("radix sort orders 128-bit keys, stable", ok, "out of order");
@@ -300,7 +300,7 @@ static void test_sort(void)
 		v[i].lo = (u128)(x % 5000) << 8 | (x >> 60);
 		v[i].origin = (uint32_t)i;
 	}
-	pfx_sort(v, N, tmp);
+	input_sort(v, N, tmp);
 	ok = 1;
 	for (size_t i = 1; i < N; i++)
 		ok &= v[i - 1].lo < v[i].lo || (v[i - 1].lo == v[i].lo && v[i - 1].origin < v[i].origin);
