@@ -297,4 +297,78 @@ mkdir -p "$fake/var/lib/mxfence" && touch "$fake/var/lib/mxfence/gate.state"
 PATH=$fake/bin:$PATH sh "$fake/postrm" remove >"$fake/remove2.out" 2>&1
 expect_eq "postrm remove, table not loaded: exit 0, no message" "$?:$(cat "$fake/remove2.out")" "0:"
 
+# The maintainer scripts for real, in a mount namespace over copies of /etc,
+# /var/lib, /var/cache and the unit folder: configure (twice, as an upgrade
+# does), prerm and postrm remove, postrm purge. The host's files are not
+# touched: the script stops unless every mount is in place.
+if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null 2>&1; then
+	skip "maintainer scripts in a mount namespace" "needs root and unshare"
+	finish
+fi
+sbx=$work/sbx
+mkdir -p "$sbx/var-lib" "$sbx/var-cache" "$sbx/bin"
+cp -a /etc "$sbx/etc"
+cp -a /usr/lib/systemd/system "$sbx/units"
+cp "$udir"/* "$sbx/units/"
+printf '#!/bin/sh\nexit 1\n' >"$sbx/bin/nft"
+chmod +x "$sbx/bin/nft"
+cat >"$sbx/run.sh" <<'SBX'
+set -eu
+S=$1 C=$2
+mount --bind "$S/etc" /etc
+mount --bind "$S/var-lib" /var/lib
+mount --bind "$S/var-cache" /var/cache
+mount --bind "$S/units" /usr/lib/systemd/system
+for m in /etc /var/lib /var/cache /usr/lib/systemd/system; do mountpoint -q "$m"; done
+export PATH="$S/bin:$PATH" DPKG_MAINTSCRIPT_PACKAGE=mxfence
+step() {
+	name=$1
+	shift
+	echo "== $name $*"
+	DPKG_MAINTSCRIPT_NAME=$name sh -e "$C/$name" "$@"
+}
+wants() { find /etc/systemd/system -name "$1" -path '*.wants/*' | sed 's|.*/\(.*\.wants\)/|\1/|'; }
+step postinst configure ""
+echo "user: $(getent passwd _mxfence | cut -d: -f1,6,7)"
+echo "group: $(getent group _mxfence | cut -d: -f1)"
+echo "state: $(stat -c '%U:%G %a' /var/lib/mxfence)"
+echo "cache: $(stat -c '%U:%G %a' /var/cache/mxfence)"
+echo "wants: $(wants 'mxfence*' | sort | tr '\n' ' ')"
+step postinst configure 0.1-1
+echo "user again: $(getent passwd _mxfence | wc -l)"
+touch /var/lib/mxfence/mxfence.state /var/cache/mxfence/m365.feed
+step prerm remove
+step postrm remove
+echo "after remove: $(ls /var/lib/mxfence/mxfence.state /var/cache/mxfence/m365.feed | tr '\n' ' ')"
+step postrm purge
+echo "after purge: $(ls -d /var/lib/mxfence /var/cache/mxfence 2>/dev/null | wc -l) folders," \
+	"user $(getent passwd _mxfence | cut -d: -f1), wants: $(wants 'mxfence*' | wc -l)"
+SBX
+host_before=$(ls -d /var/lib/mxfence /var/cache/mxfence 2>/dev/null; getent passwd _mxfence)
+unshare -m sh "$sbx/run.sh" "$sbx" "$work/ctl" >"$sbx/out" 2>&1
+rc=$?
+host_after=$(ls -d /var/lib/mxfence /var/cache/mxfence 2>/dev/null; getent passwd _mxfence)
+if [ $rc -ne 0 ]; then
+	fail "maintainer scripts in a mount namespace" "exit $rc: $(tail -n 5 "$sbx/out")"
+	finish
+fi
+line() { sed -n "s/^$1: //p" "$sbx/out"; }
+expect_eq "postinst: system user _mxfence, no home, no login" "$(line user)" "_mxfence:/nonexistent:/usr/sbin/nologin"
+expect_eq "postinst: group _mxfence" "$(line group)" "_mxfence"
+expect_eq "postinst: /var/lib/mxfence root:root 0750" "$(line state)" "root:root 750"
+expect_eq "postinst: /var/cache/mxfence root:root 0755" "$(line cache)" "root:root 755"
+want=""
+for u in $units; do
+	[ "$u" = "$boot" ] || continue
+	w=$(sed -n 's/^WantedBy=//p' "$TOP/contrib/systemd/$u" | head -n 1)
+	want="$w.wants/$u "
+done
+expect_eq "postinst: enabled units (the boot unit only, if present)" "$(line wants)" "$want"
+expect_eq "postinst again: still one _mxfence" "$(line 'user again')" 1
+expect_eq "remove keeps state and cache" "$(line 'after remove')" \
+	"/var/cache/mxfence/m365.feed /var/lib/mxfence/mxfence.state "
+expect_eq "purge: state and cache gone, user kept, no unit enabled" "$(line 'after purge')" \
+	"0 folders, user _mxfence, wants: 0"
+expect_eq "the host is untouched (its folders and users)" "$host_after" "$host_before"
+
 finish
