@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The Debian package: `make deb DEB_OUT=<temp>` from this tree (about 25 s on
-# 2 cores, lintian included), then the .deb as dpkg-deb shows it: the files,
-# the conffiles, the units and which of them the maintainer scripts enable or
-# start, and the installed policy passing `mxfence check` where it is
-# installed. Nothing is installed on this machine: tests/vm installs the
-# package into a Debian guest.
+# The Debian package: `make deb DEB_OUT=<temp>` from this tree (about 20 s of
+# CPU, lintian included; 20 to 70 s on a busy 2-core machine), then the .deb
+# as dpkg-deb shows it: the files, the conffiles, the units and which of them
+# the maintainer scripts enable or start; the installed policy passing
+# `mxfence check` where it is installed; postrm with stand-ins for nft; and the
+# maintainer scripts run in a mount namespace over copies of /etc, /var/lib,
+# /var/cache and the unit folder (the user, the folders, the enabled units,
+# remove, purge). Nothing is installed on this machine: a real install and
+# boot is for the VM tests.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/report.sh"
