@@ -123,7 +123,9 @@ if grep -qE ' \./usr/lib/systemd' "$work/list"; then
 else
 	pass "no unit under /usr/lib/systemd (bookworm: /lib)"
 fi
-stray=$(awk '{ print $2 }' "$work/list" | grep -vE '^\./$|^\./(etc/mxfence|lib/systemd/system|usr/sbin|usr/share/(man|doc/mxfence|mxfence|lintian/overrides))(/|$)|^\./(etc|lib|lib/systemd|usr|usr/share|usr/share/doc|usr/share/lintian)/$')
+inside='etc/mxfence|lib/systemd/system|usr/sbin|usr/share/(man|doc/mxfence|mxfence|lintian/overrides)'
+parents='etc|lib|lib/systemd|usr|usr/share|usr/share/doc|usr/share/lintian'
+stray=$(awk '{ print $2 }' "$work/list" | grep -vE "^\./$|^\./($inside)(/|$)|^\./($parents)/$")
 if [ -z "$stray" ]; then pass "no file outside the expected folders"; else fail "no file outside the expected folders" "$stray"; fi
 
 # --- the unpacked package ---
@@ -153,7 +155,8 @@ for f in "$udir"/*; do
 	grep -q '^StateDirectory=' "$f" || continue
 	grep -qx 'StateDirectoryMode=0750' "$f" || bad="$bad ${f##*/}"
 done
-if [ -z "$bad" ]; then pass "units with StateDirectory= keep /var/lib/mxfence at 0750"; else fail "units with StateDirectory= keep /var/lib/mxfence at 0750" "no StateDirectoryMode=0750 in:$bad"; fi
+name="units with StateDirectory= keep /var/lib/mxfence at 0750"
+if [ -z "$bad" ]; then pass "$name"; else fail "$name" "no StateDirectoryMode=0750 in:$bad"; fi
 
 # The policy as installed: its feed path is /usr/share/mxfence, which exists
 # only inside the package here; a mount namespace puts the package's
@@ -165,7 +168,8 @@ else
 	pass "installed policy: no ../data/ path"
 fi
 if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null 2>&1; then
-	out_check=$(unshare -m sh -c 'mount --bind "$1/usr/share" /usr/share && exec "$1/usr/sbin/mxfence" check -c "$1/etc/mxfence/mxfence.conf"' sh "$root" 2>&1)
+	out_check=$(unshare -m sh -c 'mount --bind "$1/usr/share" /usr/share &&
+		exec "$1/usr/sbin/mxfence" check -c "$1/etc/mxfence/mxfence.conf"' sh "$root" 2>&1)
 	rc=$?
 	if [ $rc -eq 0 ] && grep -q 'configuration OK' <<<"$out_check"; then
 		pass "installed policy passes mxfence check with /usr/share/mxfence in place"
