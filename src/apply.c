@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "apply.h"
-#include "cmd.h"
 #include "diffview.h"
+#include "exitcode.h"
 #include "live.h"
 #include "lock.h"
 #include "nl.h"

@@ -7,16 +7,8 @@
 #include <stdio.h>
 
 #include "diag.h"
+#include "exitcode.h"
 #include "policy.h"
-
-/* Exit codes, as documented in mxfence(8). */
-enum {
-	EXIT_OK = 0,
-	EXIT_MISMATCH = 1, /* verify: a flow mismatched */
-	EXIT_INPUT = 2,    /* usage or input error: nothing written */
-	EXIT_REFUSED = 3,  /* apply: a safety gate refused; the kernel is untouched */
-	EXIT_STALE = 4,    /* fetch, refresh: a source kept its last good copy */
-};
 
 #define DEFAULT_STATE_DIR "/var/lib/mxfence"
 
