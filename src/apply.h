@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 #include "diffview.h"
-#include "live.h"
 #include "policy.h"
+#include "sets.h"
 
 struct apply_options {
 	const char *state_dir;

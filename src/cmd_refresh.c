@@ -9,6 +9,7 @@
 #include "apply.h"
 #include "cmd.h"
 #include "fetch.h"
+#include "live.h"
 #include "lock.h"
 #include "nl.h"
 #include "util.h"

@@ -5,8 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "live.h"
-#include "policy.h"
+#include "sets.h"
 
 struct diff_totals {
 	size_t prefixes_added, prefixes_removed;
