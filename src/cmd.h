@@ -57,15 +57,13 @@ int cmd_status(int argc, char **argv, struct globals *g);
 int cmd_fetch(int argc, char **argv, struct globals *g);
 int cmd_refresh(int argc, char **argv, struct globals *g);
 
-struct set_list;
-struct kernel_view;
+struct comparison;
 /*
- * Every range where the kernel (live, read in full) and the wanted sets
- * disagree, one line each on out, then "OK"/"MISMATCH: N differences".
- * Returns the number of differences.
+ * Every range where the kernel and the wanted sets disagree, one line each
+ * on out (a set that agrees: its size, "as compiled"), then "OK" or
+ * "MISMATCH: N differences". Returns the number of differences.
  */
-size_t verify_exhaustive(FILE *out, const struct policy *pol, const struct set_list *want,
-			 const struct kernel_view *live);
+size_t print_comparison(FILE *out, const struct policy *pol, const struct comparison *c);
 
 /* A whole number of seconds, 0 to 86400. */
 int parse_seconds(const char *s, unsigned *out);

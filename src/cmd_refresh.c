@@ -8,10 +8,9 @@
 
 #include "apply.h"
 #include "cmd.h"
+#include "compare.h"
 #include "fetch.h"
-#include "live.h"
 #include "lock.h"
-#include "nl.h"
 #include "util.h"
 
 struct run {
@@ -68,19 +67,13 @@ static void report(const struct run *r, const char *outcome)
 static int verify_applied(const struct globals *g, const struct policy *pol,
 			  const struct set_list *want, char *err, size_t errlen)
 {
-	struct nl *nl = NULL;
-	struct kernel_view live;
+	struct comparison cmp;
 	size_t differences;
 
-	if (nl_open(&nl, err, errlen) < 0)
+	if (kernel_compare(pol, want, g->state_dir, &cmp, err, errlen) < 0)
 		return -1;
-	if (kernel_view_read(nl, pol, g->state_dir, true, &live, err, errlen) < 0) {
-		nl_close(nl);
-		return -1;
-	}
-	differences = verify_exhaustive(stdout, pol, want, &live);
-	kernel_view_free(&live);
-	nl_close(nl);
+	differences = print_comparison(stdout, pol, &cmp);
+	comparison_free(&cmp);
 	if (differences) {
 		snprintf(err, errlen, "the kernel differs from what was applied in %zu place%s",
 			 differences, differences == 1 ? "" : "s");
