@@ -69,8 +69,11 @@ size_t print_comparison(FILE *out, const struct policy *pol, const struct compar
 int parse_seconds(const char *s, unsigned *out);
 
 struct fetch_summary;
-/* Fetch (all used fetched sources, or those named); EXIT_OK, EXIT_STALE or EXIT_INPUT. */
-int fetch_run(const struct globals *g, struct policy *pol, bool force, char **names,
-	      size_t nnames, struct fetch_summary *sum);
+/*
+ * Fetch (all used fetched sources, or those named), printing each source's
+ * outcome as it is done; EXIT_OK, EXIT_STALE or EXIT_INPUT.
+ */
+int fetch_and_report(const struct globals *g, struct policy *pol, bool force, char **names,
+		     size_t nnames, struct fetch_summary *sum);
 
 #endif

@@ -145,7 +145,7 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 		snprintf(outcome, sizeof(outcome), "%s; nothing changed", err);
 		goto out;
 	}
-	rc = fetch_run(g, &pol, false, NULL, 0, &fs);
+	rc = fetch_and_report(g, &pol, false, NULL, 0, &fs);
 	lock_release(cache_lock);
 	count_sources(&run, &pol, &fs);
 	policy_free(&pol);

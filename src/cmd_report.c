@@ -1,12 +1,59 @@
 /*
  * What several commands print alike, from the results the library returns:
- * the differences between the kernel and the policy (verify --exhaustive,
- * refresh).
+ * each fetched source (fetch, refresh) and the differences between the
+ * kernel and the policy (verify --exhaustive, refresh).
  */
 #include <stdio.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "compare.h"
+#include "fetch.h"
+
+/* One source: its messages, then one line (stdout when current, stderr when it failed). */
+static void print_fetch_result(const struct fetch_result *res, void *arg)
+{
+	char when[64];
+	time_t t;
+
+	(void)arg;
+	diag_print(&res->diag, stderr);
+	switch (res->outcome) {
+	case FETCH_UPDATED:
+	case FETCH_UNCHANGED:
+		printf("fetch %s: %s\n", res->src->name, res->how);
+		break;
+	case FETCH_KEPT:
+		t = (time_t)res->last_good;
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&t));
+		fprintf(stderr, "mxfence fetch: %s: %s; the last good copy (fetched %s) stays\n",
+			res->src->name, res->why, when);
+		break;
+	case FETCH_NONE:
+		fprintf(stderr, "mxfence fetch: %s: %s; there is no good copy: the source cannot be "
+				"built until a fetch succeeds\n", res->src->name, res->why);
+		break;
+	}
+}
+
+int fetch_and_report(const struct globals *g, struct policy *pol, bool force, char **names,
+		     size_t nnames, struct fetch_summary *sum)
+{
+	struct fetch_options fo = {
+		.state_dir = g->state_dir,
+		.force = force,
+		.progress = isatty(STDERR_FILENO) ? stderr : NULL,
+		.done = print_fetch_result,
+	};
+	char err[512];
+
+	if (fetch_run(pol, &fo, names, nnames, sum, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mxfence fetch: %s\n", err);
+		return EXIT_INPUT;
+	}
+	return sum->kept || sum->none ? EXIT_STALE : EXIT_OK;
+}
 
 size_t print_comparison(FILE *out, const struct policy *pol, const struct comparison *c)
 {
