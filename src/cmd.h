@@ -57,6 +57,12 @@ int cmd_status(int argc, char **argv, struct globals *g);
 int cmd_fetch(int argc, char **argv, struct globals *g);
 int cmd_refresh(int argc, char **argv, struct globals *g);
 
+struct apply_report;
+struct set_list;
+/* What an apply did, or why not, as apply and refresh print it (stdout and stderr). */
+void print_apply_report(const struct policy *pol, const struct set_list *want,
+			const struct apply_report *rep);
+
 struct comparison;
 /*
  * Every range where the kernel and the wanted sets disagree, one line each

@@ -162,6 +162,7 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 		goto free_policy;
 	}
 	rc = apply_run(&ao, &pol, &want, &rep);
+	print_apply_report(&pol, &want, &rep);
 	summarize(&run, &pol, &rep);
 	if (rc) {
 		snprintf(outcome, sizeof(outcome), "%s; nothing changed",
@@ -175,7 +176,7 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 		snprintf(outcome, sizeof(outcome), "verify failed after apply: %s", err);
 		rc = EXIT_INPUT;
 		goto free_sets;
-	} else if (rep.changed) {
+	} else if (rep.outcome == APPLY_CHANGED) {
 		snprintf(outcome, sizeof(outcome), "applied gen %u, verified", rep.genid);
 	} else {
 		snprintf(outcome, sizeof(outcome), "nothing to apply (gen %u), verified", rep.genid);

@@ -1,15 +1,104 @@
 /*
  * What several commands print alike, from the results the library returns:
- * each fetched source (fetch, refresh) and the differences between the
- * kernel and the policy (verify --exhaustive, refresh).
+ * an apply (apply, refresh), each fetched source (fetch, refresh) and the
+ * differences between the kernel and the policy (verify --exhaustive,
+ * refresh).
  */
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "cmd.h"
 #include "compare.h"
+#include "diffview.h"
 #include "fetch.h"
+
+static void print_state_warning(const struct apply_report *rep)
+{
+	if (rep->state_err[0])
+		fprintf(stderr, "mxfence apply: warning: state not saved (%s); the next run reads "
+				"the kernel in full\n", rep->state_err);
+}
+
+void print_apply_report(const struct policy *pol, const struct set_list *want,
+			const struct apply_report *rep)
+{
+	for (size_t i = 0; i < rep->nnotes; i++) {
+		const struct apply_note *n = &rep->notes[i];
+		switch (n->kind) {
+		case APPLY_NOTE_RESTART:
+			fprintf(stderr, "mxfence apply: the ruleset changed while it was read; reading "
+					"again (attempt %d of %d)\n", n->attempt, APPLY_ATTEMPTS);
+			break;
+		case APPLY_NOTE_UNKNOWN:
+			fprintf(stderr, "mxfence apply: %s; reading the kernel again to settle it\n",
+				n->text);
+			break;
+		case APPLY_NOTE_HOOK:
+			fprintf(stderr, "mxfence apply: test hook failed: %s\n", n->text);
+			break;
+		}
+	}
+	if (rep->has_diff) {
+		struct diff_totals t;
+		diff_print(stdout, pol, &rep->diff_live, want,
+			   rep->diff_structure[0] ? rep->diff_structure : NULL, false, &t);
+	}
+	switch (rep->outcome) {
+	case APPLY_CHANGED:
+		print_state_warning(rep);
+		printf("apply: table inet %s: ", pol->table);
+		if (rep->replaced)
+			printf("%s", rep->first_install ? "first install" : rep->why);
+		for (size_t i = 0; !rep->replaced && i < rep->ndeltas; i++)
+			printf("%s%s +%zu/-%zu intervals", i ? ", " : "", rep->deltas[i].name,
+			       rep->deltas[i].added, rep->deltas[i].removed);
+		printf("; %zu elements in %zu messages; generation %u\n", rep->elements,
+		       rep->messages, rep->genid);
+		break;
+	case APPLY_NOTHING:
+		printf("apply: nothing to do (table inet %s, generation %u)\n", pol->table, rep->genid);
+		print_state_warning(rep);
+		break;
+	case APPLY_CHECKED:
+		printf("dry run: the kernel accepted the batch (%zu messages, %zu elements); nothing "
+		       "was changed\n", rep->messages, rep->elements);
+		break;
+	case APPLY_REFUSED:
+		for (size_t i = 0; i < rep->nrefusals; i++) {
+			const struct apply_refusal *r = &rep->refusals[i];
+			char lost[48], had[48];
+			u128_format(r->lost, lost);
+			u128_format(r->had, had);
+			fprintf(stderr, "mxfence apply: refused: service %s would lose %.2f%% of its %s "
+					"addresses (%s of %s; max-removal %g%%); --force overrides\n",
+				r->svc->name, r->share, r->fam == FAM_V4 ? "IPv4" : "IPv6", lost, had,
+				r->svc->max_removal);
+		}
+		break;
+	case APPLY_FAILED:
+		switch (rep->stage) {
+		case APPLY_AT_OPEN:
+			fprintf(stderr, "mxfence apply: %s\n", rep->err);
+			break;
+		case APPLY_AT_LOCK:
+			fprintf(stderr, "mxfence apply: %s; the kernel is untouched\n", rep->err);
+			break;
+		case APPLY_AT_READ:
+			fprintf(stderr, "mxfence apply: reading the kernel: %s\n", rep->err);
+			break;
+		case APPLY_AT_SEND:
+			fprintf(stderr, "mxfence apply: %s; nothing was changed\n", rep->err);
+			break;
+		case APPLY_AT_RETRIES:
+			fprintf(stderr, "mxfence apply: the ruleset kept changing; gave up after %d "
+					"attempts\n", APPLY_ATTEMPTS);
+			break;
+		}
+		break;
+	}
+}
 
 /* One source: its messages, then one line (stdout when current, stderr when it failed). */
 static void print_fetch_result(const struct fetch_result *res, void *arg)
