@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "diag.h"
 #include "exitcode.h"
 #include "policy.h"
 

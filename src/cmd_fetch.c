@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "diag.h"
 #include "fetch.h"
 #include "lock.h"
 #include "util.h"

@@ -9,6 +9,7 @@
 #include "apply.h"
 #include "cmd.h"
 #include "compare.h"
+#include "diag.h"
 #include "fetch.h"
 #include "lock.h"
 #include "util.h"

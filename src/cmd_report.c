@@ -11,6 +11,7 @@
 #include "apply.h"
 #include "cmd.h"
 #include "compare.h"
+#include "diag.h"
 #include "diffview.h"
 #include "fetch.h"
 

@@ -4,6 +4,7 @@
 
 #include "cmd.h"
 #include "compare.h"
+#include "diag.h"
 #include "flows.h"
 #include "live.h"
 #include "nl.h"

@@ -3,8 +3,11 @@
 #define MXFENCE_DIFFVIEW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
+#include "addr.h"
+#include "policy.h"
 #include "sets.h"
 
 struct diff_totals {
