@@ -225,7 +225,6 @@ static int validate(struct job *j, int fd, const char *display)
 	struct stat st;
 	char *saved_path = src->path;
 	size_t errors;
-	int rc = -1;
 
 	if (fstat(fd, &st) == 0 && st.st_size == 0) {
 		fail(j, "%s: the download is empty", display);
@@ -243,7 +242,7 @@ static int validate(struct job *j, int fd, const char *display)
 	if (errors) {
 		fail(j, "%s: %zu error%s as format %s (above)", display, errors,
 		     errors == 1 ? "" : "s", src->fmt->name);
-		goto out;
+		return -1;
 	}
 	j->new.prefixes = src->pfx[FAM_V4].n + src->pfx[FAM_V6].n;
 	if (src->has_serial) {
@@ -260,7 +259,7 @@ static int validate(struct job *j, int fd, const char *display)
 		fail(j, "%s: the feed's version went backwards (%llu, the last good copy has %llu); "
 			"--force accepts it", display, (unsigned long long)j->new.serial,
 		     (unsigned long long)j->old.serial);
-		goto out;
+		return -1;
 	}
 	if (j->old_valid && j->old.prefixes && !j->o->force &&
 	    (double)j->new.prefixes < (double)j->old.prefixes * (1.0 - src->max_shrink / 100.0)) {
@@ -268,11 +267,9 @@ static int validate(struct job *j, int fd, const char *display)
 			"%g%%); --force accepts it", display, (unsigned long long)j->new.prefixes,
 		     100.0 - 100.0 * (double)j->new.prefixes / (double)j->old.prefixes,
 		     (unsigned long long)j->old.prefixes, src->max_shrink);
-		goto out;
+		return -1;
 	}
-	rc = 0;
-out:
-	return rc;
+	return 0;
 }
 
 static void fsync_dir(const char *dir)
