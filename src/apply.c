@@ -240,7 +240,7 @@ static void failed(struct apply_report *rep, enum apply_stage stage, const char 
 	snprintf(rep->err, sizeof(rep->err), "%s", err ? err : "");
 }
 
-/* What one attempt found and built; the notes and the last dry-run diff stay. */
+/* What one attempt found and built; the notes and the dry run's diffs stay. */
 static void attempt_reset(struct apply_report *rep)
 {
 	free(rep->services);
@@ -325,12 +325,12 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_list
 		}
 		if (o->dry_run) {
 			/* The kernel's sets move over to the report: the diff is shown from there. */
-			if (rep->has_diff)
-				set_list_free(&rep->diff_live);
-			rep->has_diff = true;
-			rep->diff_live = live.sets;
+			struct apply_diff *d;
+			rep->diffs = xreallocarray(rep->diffs, rep->ndiffs + 1, sizeof(*rep->diffs));
+			d = &rep->diffs[rep->ndiffs++];
+			d->live = live.sets;
 			memset(&live.sets, 0, sizeof(live.sets));
-			snprintf(rep->diff_structure, sizeof(rep->diff_structure), "%s",
+			snprintf(d->structure, sizeof(d->structure), "%s",
 				 replace && present ? live.why : "");
 		}
 		/*
@@ -399,7 +399,8 @@ void apply_report_free(struct apply_report *rep)
 	free(rep->deltas);
 	free(rep->refusals);
 	free(rep->notes);
-	if (rep->has_diff)
-		set_list_free(&rep->diff_live);
+	for (size_t i = 0; i < rep->ndiffs; i++)
+		set_list_free(&rep->diffs[i].live);
+	free(rep->diffs);
 	memset(rep, 0, sizeof(*rep));
 }

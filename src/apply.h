@@ -60,6 +60,12 @@ struct apply_note {
 	char text[600];
 };
 
+/* Dry run: the kernel's sets a batch was built against, for the diff. */
+struct apply_diff {
+	struct set_list live;
+	char structure[512]; /* the structural difference that replaces the table, or "" */
+};
+
 /* A set whose elements change, in intervals. */
 struct apply_set_delta {
 	char name[NAME_MAX_LEN + 8];
@@ -90,10 +96,9 @@ struct apply_report {
 	struct diff_totals *services; /* per service (pol->services order), against the live state */
 	size_t nservices;
 
-	/* Dry run: the kernel's sets the last batch was built against, for the diff. */
-	bool has_diff;
-	struct set_list diff_live;
-	char diff_structure[512]; /* the structural difference that replaces the table, or "" */
+	/* Dry run: one diff per attempt that built a batch (a retry shows the view again). */
+	struct apply_diff *diffs;
+	size_t ndiffs;
 };
 
 /*

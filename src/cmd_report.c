@@ -41,10 +41,11 @@ void print_apply_report(const struct policy *pol, const struct set_list *want,
 			break;
 		}
 	}
-	if (rep->has_diff) {
+	for (size_t i = 0; i < rep->ndiffs; i++) {
+		const struct apply_diff *d = &rep->diffs[i];
 		struct diff_totals t;
-		diff_print(stdout, pol, &rep->diff_live, want,
-			   rep->diff_structure[0] ? rep->diff_structure : NULL, false, &t);
+		diff_print(stdout, pol, &d->live, want, d->structure[0] ? d->structure : NULL, false,
+			   &t);
 	}
 	switch (rep->outcome) {
 	case APPLY_CHANGED:
