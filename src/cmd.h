@@ -56,6 +56,10 @@ int cmd_status(int argc, char **argv, struct globals *g);
 int cmd_fetch(int argc, char **argv, struct globals *g);
 int cmd_refresh(int argc, char **argv, struct globals *g);
 
+/* A whole number of seconds, 0 to 86400. */
+int parse_seconds(const char *s, unsigned *out);
+
+/* cmd_report.c: what several commands print alike, from the library's results. */
 struct apply_report;
 struct set_list;
 /* What an apply did, or why not, as apply and refresh print it (stdout and stderr). */
@@ -69,9 +73,6 @@ struct comparison;
  * "MISMATCH: N differences". Returns the number of differences.
  */
 size_t print_comparison(FILE *out, const struct policy *pol, const struct comparison *c);
-
-/* A whole number of seconds, 0 to 86400. */
-int parse_seconds(const char *s, unsigned *out);
 
 struct fetch_summary;
 /*

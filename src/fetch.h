@@ -26,7 +26,7 @@ struct fetch_result {
 	const struct source *src;
 	enum fetch_outcome outcome;
 	char how[160];      /* UPDATED, UNCHANGED: "updated: 9184 prefixes, ...", "not modified (HTTP 304)" */
-	char why[1200];     /* KEPT, NONE: what went wrong, naming the URL or the chain */
+	char why[1024];     /* KEPT, NONE: what went wrong, naming the URL or the chain */
 	int64_t last_good;  /* KEPT: when the last good copy was fetched (Unix time) */
 	struct diag diag;   /* in order: warnings, and what parsing the download found */
 };
