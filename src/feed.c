@@ -2,18 +2,15 @@
 #include "feed.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "mapfile.h"
 #include "util.h"
 
 static const struct feed_format *const formats[] = {
@@ -258,138 +255,41 @@ void feed_parse_lines(struct feed_ctx *c, size_t total_lines,
 }
 
 /*
- * A large regular file is mapped rather than read: its pages come from the
- * page cache as they are, where read() would copy them into fresh memory
- * that the kernel zeroes first, which is most of the cost of taking in a
- * million-line list. The byte after the end must read as NUL, so a file
- * whose size is a multiple of the page size is read as usual.
- *
- * A mapped file cut short by someone else while it is parsed would raise
- * SIGBUS. Nothing has been written or applied while feeds load, so the
- * handler names the file and exits 2, like any other unreadable input.
+ * The whole file, NUL-terminated, mapped when large (see mapfile.h); errors
+ * name the file.
  */
-#define MAP_MIN_BYTES (1u << 20)
-
-static const char *volatile mapped_path;
-
-static void mapped_file_changed(int sig)
+static int read_feed(const char *path, struct mapfile *mf, struct diag *d)
 {
-	static const char a[] = "mxfence: ", b[] = ": error: file shrank while it was being read\n";
-	const char *path = mapped_path;
-
-	(void)sig;
-	if (write(STDERR_FILENO, a, sizeof(a) - 1) < 0 ||
-	    (path && write(STDERR_FILENO, path, strlen(path)) < 0) ||
-	    write(STDERR_FILENO, b, sizeof(b) - 1) < 0) {
-		/* Nothing more can be done. */
-	}
-	_exit(2);
-}
-
-static char *map_file(int fd, const char *path, size_t size)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	void *p;
-
-	if (size < MAP_MIN_BYTES || page <= 0 || size % (size_t)page == 0)
-		return NULL;
-	p = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	struct sigaction sa = { .sa_handler = mapped_file_changed };
-	sigemptyset(&sa.sa_mask);
-	mapped_path = path;
-	sigaction(SIGBUS, &sa, NULL);
-	/* Test hook: a command run once the file is mapped, e.g. one that truncates it. */
-	const char *hook = getenv("MXFENCE_TEST_AFTER_MAP");
-	if (hook && system(hook) != 0)
-		fprintf(stderr, "mxfence: test hook failed: %s\n", hook);
-	return p;
-}
-
-/* The whole file, NUL-terminated; errors name the file. */
-struct file_buf {
-	char *data;
-	size_t len;
-	bool mapped;
-};
-
-static int read_file(const char *path, struct file_buf *fb, struct diag *d)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int fd;
-
-	memset(fb, 0, sizeof(*fb));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		diag_error(d, path, "cannot open: %s", strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		diag_error(d, path, "is a directory");
-		goto fail;
-	}
-	if (S_ISREG(st.st_mode) && st.st_size > (off_t)FEED_MAX_BYTES) {
-		diag_error(d, path, "larger than %u bytes, the feed size limit", FEED_MAX_BYTES);
-		goto fail;
-	}
-	if (S_ISREG(st.st_mode) && (buf = map_file(fd, path, (size_t)st.st_size))) {
-		close(fd);
-		*fb = (struct file_buf){ buf, (size_t)st.st_size, true };
+	switch (mapfile_read(mf, path, FEED_MAX_BYTES, 0)) {
+	case MAPFILE_OK:
 		return 0;
+	case MAPFILE_OPEN:
+		diag_error(d, path, "cannot open: %s", strerror(errno));
+		break;
+	case MAPFILE_DIRECTORY:
+	case MAPFILE_NOT_REGULAR:
+		diag_error(d, path, "is a directory");
+		break;
+	case MAPFILE_TOO_LARGE:
+		diag_error(d, path, "larger than %u bytes, the feed size limit", FEED_MAX_BYTES);
+		break;
+	case MAPFILE_READ:
+		diag_error(d, path, "cannot read: %s", strerror(errno));
+		break;
 	}
-	for (;;) {
-		if (len + 1 >= cap) {
-			size_t want = cap ? cap * 2 : (st.st_size > 0 ? (size_t)st.st_size + 2 : 65536);
-			if (want > (size_t)FEED_MAX_BYTES + 2)
-				want = (size_t)FEED_MAX_BYTES + 2;
-			if (want <= cap) {
-				diag_error(d, path, "larger than %u bytes, the feed size limit",
-					   FEED_MAX_BYTES);
-				goto fail;
-			}
-			buf = xrealloc(buf, want);
-			hint_huge(buf, want);
-			cap = want;
-		}
-		ssize_t r = read(fd, buf + len, cap - len - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			diag_error(d, path, "cannot read: %s", strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len > FEED_MAX_BYTES) {
-			diag_error(d, path, "larger than %u bytes, the feed size limit", FEED_MAX_BYTES);
-			goto fail;
-		}
-	}
-	close(fd);
-	buf = buf ? buf : xmalloc(1);
-	buf[len] = '\0';
-	*fb = (struct file_buf){ buf, len, false };
-	return 0;
-fail:
-	free(buf);
-	close(fd);
 	return -1;
 }
 
-static void file_buf_free(struct file_buf *fb)
+/*
+ * A feed cut short while it was mapped and parsed: what was parsed is not
+ * the file. Nothing has been written or applied while feeds load, so the
+ * run ends here, exit 2, as for any unreadable input; collecting this as
+ * one more input error would let apply take it for a source that failed.
+ */
+static void feed_shrank(const char *path)
 {
-	if (fb->mapped) {
-		munmap(fb->data, fb->len);
-		signal(SIGBUS, SIG_DFL);
-		mapped_path = NULL;
-	} else {
-		free(fb->data);
-	}
-	memset(fb, 0, sizeof(*fb));
+	fprintf(stderr, "mxfence: %s: error: file shrank while it was being read\n", path);
+	exit(2);
 }
 
 int feed_load(struct policy *pol, uint32_t src_index, struct diag *d)
@@ -402,7 +302,7 @@ int feed_load_from(struct policy *pol, uint32_t src_index, const char *file, str
 	struct source *src = &pol->sources[src_index];
 	struct feed_ctx c = { .pol = pol, .src = src, .src_index = src_index, .diag = d };
 	size_t errors_before = d->errors;
-	struct file_buf fb;
+	struct mapfile mf;
 
 	src->loaded = true;
 	for (int f = 0; f < FAM_COUNT; f++)
@@ -413,14 +313,16 @@ int feed_load_from(struct policy *pol, uint32_t src_index, const char *file, str
 		src->failed = true;
 		return -1;
 	}
-	if (read_file(file ? file : src->path, &fb, d) < 0) {
+	if (read_feed(file ? file : src->path, &mf, d) < 0) {
 		src->failed = true;
 		return -1;
 	}
-	c.buf = fb.data;
-	c.len = fb.len;
+	c.buf = mf.data;
+	c.len = mf.len;
 	src->fmt->load(&c);
-	file_buf_free(&fb);
+	if (mapfile_shrank(&mf))
+		feed_shrank(file ? file : src->path);
+	mapfile_free(&mf);
 	src->origin_span = c.span;
 	if (c.added > FEED_MAX_PREFIXES)
 		diag_error(d, src->path, "more than %u prefixes in one source", FEED_MAX_PREFIXES);
