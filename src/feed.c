@@ -393,31 +393,15 @@ void filter_free(struct filter *f)
 	f->n = 0;
 }
 
-void line_iter_init(struct line_iter *it, const char *buf, size_t len, uint32_t first_line)
+static void line_fault(void *arg, uint32_t lineno, const char *what)
 {
-	it->p = buf;
-	it->end = buf + len;
-	it->lineno = first_line - 1;
-	if (first_line == 1 && len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-		it->p += 3;
+	feed_error(arg, lineno, 0, "%s", what);
 }
 
-bool line_next(struct line_iter *it, const char **s, size_t *n)
+void feed_lines_init(struct feed_ctx *c, struct line_reader *r, const char *buf, size_t len,
+		     uint32_t first_line)
 {
-	const char *nl;
-	size_t len;
-
-	if (it->p >= it->end)
-		return false;
-	nl = memchr(it->p, '\n', (size_t)(it->end - it->p));
-	len = nl ? (size_t)(nl - it->p) : (size_t)(it->end - it->p);
-	*s = it->p;
-	if (len && it->p[len - 1] == '\r')
-		len--;
-	*n = len;
-	it->p = nl ? nl + 1 : it->end;
-	it->lineno++;
-	return true;
+	line_reader_init(r, buf, len, first_line, FEED_MAX_LINE, line_fault, c);
 }
 
 void where_line(const struct source *src, uint32_t entry, uint32_t item, char *buf, size_t n)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "linereader.h"
 #include "policy.h"
 
 #define FEED_MAX_BYTES (64u << 20)    /* a feed file larger than this is refused */
@@ -99,14 +100,13 @@ void filter_get(struct source *src, const char *key, struct filter *f);
 bool filter_match(const struct filter *f, const char *value);
 void filter_free(struct filter *f);
 
-/* Text formats: iterate physical lines (BOM skipped, CRLF folded). */
-struct line_iter {
-	const char *p, *end;
-	uint32_t lineno;
-};
-void line_iter_init(struct line_iter *it, const char *buf, size_t len, uint32_t first_line);
-/* false at the end; *s, *n: the line without its terminator. */
-bool line_next(struct line_iter *it, const char **s, size_t *n);
+/*
+ * Text formats: read buf (c->buf, or the part of it from line first_line on)
+ * line by line (see linereader.h). Lines longer than FEED_MAX_LINE or holding
+ * a NUL byte are reported as errors of the source and read as empty.
+ */
+void feed_lines_init(struct feed_ctx *c, struct line_reader *r, const char *buf, size_t len,
+		     uint32_t first_line);
 
 /* Location helpers shared by the text formats. */
 void where_line(const struct source *src, uint32_t entry, uint32_t item, char *buf, size_t n);

@@ -83,7 +83,7 @@ static void take(struct feed_ctx *c, const struct cidr_line *l, const char *want
 static int postfix_load(struct feed_ctx *c)
 {
 	struct filter action;
-	struct line_iter it;
+	struct line_reader lr;
 	struct cidr_line cur = { 0 };
 	const char *s;
 	size_t n;
@@ -92,16 +92,8 @@ static int postfix_load(struct feed_ctx *c)
 	const char *want = action.n ? action.words[0] : "OK";
 
 	feed_reserve(c, feed_count_lines(c));
-	line_iter_init(&it, c->buf, c->len, 1);
-	while (line_next(&it, &s, &n)) {
-		if (n > FEED_MAX_LINE) {
-			feed_error(c, it.lineno, 0, "line longer than %u bytes", FEED_MAX_LINE);
-			continue;
-		}
-		if (memchr(s, '\0', n)) {
-			feed_error(c, it.lineno, 0, "NUL byte in line");
-			continue;
-		}
+	feed_lines_init(c, &lr, c->buf, c->len, 1);
+	while (line_reader_next(&lr, &s, &n)) {
 		size_t i = 0;
 		while (i < n && is_space(s[i]))
 			i++;
@@ -114,7 +106,7 @@ static int postfix_load(struct feed_ctx *c)
 		if (cur.len)
 			take(c, &cur, want);
 		cur.len = 0;
-		cur.lineno = it.lineno;
+		cur.lineno = lr.lineno;
 		cidr_line_add(&cur, s + i, n - i);
 	}
 	if (cur.len)

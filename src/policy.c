@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "feed.h"
+#include "linereader.h"
 #include "util.h"
 
 enum section_kind { SEC_NONE, SEC_TABLE, SEC_SERVICE, SEC_SOURCE, SEC_BAD };
@@ -20,8 +21,8 @@ enum section_kind { SEC_NONE, SEC_TABLE, SEC_SERVICE, SEC_SOURCE, SEC_BAD };
 struct reader {
 	struct policy *pol;
 	struct diag *d;
-	const char *buf, *p, *end;
-	unsigned line;
+	struct line_reader lines;
+	unsigned line; /* the line inih was handed last */
 	enum section_kind kind;
 	size_t index; /* of the current service or source */
 	bool seen_table;
@@ -540,31 +541,31 @@ out:
 	free(text);
 }
 
+static void line_fault(void *arg, uint32_t lineno, const char *what)
+{
+	struct reader *r = arg;
+
+	r->line = lineno;
+	perr(r, "%s", what);
+}
+
 /*
  * Hands inih one physical line at a time, so r->line is the line of every
- * key inih reports next.
+ * key inih reports next. A refused line goes to inih empty.
  */
 static char *reader_line(char *str, int num, void *stream)
 {
 	struct reader *r = stream;
-	const char *nl, *s, *e;
+	const char *s, *e;
 	size_t len;
 
-	if (r->p >= r->end)
+	/* inih's buffer holds the line, its LF and a NUL. */
+	if (num < 3)
 		return NULL;
-	r->line++;
-	nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
-	len = nl ? (size_t)(nl - r->p) : (size_t)(r->end - r->p);
-	s = r->p;
-	r->p = nl ? nl + 1 : r->end;
-
-	if (memchr(s, '\0', len)) {
-		perr(r, "NUL byte in line");
-		len = 0;
-	} else if (len >= (size_t)num - 1) {
-		perr(r, "line longer than %d bytes", num - 2);
-		len = 0;
-	}
+	r->lines.max = (size_t)num - 2;
+	if (!line_reader_next(&r->lines, &s, &len))
+		return NULL;
+	r->line = r->lines.lineno;
 	memcpy(str, s, len);
 	str[len] = '\n';
 	str[len + 1] = '\0';
@@ -575,8 +576,6 @@ static char *reader_line(char *str, int num, void *stream)
 	 * inih blank (inih itself names only the first).
 	 */
 	e = s + len;
-	if (r->line == 1 && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
-		s += 3;
 	while (s < e && (*s == ' ' || *s == '\t'))
 		s++;
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
@@ -772,8 +771,7 @@ int policy_load(struct policy *pol, const char *path, const char *cache_dir, str
 		len += got;
 	}
 	fclose(f);
-	r.buf = r.p = buf ? buf : "";
-	r.end = r.p + len;
+	line_reader_init(&r.lines, buf ? buf : "", len, 1, 0, line_fault, &r);
 
 	rc = ini_parse_stream(reader_line, &r, handler, &r);
 	if (rc > 0) {
