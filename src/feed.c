@@ -58,7 +58,8 @@ void feed_warn(struct feed_ctx *c, uint32_t entry, uint32_t item, const char *fm
 	va_end(ap);
 }
 
-bool feed_add(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry, uint32_t item)
+bool feed_add_text(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry,
+		   uint32_t item)
 {
 	char t[DIAG_TOKEN_MAX * 4 + 16];
 	struct prefix p;
@@ -71,11 +72,11 @@ bool feed_add(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry, u
 			   diag_token(tok, len, t, sizeof(t)));
 		return false;
 	}
-	return feed_take(c, &p, flags, tok, len, entry, item);
+	return feed_add_prefix(c, &p, flags, tok, len, entry, item);
 }
 
-bool feed_take(struct feed_ctx *c, const struct prefix *pp, unsigned flags, const char *tok,
-	       size_t len, uint32_t entry, uint32_t item)
+bool feed_add_prefix(struct feed_ctx *c, const struct prefix *pp, unsigned flags, const char *tok,
+		     size_t len, uint32_t entry, uint32_t item)
 {
 	struct source *src = c->src;
 	char t[DIAG_TOKEN_MAX * 4 + 16], text[PREFIX_STRLEN];
@@ -114,14 +115,14 @@ bool feed_take(struct feed_ctx *c, const struct prefix *pp, unsigned flags, cons
 
 	if (src->fmt->line_origins) {
 		origin = src->origin_base + entry;
-		if (entry >= c->span)
-			c->span = entry + 1;
+		if (entry >= c->norigins)
+			c->norigins = entry + 1;
 	} else {
 		if (src->nlocs == src->loccap)
 			src->locs = grow(src->locs, &src->loccap, src->nlocs + 1, sizeof(*src->locs));
 		src->locs[src->nlocs] = (struct source_loc){ entry, item };
 		origin = src->origin_base + (uint32_t)src->nlocs++;
-		c->span = (uint32_t)src->nlocs;
+		c->norigins = (uint32_t)src->nlocs;
 	}
 	input_vec_push(c->out[p.family], p.addr, p.plen, origin);
 	c->added++;
@@ -214,7 +215,7 @@ void feed_parse_lines(struct feed_ctx *c, size_t total_lines,
 	w.ctx = *c;
 	w.ctx.diag = &w.diag;
 	w.ctx.added = 0;
-	w.ctx.span = 0;
+	w.ctx.norigins = 0;
 	bool shared = true;
 	for (int f = 0; f < FAM_COUNT; f++) {
 		base[f] = c->out[f]->n + lines;
@@ -250,8 +251,8 @@ void feed_parse_lines(struct feed_ctx *c, size_t total_lines,
 	}
 	diag_merge(c->diag, &w.diag);
 	c->added += w.ctx.added;
-	if (w.ctx.span > c->span)
-		c->span = w.ctx.span;
+	if (w.ctx.norigins > c->norigins)
+		c->norigins = w.ctx.norigins;
 }
 
 /*
@@ -323,7 +324,7 @@ int feed_load_from(struct policy *pol, uint32_t src_index, const char *file, str
 	if (mapfile_shrank(&mf))
 		feed_shrank(file ? file : src->path);
 	mapfile_free(&mf);
-	src->origin_span = c.span;
+	src->norigins = c.norigins;
 	if (c.added > FEED_MAX_PREFIXES)
 		diag_error(d, src->path, "more than %u prefixes in one source", FEED_MAX_PREFIXES);
 	if (d->errors == errors_before && c.added == 0 && !src->allow_empty) {

@@ -215,7 +215,7 @@ bool fj_add_prefix(struct feed_ctx *c, const json_t *v, enum fj_family fam, uint
 			   diag_token(s, len, tok, sizeof(tok)), fam == FJ_IPV6 ? "IPv6" : "IPv4");
 		return false;
 	}
-	return feed_add(c, s, len, entry, item);
+	return feed_add_text(c, s, len, entry, item);
 }
 
 bool fj_match(struct filter *f, const char *value)

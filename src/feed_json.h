@@ -64,7 +64,7 @@ void fj_serial(struct source *src, const json_t *v);
 enum fj_family { FJ_EITHER, FJ_IPV4, FJ_IPV6 };
 
 /*
- * Add the prefix in v, found at (entry, item), as feed_add() does. v
+ * Add the prefix in v, found at (entry, item), as feed_add_text() does. v
  * must be a string and, unless fam is FJ_EITHER, look like that family;
  * otherwise that is reported at (entry, item). Returns true when added.
  */

@@ -28,26 +28,26 @@ static void list_lines(struct feed_ctx *c, const char *buf, size_t len, uint32_t
 		const char *end, *tok, *tend;
 		struct prefix p;
 		unsigned flags;
-		size_t tl;
+		size_t scanned;
 
 		/*
 		 * Nearly every line of a large list is a bare dotted quad: read it
 		 * in one pass and, when there is nothing to warn about or refuse,
-		 * store it as feed_take() would. Anything else, and the last lines
-		 * (the scan reads ahead), take the general path, which also names
-		 * the fault.
+		 * store it as feed_add_prefix() would. Anything else, and the last
+		 * lines (the scan reads ahead), take the general path, which also
+		 * names the fault.
 		 */
 		if (line_reader_left(&lr) >= PREFIX_V4_LINE_MAX &&
-		    (tl = prefix_scan_v4_line(lr.p, &p, &flags)) != 0) {
+		    (scanned = prefix_scan_v4_line(lr.p, &p, &flags)) != 0) {
 			const char *line = lr.p;
 
-			line_reader_skip(&lr, tl);
+			line_reader_skip(&lr, scanned);
 			if (!flags && p.plen && p.plen >= broadest) {
 				input_vec_push(v4, p.addr, p.plen, src->origin_base + lr.lineno);
 				taken++;
 				last = lr.lineno;
 			} else {
-				feed_take(c, &p, flags, line, tl, lr.lineno, 0);
+				feed_add_prefix(c, &p, flags, line, scanned, lr.lineno, 0);
 			}
 			continue;
 		}
@@ -73,11 +73,11 @@ static void list_lines(struct feed_ctx *c, const char *buf, size_t len, uint32_t
 				   diag_token(rest, (size_t)(end - rest), t, sizeof(t)));
 			continue;
 		}
-		feed_add(c, tok, (size_t)(tend - tok), lr.lineno, 0);
+		feed_add_text(c, tok, (size_t)(tend - tok), lr.lineno, 0);
 	}
 	c->added += taken;
-	if (taken && last >= c->span)
-		c->span = last + 1;
+	if (taken && last >= c->norigins)
+		c->norigins = last + 1;
 }
 
 static int list_load(struct feed_ctx *c)

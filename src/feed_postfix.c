@@ -32,7 +32,7 @@ static void cidr_line_add(struct cidr_line *l, const char *s, size_t n)
 	l->text[l->len] = '\0';
 }
 
-static void take(struct feed_ctx *c, const struct cidr_line *l, const char *want)
+static void add_entry(struct feed_ctx *c, const struct cidr_line *l, const char *want)
 {
 	char t[DIAG_TOKEN_MAX * 4 + 16];
 	const char *p = l->text, *end = l->text + l->len;
@@ -77,7 +77,7 @@ static void take(struct feed_ctx *c, const struct cidr_line *l, const char *want
 			net = buf;
 		}
 	}
-	feed_add(c, net, n, l->lineno, 0);
+	feed_add_text(c, net, n, l->lineno, 0);
 }
 
 static int postfix_load(struct feed_ctx *c)
@@ -104,13 +104,13 @@ static int postfix_load(struct feed_ctx *c)
 			continue;
 		}
 		if (cur.len)
-			take(c, &cur, want);
+			add_entry(c, &cur, want);
 		cur.len = 0;
 		cur.lineno = lr.lineno;
 		cidr_line_add(&cur, s + i, n - i);
 	}
 	if (cur.len)
-		take(c, &cur, want);
+		add_entry(c, &cur, want);
 	free(cur.text);
 	filter_free(&action);
 	return 0;

@@ -106,7 +106,7 @@ static void spf_line(struct feed_ctx *c, const char *s, size_t n, uint32_t line)
 		return feed_error(c, line, 0, "expected PREFIX<TAB>CHAIN '%s'",
 				  diag_token(s, n, t, sizeof(t)));
 	char *chain = xstrndup(tab + 1, (size_t)(s + n - tab - 1));
-	if (feed_add(c, s, (size_t)(tab - s), line, 0))
+	if (feed_add_text(c, s, (size_t)(tab - s), line, 0))
 		source_set_label(c->src, line, chain);
 	free(chain);
 }

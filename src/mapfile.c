@@ -162,7 +162,9 @@ enum mapfile_err mapfile_read(struct mapfile *mf, const char *path, size_t max, 
 		return MAPFILE_OK;
 	for (;;) {
 		if (len + 1 >= cap) {
-			size_t want = cap ? cap * 2 : (st.st_size > 0 ? (size_t)st.st_size + 2 : 65536);
+			size_t want = cap * 2;
+			if (!cap)
+				want = st.st_size > 0 ? (size_t)st.st_size + 2 : 65536;
 			if (want > limit)
 				want = limit;
 			if (want <= cap) {

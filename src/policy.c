@@ -811,10 +811,10 @@ struct origin policy_origin(const struct policy *pol, uint32_t origin)
 {
 	struct origin o = { 0, 0, 0 };
 
-	/* Each loaded source owns [origin_base, origin_base + origin_span); sources are few. */
+	/* Each loaded source owns [origin_base, origin_base + norigins); sources are few. */
 	for (size_t i = 0; i < pol->nsources; i++) {
 		const struct source *s = &pol->sources[i];
-		if (origin < s->origin_base || origin - s->origin_base >= s->origin_span)
+		if (origin < s->origin_base || origin - s->origin_base >= s->norigins)
 			continue;
 		uint32_t k = origin - s->origin_base;
 		o.src = (uint32_t)i;
@@ -850,7 +850,7 @@ int policy_compile(struct policy *pol, struct diag *d)
 			continue;
 		src->origin_base = (uint32_t)next_origin;
 		feed_load(pol, (uint32_t)i, d);
-		next_origin += src->origin_span;
+		next_origin += src->norigins;
 		if (next_origin > UINT32_MAX) {
 			diag_error(d, src->path, "too many lines and entries in all sources together");
 			return -1;
