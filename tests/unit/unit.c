@@ -1,17 +1,28 @@
 /*
- * Unit tests of the model: address parsing, merging, minimal CIDR cover.
+ * Unit tests of the model (address parsing, merging, minimal CIDR cover) and
+ * of the input plumbing (the line reader, the mapped-file reader).
  * Prints "PASS: name" / "FAIL: name: why" per check (see tests/run).
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "compare.h"
 #include "feed.h"
+#include "linereader.h"
+#include "mapfile.h"
 #include "model.h"
 #include "sets.h"
+#include "util.h"
 #include "check.h"
 
 static void parse_ok(const char *in, const char *want, unsigned want_flags)
@@ -563,8 +574,348 @@ static void test_compare(void)
 		range_vec_free(&hv[i].iv);
 }
 
+/* --- the line reader ------------------------------------------------------ */
+
+#define FAULTS_MAX 128
+
+struct faults {
+	char text[FAULTS_MAX][40];
+	uint32_t line[FAULTS_MAX];
+	int n;
+};
+
+static void note_fault(void *arg, uint32_t lineno, const char *what)
+{
+	struct faults *f = arg;
+
+	if (f->n < FAULTS_MAX) {
+		snprintf(f->text[f->n], sizeof(f->text[0]), "%s", what);
+		f->line[f->n] = lineno;
+	}
+	f->n++;
+}
+
+/* All the lines of buf as "N:text|" (refused ones empty), and the faults as "N:what|". */
+static void read_lines(const char *buf, size_t len, uint32_t first, size_t max, char *out,
+		       size_t outsz, char *faults, size_t fsz)
+{
+	struct line_reader r;
+	struct faults f = { .n = 0 };
+	const char *s;
+	size_t n, o = 0;
+
+	line_reader_init(&r, buf, len, first, max, note_fault, &f);
+	out[0] = faults[0] = '\0';
+	while (line_reader_next(&r, &s, &n))
+		o += (size_t)snprintf(out + o, outsz - o, "%u:%.*s|", r.lineno, (int)n, s);
+	o = 0;
+	for (int i = 0; i < f.n && i < FAULTS_MAX; i++)
+		o += (size_t)snprintf(faults + o, fsz - o, "%u:%s|", f.line[i], f.text[i]);
+}
+
+static void lines_case(const char *name, const char *buf, size_t len, uint32_t first, size_t max,
+		       const char *want, const char *want_faults)
+{
+	char got[512], faults[512];
+
+	read_lines(buf, len, first, max, got, sizeof(got), faults, sizeof(faults));
+	CHECK(name, strcmp(got, want) == 0 && strcmp(faults, want_faults) == 0,
+	      "got '%s' faults '%s', want '%s' faults '%s'", got, faults, want, want_faults);
+}
+
+#define LINES(name, text, first, max, want, faults) \
+	lines_case(name, text, sizeof(text) - 1, first, max, want, faults)
+
+/*
+ * The line reader against a byte-at-a-time model of its rules, on random
+ * text made of the bytes that matter: LF, CR, NUL, a BOM's first byte.
+ */
+static void test_line_reader_random(void)
+{
+	static const char alphabet[] = "ab\n\n\r\xef";
+	char buf[96], line[96], want[4096], got[4096], faults[4096], want_faults[4096];
+	int ok = 1;
+
+	for (int round = 0; round < 20000 && ok; round++) {
+		size_t len = (size_t)(next() % sizeof(buf)), max = (size_t)(next() % 8), o = 0, fo = 0;
+		uint32_t first = 1 + (uint32_t)(next() % 3), lineno = first - 1;
+		for (size_t i = 0; i < len; i++)
+			buf[i] = next() % 16 == 0 ? '\0' : alphabet[next() % (sizeof(alphabet) - 1)];
+		if (len >= 3 && next() % 4 == 0)
+			memcpy(buf, "\xef\xbb\xbf", 3);
+
+		size_t i = first == 1 && len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3) ? 3 : 0;
+		want[0] = want_faults[0] = '\0';
+		while (i < len) {
+			size_t n = 0;
+			while (i < len && buf[i] != '\n')
+				line[n++] = buf[i++];
+			i++; /* the LF, or past the end */
+			if (n && line[n - 1] == '\r')
+				n--;
+			bool nul = memchr(line, '\0', n) != NULL;
+			lineno++;
+			if (max && n > max) {
+				fo += (size_t)snprintf(want_faults + fo, sizeof(want_faults) - fo,
+						       "%u:line longer than %zu bytes|", lineno, max);
+				n = 0;
+			} else if (nul) {
+				fo += (size_t)snprintf(want_faults + fo, sizeof(want_faults) - fo,
+						       "%u:NUL byte in line|", lineno);
+				n = 0;
+			}
+			o += (size_t)snprintf(want + o, sizeof(want) - o, "%u:%.*s|", lineno, (int)n,
+					      line);
+		}
+		read_lines(buf, len, first, max, got, sizeof(got), faults, sizeof(faults));
+		ok = strcmp(got, want) == 0 && strcmp(faults, want_faults) == 0;
+		if (!ok)
+			CHECK("line reader agrees with a byte loop", 0,
+			      "round %d: got '%s' '%s', want '%s' '%s'", round, got, faults, want,
+			      want_faults);
+	}
+	if (ok)
+		CHECK("line reader agrees with a byte loop", 1, "%s", "");
+}
+
+static void test_line_reader(void)
+{
+	LINES("lines: LF, CRLF, blank, last without LF", "a\nb\r\n\nc", 1, 0, "1:a|2:b|3:|4:c|",
+	      "");
+	LINES("lines: no empty line after the last LF", "a\n", 1, 0, "1:a|", "");
+	LINES("lines: none in an empty text", "", 1, 0, "", "");
+	LINES("lines: a lone LF is one empty line", "\n", 1, 0, "1:|", "");
+	LINES("lines: BOM skipped before line 1", "\xef\xbb\xbf" "a\nb", 1, 0, "1:a|2:b|", "");
+	LINES("lines: BOM kept in a part that starts later", "\xef\xbb\xbf" "a\nb", 7, 0,
+	      "7:\xef\xbb\xbf" "a|8:b|", "");
+	LINES("lines: only one CR is line ending", "a\r\r\nb\rc\n", 1, 0, "1:a\r|2:b\rc|", "");
+	LINES("lines: too long and NUL refused, read as empty", "abcd\nabcde\nab\0c\nx", 1, 4,
+	      "1:abcd|2:|3:|4:x|", "2:line longer than 4 bytes|3:NUL byte in line|");
+	LINES("lines: the CR does not count against the limit", "abcd\r\n", 1, 4, "1:abcd|", "");
+	LINES("lines: the length is checked first", "abc\0e\n", 1, 4, "1:|",
+	      "1:line longer than 4 bytes|");
+	LINES("lines: a NUL on the last line without LF", "a\nb\0", 1, 0, "1:a|2:|",
+	      "2:NUL byte in line|");
+	LINES("lines: max 0 takes any length", "0123456789\n", 1, 0, "1:0123456789|", "");
+
+	/* A caller reads a line in place and steps over it. */
+	struct line_reader r;
+	struct faults f = { .n = 0 };
+	const char *s;
+	size_t n;
+	line_reader_init(&r, "192.0.2.1\nx\n", 12, 1, 4096, note_fault, &f);
+	bool ok = line_reader_left(&r) == 12;
+	line_reader_skip(&r, 9);
+	ok &= r.lineno == 1 && line_reader_left(&r) == 2;
+	ok &= line_reader_next(&r, &s, &n) && n == 1 && *s == 'x' && r.lineno == 2;
+	ok &= !line_reader_next(&r, &s, &n) && f.n == 0;
+	CHECK("lines: skip steps over a line read in place", ok, "lineno %u, %zu left", r.lineno,
+	      line_reader_left(&r));
+
+	test_line_reader_random();
+}
+
+/* --- the mapped-file reader ----------------------------------------------- */
+
+static char tmpdir[64];
+
+static char *tmp_file(const char *name, size_t size, char fill)
+{
+	char *path = xasprintf("%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+
+	for (size_t i = 0; f && i < size; i++)
+		fputc(i % 61 == 60 ? '\n' : fill + (char)(i % 7), f);
+	if (!f || fclose(f) != 0) {
+		printf("FAIL: mapfile: cannot write %s\n", path);
+		failures++;
+	}
+	return path;
+}
+
+/* The file's bytes as the reader gives them, the same as fread's? And a NUL after? */
+static bool same_bytes(const struct mapfile *mf, const char *path, bool nul)
+{
+	FILE *f = fopen(path, "r");
+	bool ok = f != NULL;
+	size_t i = 0;
+	int ch;
+
+	while (ok && (ch = fgetc(f)) != EOF)
+		ok = i < mf->len && (unsigned char)mf->data[i++] == ch;
+	if (f)
+		fclose(f);
+	return ok && i == mf->len && (!nul || mf->data[mf->len] == '\0');
+}
+
+/* Every byte of the mapping read (a SIGBUS would end the test); their sum. */
+static unsigned long touch_all(const struct mapfile *mf)
+{
+	unsigned long sum = 0;
+
+	for (size_t i = 0; i < mf->len; i++)
+		sum += (unsigned char)((volatile const char *)mf->data)[i];
+	return sum;
+}
+
+static void test_mapfile_cut(size_t page)
+{
+	struct mapfile mf;
+	int rc;
+
+	/* Cut to nothing after it was mapped: every page is gone. */
+	char *path = tmp_file("cut.bin", 3 * page + 100, 'a');
+	rc = mapfile_read(&mf, path, SIZE_MAX, MAPFILE_BINARY);
+	bool ok = rc == MAPFILE_OK && mf.mapped && !mapfile_shrank(&mf);
+	ok &= truncate(path, 0) == 0;
+	unsigned long sum = ok ? touch_all(&mf) : 1;
+	CHECK("mapfile: cut short while mapped: read as zeros, no SIGBUS", ok && sum == 0,
+	      "rc %d mapped %d sum %lu", rc, mf.mapped, sum);
+	CHECK("mapfile: cut short while mapped: shrank", ok && mapfile_shrank(&mf), "not told");
+	mapfile_free(&mf);
+
+	/* Cut inside its last page: no SIGBUS comes, the size tells. */
+	free(path);
+	path = tmp_file("cut2.bin", 2 * page + 100, 'a');
+	rc = mapfile_read(&mf, path, SIZE_MAX, MAPFILE_BINARY);
+	ok = rc == MAPFILE_OK && mf.mapped && truncate(path, (off_t)(2 * page + 50)) == 0;
+	touch_all(&mf);
+	CHECK("mapfile: cut inside the last page: shrank", ok && mapfile_shrank(&mf),
+	      "rc %d mapped %d", rc, mf.mapped);
+	mapfile_free(&mf);
+
+	/* The test hook runs once the file is mapped. */
+	free(path);
+	path = tmp_file("hook.txt", MAPFILE_MAP_MIN + 100, 'a');
+	char *hook = xasprintf("truncate -s 0 '%s'", path);
+	setenv("MXFENCE_TEST_AFTER_MAP", hook, 1);
+	rc = mapfile_read(&mf, path, SIZE_MAX, 0);
+	unsetenv("MXFENCE_TEST_AFTER_MAP");
+	sum = rc == MAPFILE_OK ? touch_all(&mf) : 1;
+	CHECK("mapfile: MXFENCE_TEST_AFTER_MAP cuts it short: shrank",
+	      rc == MAPFILE_OK && mf.mapped && sum == 0 && mapfile_shrank(&mf),
+	      "rc %d mapped %d sum %lu", rc, mf.mapped, sum);
+	mapfile_free(&mf);
+	free(hook);
+
+	/*
+	 * A SIGBUS that is not about one of these mappings is not swallowed:
+	 * in a child, with a mapping of ours in place, a plain mapping cut short.
+	 */
+	free(path);
+	path = tmp_file("other.bin", 2 * page, 'a');
+	char *mine = tmp_file("mine.bin", 2 * page, 'a');
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(path, O_RDONLY);
+		if (!freopen("/dev/null", "w", stderr) || fd < 0 ||
+		    mapfile_read(&mf, mine, SIZE_MAX, MAPFILE_BINARY) != MAPFILE_OK)
+			_exit(3);
+		volatile const char *p = mmap(NULL, 2 * page, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED || ftruncate(open(path, O_WRONLY), 0) != 0)
+			_exit(3);
+		(void)p[page];
+		_exit(0);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	CHECK("mapfile: a SIGBUS elsewhere still ends the process",
+	      (WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS) ||
+		      (WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 3),
+	      "child %s %d", WIFSIGNALED(status) ? "signal" : "exit",
+	      WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	unlink(mine);
+	free(mine);
+	unlink(path);
+	free(path);
+}
+
+static void test_mapfile(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct mapfile mf;
+	int rc;
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/mxfence-unit.XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		CHECK("mapfile: a temporary folder", 0, "mkdtemp failed");
+		return;
+	}
+
+	char *small = tmp_file("small.txt", 1000, 'a');
+	rc = mapfile_read(&mf, small, SIZE_MAX, 0);
+	CHECK("mapfile: a small file is read, NUL after it",
+	      rc == MAPFILE_OK && !mf.mapped && same_bytes(&mf, small, true) &&
+		      !mapfile_shrank(&mf),
+	      "rc %d mapped %d", rc, mf.mapped);
+	mapfile_free(&mf);
+
+	char *large = tmp_file("large.txt", MAPFILE_MAP_MIN + 100, 'a');
+	rc = mapfile_read(&mf, large, SIZE_MAX, 0);
+	CHECK("mapfile: a large file is mapped, NUL after it",
+	      rc == MAPFILE_OK && mf.mapped && same_bytes(&mf, large, true) && !mapfile_shrank(&mf),
+	      "rc %d mapped %d", rc, mf.mapped);
+	mapfile_free(&mf);
+
+	/* No room for the NUL in its last page: read. */
+	char *pages = tmp_file("pages.txt", MAPFILE_MAP_MIN + 2 * page, 'a');
+	rc = mapfile_read(&mf, pages, SIZE_MAX, 0);
+	CHECK("mapfile: a large file of whole pages is read, NUL after it",
+	      rc == MAPFILE_OK && !mf.mapped && same_bytes(&mf, pages, true),
+	      "rc %d mapped %d", rc, mf.mapped);
+	mapfile_free(&mf);
+
+	rc = mapfile_read(&mf, small, SIZE_MAX, MAPFILE_BINARY);
+	CHECK("mapfile: binary: a small file is mapped",
+	      rc == MAPFILE_OK && mf.mapped && same_bytes(&mf, small, false),
+	      "rc %d mapped %d", rc, mf.mapped);
+	mapfile_free(&mf);
+
+	/* procfs: a regular file of size 0 that has bytes. */
+	rc = mapfile_read(&mf, "/proc/self/status", SIZE_MAX, MAPFILE_BINARY);
+	CHECK("mapfile: a file that says size 0 is read whole",
+	      rc == MAPFILE_OK && !mf.mapped && mf.len > 0 && strstr(mf.data, "Name:") != NULL,
+	      "rc %d len %zu", rc, mf.len);
+	mapfile_free(&mf);
+
+	rc = mapfile_read(&mf, large, MAPFILE_MAP_MIN, 0);
+	CHECK("mapfile: larger than max", rc == MAPFILE_TOO_LARGE, "rc %d", rc);
+	rc = mapfile_read(&mf, "/proc/self/status", 10, 0);
+	CHECK("mapfile: larger than max, found while reading", rc == MAPFILE_TOO_LARGE, "rc %d",
+	      rc);
+	rc = mapfile_read(&mf, tmpdir, SIZE_MAX, 0);
+	CHECK("mapfile: a directory", rc == MAPFILE_DIRECTORY, "rc %d", rc);
+	rc = mapfile_read(&mf, tmpdir, SIZE_MAX, MAPFILE_REGULAR);
+	CHECK("mapfile: regular only: a directory", rc == MAPFILE_NOT_REGULAR, "rc %d", rc);
+	rc = mapfile_read(&mf, "/dev/null", SIZE_MAX, MAPFILE_REGULAR);
+	CHECK("mapfile: regular only: a device", rc == MAPFILE_NOT_REGULAR, "rc %d", rc);
+	rc = mapfile_read(&mf, "/dev/null", SIZE_MAX, 0);
+	CHECK("mapfile: a device is read", rc == MAPFILE_OK && !mf.mapped && mf.len == 0,
+	      "rc %d", rc);
+	mapfile_free(&mf);
+	char *absent = xasprintf("%s/absent", tmpdir);
+	errno = 0;
+	rc = mapfile_read(&mf, absent, SIZE_MAX, 0);
+	CHECK("mapfile: a missing file", rc == MAPFILE_OPEN && errno == ENOENT, "rc %d errno %d",
+	      rc, errno);
+
+	test_mapfile_cut(page);
+
+	unlink(small);
+	unlink(large);
+	unlink(pages);
+	free(absent);
+	free(small);
+	free(large);
+	free(pages);
+	rmdir(tmpdir);
+}
+
 int main(void)
 {
+	test_line_reader();
+	test_mapfile();
 	test_count_lines();
 	test_format_v6_against_inet_ntop();
 	test_v4_parse_against_inet_pton();
