@@ -14,6 +14,7 @@
 
 #include "feed.h"
 #include "linereader.h"
+#include "mapfile.h"
 #include "util.h"
 
 enum section_kind { SEC_NONE, SEC_TABLE, SEC_SERVICE, SEC_SOURCE, SEC_BAD };
@@ -735,14 +736,14 @@ static void lint(struct policy *pol, struct diag *d)
 	}
 }
 
+#define POLICY_MAX_BYTES (1u << 20) /* the message says 1 MiB */
+
 int policy_load(struct policy *pol, const char *path, const char *cache_dir, struct diag *d)
 {
 	struct reader r = { .pol = pol, .d = d };
 	size_t errors = d->errors;
+	struct mapfile mf;
 	const char *slash;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
 	int rc;
 
 	memset(pol, 0, sizeof(*pol));
@@ -751,27 +752,25 @@ int policy_load(struct policy *pol, const char *path, const char *cache_dir, str
 	slash = strrchr(path, '/');
 	pol->dir = slash ? xstrndup(path, (size_t)(slash - path) + (slash == path)) : NULL;
 
-	f = fopen(path, "re");
-	if (!f) {
+	/* Read whole, so that the reader sees every line. */
+	switch (mapfile_read(&mf, path, POLICY_MAX_BYTES, 0)) {
+	case MAPFILE_OK:
+		break;
+	case MAPFILE_OPEN:
 		diag_error(d, path, "cannot open: %s", strerror(errno));
 		return -1;
+	case MAPFILE_DIRECTORY:
+	case MAPFILE_NOT_REGULAR:
+		diag_error(d, path, "is a directory");
+		return -1;
+	case MAPFILE_TOO_LARGE:
+		diag_error(d, path, "larger than 1 MiB");
+		return -1;
+	case MAPFILE_READ:
+		diag_error(d, path, "cannot read: %s", strerror(errno));
+		return -1;
 	}
-	/* Policies are small; read it whole so the reader can see every line. */
-	char chunk[65536];
-	size_t got;
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (len + got > (1u << 20)) {
-			diag_error(d, path, "larger than 1 MiB");
-			fclose(f);
-			free(buf);
-			return -1;
-		}
-		buf = xrealloc(buf, len + got + 1);
-		memcpy(buf + len, chunk, got);
-		len += got;
-	}
-	fclose(f);
-	line_reader_init(&r.lines, buf ? buf : "", len, 1, 0, line_fault, &r);
+	line_reader_init(&r.lines, mf.data, mf.len, 1, 0, line_fault, &r);
 
 	rc = ini_parse_stream(reader_line, &r, handler, &r);
 	if (rc > 0) {
@@ -781,7 +780,9 @@ int policy_load(struct policy *pol, const char *path, const char *cache_dir, str
 	} else if (rc < 0) {
 		diag_error(d, path, "cannot parse (out of memory)");
 	}
-	free(buf);
+	if (mapfile_shrank(&mf))
+		diag_error(d, path, "file shrank while it was being read");
+	mapfile_free(&mf);
 	lint(pol, d);
 	return d->errors == errors ? 0 : -1;
 }
