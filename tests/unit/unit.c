@@ -22,6 +22,7 @@
 #include "mapfile.h"
 #include "model.h"
 #include "sets.h"
+#include "state.h"
 #include "util.h"
 #include "check.h"
 
@@ -901,6 +902,26 @@ static void test_mapfile(void)
 	      rc, errno);
 
 	test_mapfile_cut(page);
+
+	/* The state file's reader: a file cut short while mapped is unreadable, not a crash. */
+	struct state st = { .table = "unit", .genid = 7 }, back;
+	char err[512] = "", *state = state_path(tmpdir, "unit");
+	rc = state_write(tmpdir, &st, err, sizeof(err));
+	int rd = rc == 0 ? state_read(tmpdir, "unit", &back, err, sizeof(err)) : -2;
+	CHECK("mapfile: the state file reads back", rd == 0 && back.genid == 7, "rc %d %d: %s", rc,
+	      rd, err);
+	if (rd == 0)
+		state_free(&back);
+	char *hook = xasprintf("truncate -s 0 '%s'", state);
+	setenv("MXFENCE_TEST_AFTER_MAP", hook, 1);
+	rd = state_read(tmpdir, "unit", &back, err, sizeof(err));
+	unsetenv("MXFENCE_TEST_AFTER_MAP");
+	CHECK("mapfile: a state file cut short while mapped is unreadable",
+	      rd == -1 && strstr(err, "unit.state: file shrank while it was being read"), "rc %d: %s",
+	      rd, err);
+	unlink(state);
+	free(state);
+	free(hook);
 
 	unlink(small);
 	unlink(large);
