@@ -776,6 +776,7 @@ static void test_mapfile_cut(size_t page)
 	mapfile_free(&mf);
 
 	/* Cut inside its last page: no SIGBUS comes, the size tells. */
+	unlink(path);
 	free(path);
 	path = tmp_file("cut2.bin", 2 * page + 100, 'a');
 	rc = mapfile_read(&mf, path, SIZE_MAX, MAPFILE_BINARY);
@@ -786,6 +787,7 @@ static void test_mapfile_cut(size_t page)
 	mapfile_free(&mf);
 
 	/* The test hook runs once the file is mapped. */
+	unlink(path);
 	free(path);
 	path = tmp_file("hook.txt", MAPFILE_MAP_MIN + 100, 'a');
 	char *hook = xasprintf("truncate -s 0 '%s'", path);
@@ -803,6 +805,7 @@ static void test_mapfile_cut(size_t page)
 	 * A SIGBUS that is not about one of these mappings is not swallowed:
 	 * in a child, with a mapping of ours in place, a plain mapping cut short.
 	 */
+	unlink(path);
 	free(path);
 	path = tmp_file("other.bin", 2 * page, 'a');
 	char *mine = tmp_file("mine.bin", 2 * page, 'a');
