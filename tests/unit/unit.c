@@ -437,6 +437,33 @@ static void test_family_text(void)
 	family_parse("010.1.1.1", FAM_V4, PARSE_BAD_V4, 0);
 	family_parse("fe80::1%eth0", FAM_V6, PARSE_ZONE, 0);
 	family_parse("", FAM_V6, PARSE_EMPTY, 0);
+
+	/* Every address around the edges and around ::/96 and ::ffff:0:0/96 reads back. */
+	const u128 v6_anchors[] = { 0, 0xffffffffu, (u128)1 << 32, mapped, mapped | 0xffffffffu,
+				    (u128)1 << 48, ~(u128)0 };
+	const u128 v4_anchors[] = { 0, 0x7fffffffu, 0xffffffffu };
+	size_t tried = 0, wrong = 0;
+	char text[ADDR_STRLEN], bad[ADDR_STRLEN] = "";
+	for (int f = 0; f < FAM_COUNT; f++) {
+		const u128 *anchors = f == FAM_V4 ? v4_anchors : v6_anchors;
+		size_t na = f == FAM_V4 ? 3 : sizeof(v6_anchors) / sizeof(v6_anchors[0]);
+		for (size_t i = 0; i < na; i++)
+			for (int d = -1024; d <= 1024; d++) {
+				u128 a = anchors[i] + (u128)(__int128)d, back = 0;
+				if ((d < 0 && a > anchors[i]) || (d > 0 && a < anchors[i]) ||
+				    a > fam_max((enum family)f))
+					continue; /* past an end of the family */
+				size_t n = addr_format(a, (enum family)f, text);
+				tried++;
+				if (addr_parse_family(text, n, (enum family)f, &back) != PARSE_OK ||
+				    back != a || (f == FAM_V6 && strchr(text, '.'))) {
+					if (!wrong++)
+						snprintf(bad, sizeof(bad), "%s", text);
+				}
+			}
+	}
+	CHECK("addresses around the edges print and read back in their family",
+	      wrong == 0 && tried > 14000, "%zu of %zu wrong, first '%s'", wrong, tried, bad);
 }
 
 /* The IPv4 fast path must accept exactly what inet_pton(AF_INET) accepts. */
