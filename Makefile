@@ -48,10 +48,15 @@ $(BUILD)/%.o: src/%.c | $(BUILD)
 $(BUILD):
 	$(Q)mkdir -p $@
 
-# Test programs link the objects without main().
-TEST_PROGS := tests/unit/unit tests/unit/nl_test tests/unit/nl_drive tests/unit/spf_test \
-	tests/unit/spf_drive
+# Test programs link the objects without main(): the unit tests (each run by
+# tests/unit/NAME.sh), and the tools the shell tests drive (tests/tools).
+UNIT_PROGS := tests/unit/unit tests/unit/nl_test tests/unit/spf_test
+TOOL_PROGS := tests/tools/nl_drive tests/tools/spf_drive
+TEST_PROGS := $(UNIT_PROGS) $(TOOL_PROGS)
 tests/unit/%: tests/unit/%.c $(LIB_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(LDLIBS)
+tests/tools/%: tests/tools/%.c $(LIB_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
@@ -90,7 +95,7 @@ install: mxfence
 	done
 
 clean:
-	rm -rf $(BUILD) mxfence $(TEST_PROGS) tests/unit/*.d out
+	rm -rf $(BUILD) mxfence $(TEST_PROGS) tests/unit/*.d tests/tools/*.d out
 
 .PHONY: all deps test-deps demo check bench clean install
 
