@@ -50,7 +50,8 @@ $(BUILD):
 
 # Test programs link the objects without main(): the unit tests (each run by
 # tests/unit/NAME.sh), and the tools the shell tests drive (tests/tools).
-UNIT_PROGS := tests/unit/unit tests/unit/nl_test tests/unit/spf_test
+UNIT_PROGS := tests/unit/unit tests/unit/nl_test tests/unit/spf_test tests/unit/policy_test \
+	tests/unit/feed_test tests/unit/state_test tests/unit/diffview_test
 TOOL_PROGS := tests/tools/nl_drive tests/tools/spf_drive
 TEST_PROGS := $(UNIT_PROGS) $(TOOL_PROGS)
 tests/unit/%: tests/unit/%.c $(LIB_OBJS)
@@ -101,4 +102,4 @@ clean:
 
 include mk/fuzz.mk
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(TEST_PROGS:=.d)
