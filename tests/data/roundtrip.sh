@@ -85,7 +85,8 @@ ends() {
 edges=$(ends '0\.0\.0\.0|255\.255\.255\.255|::|ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff')
 compat=$(ends '::[0-9a-f]{1,4}(:[0-9a-f]{1,4})?')
 mapped=$(ends '::ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}')
-if [ "$edges" -ge 200 ] && [ "$compat" -ge 30 ] && [ "$mapped" -ge 30 ]; then
+if [ "$edges" -ge "$count" ] && [ "$compat" -ge $((count / 10)) ] &&
+	[ "$mapped" -ge $((count / 10)) ]; then
 	pass "model round trip: interval ends at the edges ($edges), in ::/96 ($compat), in ::ffff:0:0/96 ($mapped)"
 else
 	fail "model round trip: interval ends at the edges, in ::/96, in ::ffff:0:0/96" \

@@ -29,6 +29,8 @@ trap 'rm -f "$results" "$log"' EXIT
 	cd "$top" || exit 2
 	export TESTS_ECHO="$results"
 	export MXFENCE="$bin" NL_DRIVE="$san/nl_drive" SPF_DRIVE="$san/spf_drive"
+	# data/roundtrip.sh: fewer random policies; each run costs several times more here.
+	export RT_COUNT=100
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=report_objects=1
 	rel=${san#"$top"/}
