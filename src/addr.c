@@ -544,6 +544,14 @@ static void special_init(void)
 	}
 }
 
+const char *special_purpose_entry(size_t i, const char **name)
+{
+	if (i >= SPECIAL_COUNT)
+		return NULL;
+	*name = special_table[i].name;
+	return special_table[i].cidr;
+}
+
 const char *special_purpose(const struct prefix *p)
 {
 	pthread_once(&special_once, special_init);

@@ -134,5 +134,7 @@ void amount_format(u128 addresses, enum family f, char *buf);
  * first one the prefix overlaps, or NULL.
  */
 const char *special_purpose(const struct prefix *p);
+/* Entry i of that table as CIDR text, and its name; NULL past the end. */
+const char *special_purpose_entry(size_t i, const char **name);
 
 #endif

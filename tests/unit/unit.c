@@ -3,6 +3,7 @@
  * Prints "PASS: name" / "FAIL: name: why" per check (see tests/run).
  */
 #include <arpa/inet.h>
+#include <libcidr.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -466,6 +467,71 @@ static void test_family_text(void)
 	      wrong == 0 && tried > 14000, "%zu of %zu wrong, first '%s'", wrong, tried, bad);
 }
 
+/*
+ * special_purpose() against libcidr, an independent reading of the same
+ * table: a prefix is special exactly when libcidr finds a range of the table
+ * that contains it or lies inside it, and the name is the first such range's.
+ * Prefixes are drawn around every range's edges, and at random.
+ */
+static void test_special_against_libcidr(void)
+{
+	CIDR *table[64];
+	struct prefix anchor[64];
+	const char *names[64], *text, *name;
+	size_t n = 0, special = 0, wrong = 0;
+	char first[160] = "";
+
+	while (n < 64 && (text = special_purpose_entry(n, &name))) {
+		unsigned fl;
+		table[n] = cidr_from_str(text);
+		names[n] = name;
+		if (!table[n] || prefix_parse(text, strlen(text), &anchor[n], &fl) != PARSE_OK) {
+			CHECK("special: libcidr reads the table", 0, "entry '%s'", text);
+			return;
+		}
+		n++;
+	}
+	for (int i = 0; i < 100000; i++) {
+		struct prefix p;
+		const struct prefix *a = &anchor[next() % n];
+		unsigned bits;
+		if (i % 4 == 0) {
+			p.family = next() % 2 ? FAM_V6 : FAM_V4;
+			p.addr = (u128)next() << 64 | next();
+		} else {
+			/* just inside or outside either end of a range */
+			p.family = a->family;
+			u128 edge = next() % 2 ? a->addr : prefix_last(a);
+			p.addr = edge + (u128)(next() % 64) - 32;
+		}
+		bits = fam_bits((enum family)p.family);
+		p.addr &= fam_max((enum family)p.family);
+		p.plen = (uint8_t)(1 + next() % bits);
+		p.addr &= ~host_mask(bits, p.plen);
+		char t[PREFIX_STRLEN];
+		prefix_format(&p, t);
+		CIDR *c = cidr_from_str(t);
+		const char *want = NULL;
+		for (size_t k = 0; c && k < n && !want; k++)
+			if (cidr_get_proto(table[k]) == cidr_get_proto(c) &&
+			    (cidr_contains(table[k], c) == 0 || cidr_contains(c, table[k]) == 0))
+				want = names[k];
+		const char *got = special_purpose(&p);
+		special += got != NULL;
+		if (!c || got != want) {
+			if (!wrong++)
+				snprintf(first, sizeof(first), "%s: ours %s, libcidr %s", t,
+					 got ? got : "none", c ? (want ? want : "none") : "unreadable");
+		}
+		cidr_free(c);
+	}
+	for (size_t k = 0; k < n; k++)
+		cidr_free(table[k]);
+	CHECK("special: the same verdicts as libcidr on 100000 prefixes around the table's edges",
+	      wrong == 0 && special > 10000 && n > 20, "%zu differ (first %s), %zu special, %zu ranges",
+	      wrong, first, special, n);
+}
+
 /* The IPv4 fast path must accept exactly what inet_pton(AF_INET) accepts. */
 static void test_v4_parse_against_inet_pton(void)
 {
@@ -596,5 +662,6 @@ int main(void)
 	test_sort();
 	test_index_v6();
 	test_special();
+	test_special_against_libcidr();
 	return failures ? 1 : 0;
 }
