@@ -1,7 +1,8 @@
 # mxfence: compile provider ranges and relay lists into an nftables allow-list.
 #   make            build ./mxfence
 #   make demo       install missing Debian packages, build, run on the default policy
-#   make check      install test packages, build, run every test
+#   make test       build everything the tests need, run every test (installs nothing)
+#   make check      install test packages, then make test
 #   make bench      the benchmark, side by side with the anchor tools
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -71,9 +72,13 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh contrib/demo.sh
 
-check: test-deps
+# The whole suite on what is installed; check installs the test packages first.
+test:
 	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS) fuzz-build sanitize-build
 	$(Q)tests/run
+
+check: test-deps
+	$(Q)$(MAKE) --no-print-directory test
 
 bench: test-deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -98,7 +103,7 @@ install: mxfence
 clean:
 	rm -rf $(BUILD) mxfence $(TEST_PROGS) tests/unit/*.d tests/tools/*.d out
 
-.PHONY: all deps test-deps demo check bench clean install
+.PHONY: all deps test-deps demo test check bench clean install
 
 include mk/fuzz.mk
 
