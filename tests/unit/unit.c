@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <libcidr.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,14 +348,20 @@ static uint64_t next(void)
 	return rng;
 }
 
-/* Our IPv6 text must be inet_ntop's, zero runs and all. */
+/*
+ * Our IPv6 text is inet_ntop's, zero runs and all, except that it never
+ * writes a dotted quad: where inet_ntop writes ::a.b.c.d or ::ffff:a.b.c.d,
+ * ours has the last two groups in hexadecimal. It reads back as the same
+ * address with inet_pton, and as the same IPv6 address with
+ * addr_parse_family (prefix_parse would take ::ffff:0:0/96 as IPv4).
+ */
 static void test_format_v6_against_inet_ntop(void)
 {
 	int ok = 1;
-	char mine[ADDR_STRLEN], libc[ADDR_STRLEN];
+	char mine[ADDR_STRLEN], libc[ADDR_STRLEN], want[ADDR_STRLEN + 8];
 
 	for (int i = 0; i < 200000 && ok; i++) {
-		unsigned char b[16];
+		unsigned char b[16], back[16];
 		uint64_t r = next(), mask = next();
 		for (int w = 0; w < 8; w++) {
 			uint16_t v = (uint16_t)(r >> (8 * (w % 4)));
@@ -367,18 +374,179 @@ static void test_format_v6_against_inet_ntop(void)
 			b[2 * w] = (unsigned char)(v >> 8);
 			b[2 * w + 1] = (unsigned char)v;
 		}
-		u128 a = 0;
+		u128 a = 0, parsed = 0;
 		for (int k = 0; k < 16; k++)
 			a = a << 8 | b[k];
-		addr_format(a, FAM_V6, mine);
+		size_t n = addr_format(a, FAM_V6, mine);
 		inet_ntop(AF_INET6, b, libc, sizeof(libc));
-		if (strcmp(mine, libc) != 0) {
+		char *dots = strchr(libc, '.');
+		snprintf(want, sizeof(want), "%s", libc);
+		if (dots) {
+			/* the dotted quad starts after the last colon */
+			char *q = strrchr(libc, ':') + 1;
+			snprintf(want + (q - libc), sizeof(want) - (size_t)(q - libc), "%x:%x",
+				 b[12] << 8 | b[13], b[14] << 8 | b[15]);
+		}
+		if (strcmp(mine, want) != 0 || n != strlen(mine) || strchr(mine, '.') ||
+		    inet_pton(AF_INET6, mine, back) != 1 || memcmp(back, b, 16) != 0 ||
+		    addr_parse_family(mine, n, FAM_V6, &parsed) != PARSE_OK || parsed != a) {
 			ok = 0;
-			CHECK("ipv6 text equals inet_ntop", 0, "'%s' vs '%s'", mine, libc);
+			CHECK("ipv6 text is inet_ntop's in hex groups, reads back", 0,
+			      "'%s' vs '%s' (inet_ntop '%s')", mine, want, libc);
 		}
 	}
 	if (ok)
-		CHECK("ipv6 text equals inet_ntop", 1, "%s", "");
+		CHECK("ipv6 text is inet_ntop's in hex groups, reads back", 1, "%s", "");
+}
+
+static void format_is(u128 a, enum family f, const char *want)
+{
+	char got[ADDR_STRLEN], name[96];
+
+	addr_format(a, f, got);
+	snprintf(name, sizeof(name), "format %s", want);
+	CHECK(name, strcmp(got, want) == 0, "got '%s'", got);
+}
+
+static void family_parse(const char *in, enum family f, enum parse_err want_err, u128 want)
+{
+	u128 got = 0;
+	char name[128];
+	enum parse_err e = addr_parse_family(in, strlen(in), f, &got);
+
+	snprintf(name, sizeof(name), "parse '%s' as %s", in, fam_name(f));
+	CHECK(name, e == want_err && (e || got == want), "err %d (%s), want %d", e, parse_strerror(e),
+	      want_err);
+}
+
+/* The text of the model file: the family is given, ::ffff:0:0/96 is IPv6 there. */
+static void test_family_text(void)
+{
+	const u128 mapped = (u128)0xffff << 32;
+
+	format_is(mapped | 0xffffffffu, FAM_V6, "::ffff:ffff:ffff");
+	format_is(mapped, FAM_V6, "::ffff:0:0");
+	format_is(mapped | 0xc0000201u, FAM_V6, "::ffff:c000:201");
+	format_is(0x01020304u, FAM_V6, "::102:304");
+	format_is(0x00010000u, FAM_V6, "::1:0");
+	format_is(1, FAM_V6, "::1");
+	format_is(0, FAM_V6, "::");
+	format_is(~(u128)0, FAM_V6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	format_is((u128)0xfff0 << 32, FAM_V6, "::fff0:0:0");
+	format_is(0xffffffffu, FAM_V4, "255.255.255.255");
+	format_is(0, FAM_V4, "0.0.0.0");
+
+	family_parse("::ffff:255.255.255.255", FAM_V6, PARSE_OK, mapped | 0xffffffffu);
+	family_parse("::ffff:ffff:ffff", FAM_V6, PARSE_OK, mapped | 0xffffffffu);
+	family_parse("::FFFF:0:0", FAM_V6, PARSE_OK, mapped);
+	family_parse("::ffff:192.0.2.1", FAM_V6, PARSE_OK, mapped | 0xc0000201u);
+	family_parse("::1.2.3.4", FAM_V6, PARSE_OK, 0x01020304u);
+	family_parse("::", FAM_V6, PARSE_OK, 0);
+	family_parse("2001:db8::1", FAM_V6, PARSE_OK, (u128)0x20010db8u << 96 | 1);
+	family_parse("192.0.2.1", FAM_V6, PARSE_BAD_V6, 0);
+	family_parse("192.0.2.1", FAM_V4, PARSE_OK, 0xc0000201u);
+	family_parse("::ffff:192.0.2.1", FAM_V4, PARSE_BAD_V4, 0);
+	family_parse("2001:db8::1", FAM_V4, PARSE_BAD_V4, 0);
+	family_parse("::ffff:0:0/96", FAM_V6, PARSE_HAS_LEN, 0);
+	family_parse("192.0.2.0/24", FAM_V4, PARSE_HAS_LEN, 0);
+	family_parse("010.1.1.1", FAM_V4, PARSE_BAD_V4, 0);
+	family_parse("fe80::1%eth0", FAM_V6, PARSE_ZONE, 0);
+	family_parse("", FAM_V6, PARSE_EMPTY, 0);
+
+	/* Every address around the edges and around ::/96 and ::ffff:0:0/96 reads back. */
+	const u128 v6_anchors[] = { 0, 0xffffffffu, (u128)1 << 32, mapped, mapped | 0xffffffffu,
+				    (u128)1 << 48, ~(u128)0 };
+	const u128 v4_anchors[] = { 0, 0x7fffffffu, 0xffffffffu };
+	size_t tried = 0, wrong = 0;
+	char text[ADDR_STRLEN], bad[ADDR_STRLEN] = "";
+	for (int f = 0; f < FAM_COUNT; f++) {
+		const u128 *anchors = f == FAM_V4 ? v4_anchors : v6_anchors;
+		size_t na = f == FAM_V4 ? 3 : sizeof(v6_anchors) / sizeof(v6_anchors[0]);
+		for (size_t i = 0; i < na; i++)
+			for (int d = -1024; d <= 1024; d++) {
+				u128 a = anchors[i] + (u128)(__int128)d, back = 0;
+				if ((d < 0 && a > anchors[i]) || (d > 0 && a < anchors[i]) ||
+				    a > fam_max((enum family)f))
+					continue; /* past an end of the family */
+				size_t n = addr_format(a, (enum family)f, text);
+				tried++;
+				if (addr_parse_family(text, n, (enum family)f, &back) != PARSE_OK ||
+				    back != a || (f == FAM_V6 && strchr(text, '.'))) {
+					if (!wrong++)
+						snprintf(bad, sizeof(bad), "%s", text);
+				}
+			}
+	}
+	CHECK("addresses around the edges print and read back in their family",
+	      wrong == 0 && tried > 14000, "%zu of %zu wrong, first '%s'", wrong, tried, bad);
+}
+
+/*
+ * special_purpose() against libcidr, an independent reading of the same
+ * table: a prefix is special exactly when libcidr finds a range of the table
+ * that contains it or lies inside it, and the name is the first such range's.
+ * Prefixes are drawn around every range's edges, and at random.
+ */
+static void test_special_against_libcidr(void)
+{
+	CIDR *table[64];
+	struct prefix anchor[64];
+	const char *names[64], *text, *name;
+	size_t n = 0, special = 0, wrong = 0;
+	char first[160] = "";
+
+	/* libcidr reads up to 8 bytes before a text shorter than that: room in front. */
+	char padded[16 + PREFIX_STRLEN], *t = padded + 16;
+	memset(padded, ' ', 16);
+	while (n < 64 && (text = special_purpose_entry(n, &name))) {
+		unsigned fl;
+		snprintf(t, PREFIX_STRLEN, "%s", text);
+		table[n] = cidr_from_str(t);
+		names[n] = name;
+		if (!table[n] || prefix_parse(text, strlen(text), &anchor[n], &fl) != PARSE_OK) {
+			CHECK("special: libcidr reads the table", 0, "entry '%s'", text);
+			return;
+		}
+		n++;
+	}
+	for (int i = 0; i < 100000; i++) {
+		struct prefix p;
+		const struct prefix *a = &anchor[next() % n];
+		unsigned bits;
+		if (i % 4 == 0) {
+			p.family = next() % 2 ? FAM_V6 : FAM_V4;
+			p.addr = (u128)next() << 64 | next();
+		} else {
+			/* just inside or outside either end of a range */
+			p.family = a->family;
+			u128 edge = next() % 2 ? a->addr : prefix_last(a);
+			p.addr = edge + (u128)(next() % 64) - 32;
+		}
+		bits = fam_bits((enum family)p.family);
+		p.addr &= fam_max((enum family)p.family);
+		p.plen = (uint8_t)(1 + next() % bits);
+		p.addr &= ~host_mask(bits, p.plen);
+		prefix_format(&p, t);
+		CIDR *c = cidr_from_str(t);
+		const char *want = NULL;
+		for (size_t k = 0; c && k < n && !want; k++)
+			if (cidr_get_proto(table[k]) == cidr_get_proto(c) &&
+			    (cidr_contains(table[k], c) == 0 || cidr_contains(c, table[k]) == 0))
+				want = names[k];
+		const char *got = special_purpose(&p);
+		special += got != NULL;
+		if (!c || got != want) {
+			if (!wrong++)
+				snprintf(first, sizeof(first), "%s: ours %s, libcidr %s", t,
+					 got ? got : "none", c ? (want ? want : "none") : "unreadable");
+		}
+		cidr_free(c);
+	}
+	for (size_t k = 0; k < n; k++)
+		cidr_free(table[k]);
+	CHECK("special: the same verdicts as libcidr on 100000 prefixes around the table's edges",
+	      wrong == 0 && special > 10000 && n > 20, "%zu differ (first %s), %zu special, %zu ranges",
+	      wrong, first, special, n);
 }
 
 /* The IPv4 fast path must accept exactly what inet_pton(AF_INET) accepts. */
@@ -942,6 +1110,7 @@ int main(void)
 	test_mapfile();
 	test_count_lines();
 	test_format_v6_against_inet_ntop();
+	test_family_text();
 	test_v4_parse_against_inet_pton();
 	test_v4_line_scan_against_parse();
 	test_format_v4_against_inet_ntop();
@@ -953,5 +1122,6 @@ int main(void)
 	test_index_v6();
 	test_special();
 	test_compare();
+	test_special_against_libcidr();
 	return failures ? 1 : 0;
 }
