@@ -207,11 +207,11 @@ static void test_prefix_checks(void)
 	const char *lines = "\n# x\n192.0.2.1\n\n\n2001:db8::/32\n192.0.2.9\n";
 	load(&l, "list", "", lines, strlen(lines));
 	const struct source *s = &l.pol.sources[0];
-	CHECK("feed: origins are line numbers, the span past the last",
+	CHECK("feed: origins are line numbers, norigins past the last",
 	      l.rc == 0 && s->pfx[FAM_V4].n == 2 && s->pfx[FAM_V4].v[0].origin == 3 &&
 		      s->pfx[FAM_V4].v[1].origin == 7 && s->pfx[FAM_V6].v[0].origin == 6 &&
-		      s->origin_span == 8,
-	      "rc %d, span %u", l.rc, s->origin_span);
+		      s->norigins == 8,
+	      "rc %d, norigins %u", l.rc, s->norigins);
 	unload(&l);
 }
 
