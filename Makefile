@@ -74,7 +74,7 @@ bench: test-deps
 	$(Q)sh tests/bench/bench.sh
 
 # systemd units, @SBINDIR@ replaced by the installed binary's folder.
-UNITS := mxfence-refresh.service mxfence-refresh.timer
+UNITS := mxfence-refresh.service mxfence-refresh.timer mxfence-restore.service
 install: mxfence
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(SYSCONFDIR)/mxfence
