@@ -235,7 +235,15 @@ static int parse(const char *path, const char *buf, size_t len, struct saved_rul
 				k--;
 			struct prefix px;
 			unsigned flags = 0;
-			if (k == 0 || prefix_parse(s, k, &px, &flags) != PARSE_OK ||
+			/* Most lines are IPv4: the word-wise reader first, on a copy ended by a newline. */
+			char v4[PREFIX_V4_LINE_MAX + 8];
+			bool scanned = false;
+			if (cur->fam == FAM_V4 && k && k < PREFIX_V4_LINE_MAX) {
+				memcpy(v4, s, k);
+				v4[k] = '\n';
+				scanned = prefix_scan_v4_line(v4, &px, &flags) == k;
+			}
+			if (k == 0 || (!scanned && prefix_parse(s, k, &px, &flags) != PARSE_OK) ||
 			    (flags & (PARSE_HOSTBITS | PARSE_MAPPED)) || px.family != cur->fam) {
 				snprintf(err, errlen, "%s:%u: not an element of set %s", path, line,
 					 cur->name);
