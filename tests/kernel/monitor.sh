@@ -221,4 +221,13 @@ out=$(ns_exec mon setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=
 rc=$?
 [ $rc -eq 3 ] && pass "capabilities dropped: UNKNOWN (exit 3)" || fail "capabilities dropped: UNKNOWN (exit 3)" "rc=$rc $out"
 
+# --- the README's alert rules load ------------------------------------------------
+TOP=${TOP:-$(cd "$here/../.." && pwd)}
+awk '/^```yaml$/ { on = 1; next } on && /^```$/ { exit } on' "$TOP/README.md" >"$W/rules.yml"
+if [ -s "$W/rules.yml" ] && out=$(promtool check rules "$W/rules.yml" 2>&1); then
+	pass "the README's Prometheus alert rules pass promtool check rules"
+else
+	fail "the README's Prometheus alert rules pass promtool check rules" "$out"
+fi
+
 finish
