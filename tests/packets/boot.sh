@@ -9,7 +9,7 @@
 #   |  ruleset flushed before every case,      +--------+  198.51.100.7  (relays: allowed) |
 #   |  then `mxfence restore`                  |        |  198.51.100.8  (denied)          |
 #   |  mx0 192.0.2.25/24 2001:db8::25/64       |        |  2001:db8:1::10 (allowed)        |
-#   |  routes to the client's networks        |        |  2001:db8:1::11 (denied)         |
+#   |  routes to the client's networks         |        |  2001:db8:1::11 (denied)         |
 #   |                                          |        |  routes to the server's networks |
 #   +------------------------------------------+        +----------------------------------+
 #
