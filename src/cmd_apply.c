@@ -7,6 +7,7 @@
 #include "apply.h"
 #include "cmd.h"
 #include "lock.h"
+#include "nl.h"
 #include "saved.h"
 
 int cmd_apply(int argc, char **argv, struct globals *g)
@@ -48,6 +49,14 @@ int cmd_apply(int argc, char **argv, struct globals *g)
 	rc = policy_open_gated(g, &pol);
 	if (rc)
 		goto out;
+	/* No kernel access says so first, as apply_run() would, before the lock is tried. */
+	struct nl *nl;
+	if (nl_open(&nl, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mxfence apply: %s\n", err);
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	nl_close(nl);
 	/* The lock covers the commit and the saved ruleset that goes with it. */
 	lock = lock_take(g->state_dir, ao.lock_timeout, err, sizeof(err));
 	if (lock < 0) {
