@@ -257,7 +257,8 @@ static int parse(const char *path, const char *buf, size_t len, struct saved_rul
 			p = next;
 			continue;
 		}
-		if (starts(p, n, "table inet ") && ends(p, n, " {") && !ends(p, n, "{} {")) {
+		/* Names of at least one byte: "\tset {" is no set, and would be a length of -1. */
+		if (n > 13 && starts(p, n, "table inet ") && ends(p, n, " {")) {
 			char *t = xstrndup(p + 11, n - 13);
 			if (out->table && !streq(out->table, t)) {
 				snprintf(err, errlen, "%s:%u: a second table", path, line);
@@ -266,16 +267,21 @@ static int parse(const char *path, const char *buf, size_t len, struct saved_rul
 			}
 			free(out->table);
 			out->table = t;
-		} else if (starts(p, n, "\tset ") && ends(p, n, " {")) {
+		} else if (n > 7 && starts(p, n, "\tset ") && ends(p, n, " {")) {
 			out->sets = xreallocarray(out->sets, out->nsets + 1, sizeof(*out->sets));
 			cur = &out->sets[out->nsets++];
 			memset(cur, 0, sizeof(*cur));
 			cur->name = xstrndup(p + 5, n - 7);
 			cur->fam = (enum family)-1;
-		} else if (cur && n == 16 && memcmp(p, "\t\ttype ipv4_addr", 16) == 0) {
-			cur->fam = FAM_V4;
-		} else if (cur && n == 16 && memcmp(p, "\t\ttype ipv6_addr", 16) == 0) {
-			cur->fam = FAM_V6;
+		} else if (cur && n == 16 && (memcmp(p, "\t\ttype ipv4_addr", 16) == 0 ||
+					      memcmp(p, "\t\ttype ipv6_addr", 16) == 0)) {
+			/* Once, before the elements: they were read as addresses of that family. */
+			if (cur->fam == FAM_V4 || cur->fam == FAM_V6) {
+				snprintf(err, errlen, "%s:%u: set %s: a second type", path, line,
+					 cur->name);
+				goto out;
+			}
+			cur->fam = p[10] == '4' ? FAM_V4 : FAM_V6;
 		} else if (n == 14 && memcmp(p, "\t\telements = {", 14) == 0) {
 			if (!cur || (cur->fam != FAM_V4 && cur->fam != FAM_V6)) {
 				snprintf(err, errlen, "%s:%u: elements outside an address set", path,
@@ -344,12 +350,21 @@ int saved_read(const char *path, struct saved_ruleset *out, char *err, size_t er
 		snprintf(err, errlen, "%s: file shrank while it was being read", path);
 		goto out;
 	}
-	rc = parse(path, buf, len, out, err, errlen);
+	rc = saved_parse(path, buf, len, out, err, errlen);
 out:
 	free(buf);
-	if (rc < 0)
-		saved_ruleset_free(out);
 	return rc;
+}
+
+int saved_parse(const char *name, const char *buf, size_t len, struct saved_ruleset *out,
+		char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (parse(name, buf, len, out, err, errlen) < 0) {
+		saved_ruleset_free(out);
+		return -1;
+	}
+	return 0;
 }
 
 char *saved_skeleton(const struct policy *pol, size_t *len)

@@ -64,6 +64,9 @@ struct saved_ruleset {
  * unreadable or not a script mxfence wrote (err names the file and line).
  */
 int saved_read(const char *path, struct saved_ruleset *out, char *err, size_t errlen);
+/* The parser alone (fuzzed): name is for messages. 0, or -1 with err and nothing kept. */
+int saved_parse(const char *name, const char *buf, size_t len, struct saved_ruleset *out,
+		char *err, size_t errlen);
 void saved_ruleset_free(struct saved_ruleset *s);
 const struct saved_set *saved_set_find(const struct saved_ruleset *s, const char *name);
 
