@@ -181,8 +181,8 @@ static void amount_diff(const struct range_vec *a, const struct range_vec *b, ch
  * what the state file says? Each difference is CRITICAL; agreement lets the
  * state file take the current generation.
  */
-static void compare_with_state(const struct monitor_options *o, const struct policy *pol,
-			       struct kernel_view *v, struct monitor_report *r)
+static void compare_with_state(const struct monitor_options *o, struct kernel_view *v,
+			       struct monitor_report *r)
 {
 	bool same = true;
 
@@ -225,7 +225,6 @@ static void compare_with_state(const struct monitor_options *o, const struct pol
 				     sizeof(err)) == 0;
 	free(rs);
 	lock_release(lock);
-	(void)pol;
 }
 
 /* Could a reboot or an nftables reload bring back what the kernel holds? */
@@ -319,7 +318,7 @@ static void check_kernel(const struct monitor_options *o, const struct policy *p
 		problem(r, MON_CRITICAL, "table inet %s is not the policy's: %s", pol->table, v.why);
 
 	if (v.have_state && !v.from_state && v.structure_ok) {
-		compare_with_state(o, pol, &v, r);
+		compare_with_state(o, &v, r);
 	} else if (!v.have_state) {
 		struct stat sb;
 		char *sp = state_path(o->state_dir, pol->table);
