@@ -267,11 +267,11 @@ int cmd_restore(int argc, char **argv, struct globals *g)
 		fprintf(stderr, "mxfence restore: %s\n", err);
 	}
 
-	/* Nothing to load (or it failed): the policy's choice, unless a table is there. */
-	int fail = rc;
+	/*
+	 * Nothing to load, or it could not be loaded (exit 2 then): the policy's
+	 * choice, unless a table is there.
+	 */
 	rc = sr == 1 ? EXIT_OK : EXIT_INPUT;
-	if (sr == 0)
-		rc = fail;
 	ports_text(&pol, ports, sizeof(ports));
 	if (pol.unapplied_open) {
 		nl_table_live_free(&t);
