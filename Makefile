@@ -50,6 +50,7 @@ $(BUILD):
 
 # Test programs link the objects without main().
 TEST_PROGS := tests/unit/unit tests/unit/nl_test tests/unit/nl_drive tests/unit/spf_test \
+	tests/unit/plan_test \
 	tests/unit/spf_drive
 tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	$(quiet) LD $@

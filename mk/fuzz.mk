@@ -19,7 +19,7 @@ FUZZ_PKG_CONFIG ?= pkg-config
 FUZZ_PKGS := libnftnl libmnl jansson inih libcurl ldns libcrypto
 
 FUZZ_FEEDS := list postfix-cidr m365 aws google azure
-FUZZ_OTHERS := policy flows state modelfile addr cachemeta spf dns nldump
+FUZZ_OTHERS := policy flows state modelfile addr cachemeta spf dns nldump plan
 FUZZ_HARNESSES := $(FUZZ_FEEDS) $(FUZZ_OTHERS)
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -93,7 +93,7 @@ SAN_OBJS := $(wildcard src/*.c)
 SAN_OBJS := $(SAN_OBJS:src/%.c=$(SAN_BUILD)/%.o)
 SAN_LIB_OBJS := $(filter-out $(SAN_BUILD)/main.o,$(SAN_OBJS))
 SAN_UNIT := $(SAN_BUILD)/unit $(SAN_BUILD)/nl_test $(SAN_BUILD)/nl_drive $(SAN_BUILD)/spf_test \
-	$(SAN_BUILD)/spf_drive
+	$(SAN_BUILD)/spf_drive $(SAN_BUILD)/plan_test
 $(SAN_BUILD) $(SAN_BUILD)/tests:
 	$(FUZZ_Q)mkdir -p $@
 
@@ -110,13 +110,15 @@ $(SAN_UNIT): $(SAN_BUILD)/%: tests/unit/%.c $(SAN_LIB_OBJS)
 	$(FUZZ_Q)$(SAN_CC) $(SAN_CFLAGS) -MF $@.d -Isrc -o $@ $< $(SAN_LIB_OBJS) $(FUZZ_LDLIBS)
 
 # tests/unit/*.sh run the programs beside them; these run the sanitized ones.
-$(SAN_BUILD)/tests/unit.sh $(SAN_BUILD)/tests/nl.sh $(SAN_BUILD)/tests/spf.sh: | $(SAN_BUILD)/tests
+$(SAN_BUILD)/tests/unit.sh $(SAN_BUILD)/tests/nl.sh $(SAN_BUILD)/tests/spf.sh \
+$(SAN_BUILD)/tests/plan.sh: | $(SAN_BUILD)/tests
 	$(FUZZ_Q)printf '#!/bin/sh\nexec "%s/%s"\n' "$(CURDIR)/$(SAN_BUILD)" \
-		"$(if $(findstring unit.sh,$@),unit,$(if $(findstring spf.sh,$@),spf_test,nl_test))" >$@
+		"$(if $(findstring unit.sh,$@),unit,$(if $(findstring spf.sh,$@),spf_test,$(if \
+		$(findstring plan.sh,$@),plan_test,nl_test)))" >$@
 	$(FUZZ_Q)chmod +x $@
 
 sanitize-build: $(SAN_BIN) $(SAN_UNIT) $(SAN_BUILD)/tests/unit.sh $(SAN_BUILD)/tests/nl.sh \
-	$(SAN_BUILD)/tests/spf.sh
+	$(SAN_BUILD)/tests/spf.sh $(SAN_BUILD)/tests/plan.sh
 
 sanitize: sanitize-build
 	$(FUZZ_Q)tests/run sanitize

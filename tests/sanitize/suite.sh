@@ -10,7 +10,8 @@ san=${SAN_BUILD:-$top/build-san}
 bin=${SAN_BIN:-$top/mxfence-san}
 
 for f in "$bin" "$san/unit" "$san/nl_test" "$san/nl_drive" "$san/spf_test" "$san/spf_drive" \
-	"$san/tests/unit.sh" "$san/tests/nl.sh" "$san/tests/spf.sh"; do
+	"$san/plan_test" "$san/tests/unit.sh" "$san/tests/nl.sh" "$san/tests/spf.sh" \
+	"$san/tests/plan.sh"; do
 	if [ ! -x "$f" ]; then
 		echo "FAIL: asan+ubsan: $f is not built (make sanitize-build)"
 		exit 1
@@ -27,7 +28,7 @@ trap 'rm -f "$results" "$log"' EXIT
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=report_objects=1
 	rel=${san#"$top"/}
-	tests/run "$rel/tests/unit.sh" "$rel/tests/nl.sh" "$rel/tests/spf.sh" \
+	tests/run "$rel/tests/unit.sh" "$rel/tests/nl.sh" "$rel/tests/spf.sh" "$rel/tests/plan.sh" \
 		tests/golden/golden.sh data kernel packets fetch
 ) >"$log" 2>&1
 rc=$?
