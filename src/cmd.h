@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "diag.h"
 #include "policy.h"
@@ -64,6 +65,31 @@ int cmd_diff(int argc, char **argv, struct globals *g);
 int cmd_status(int argc, char **argv, struct globals *g);
 int cmd_fetch(int argc, char **argv, struct globals *g);
 int cmd_refresh(int argc, char **argv, struct globals *g);
+int cmd_plan(int argc, char **argv, struct globals *g);
+
+/* What plan and refresh --plan-only ask of plan_report(). */
+struct plan_request {
+	const char *cmd;   /* for messages: "plan", "refresh" */
+	const char *path;  /* the plan file */
+	int format;        /* enum report_format */
+	bool force;        /* a removal the gate refuses is allowed */
+	bool full_dump;
+	mode_t mode;
+	FILE *out;         /* the report */
+	struct plan_result *result; /* may be NULL */
+};
+struct plan_result {
+	char sha256[65];
+	int verdict; /* enum plan_gates */
+	bool changes;
+};
+/*
+ * Read the kernel, write the plan of applying the compiled policy, print the
+ * report. EXIT_OK no change, EXIT_MISMATCH changes, EXIT_INPUT nothing written.
+ */
+int plan_report(const struct globals *g, struct policy *pol, const struct plan_request *req);
+/* An octal file mode, 0 to 0777. */
+int parse_mode(const char *s, mode_t *out);
 
 struct set_list;
 struct kernel_view;
