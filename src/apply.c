@@ -16,6 +16,7 @@
 #include "live.h"
 #include "lock.h"
 #include "nl.h"
+#include "plan_apply.h"
 #include "util.h"
 
 /* The ruleset moving under us this often means something else is busy with it. */
@@ -245,9 +246,10 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_list
 	 * From here on the sets' intervals live in `want`; the inputs behind them
 	 * only serve provenance, which a dry run prints and a commit does not.
 	 */
-	if (o->dry_run)
+	/* A plan's sets are made from the plan and the kernel, attempt by attempt. */
+	if (!o->plan && o->dry_run)
 		wanted_sets_from_policy(pol, want);
-	else
+	else if (!o->plan)
 		wanted_sets_take_from_policy(pol, want);
 
 	rc = EXIT_INPUT;
@@ -261,14 +263,27 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_list
 			fprintf(stderr, "mxfence apply: reading the kernel: %s\n", err);
 			goto done;
 		}
-		bool present = live.table.present, replace = !live.structure_ok;
-		if (present && !o->force && removal_gate(&live, want)) {
+		if (o->plan) {
+			char why[512];
+			set_list_free(want);
+			if (plan_check_live(o->plan, &live, why, sizeof(why)) < 0 ||
+			    plan_wanted_sets(o->plan, pol, &live, want, why, sizeof(why)) < 0) {
+				fprintf(stderr, "mxfence apply: refused: the plan is stale: %s; the kernel "
+						"is untouched\n", why);
+				kernel_view_free(&live);
+				rc = EXIT_REFUSED;
+				goto done;
+			}
+		}
+		bool present = live.table.present;
+		bool replace = o->plan ? o->plan->change == PLAN_REPLACE : !live.structure_ok;
+		if (present && !o->force && !o->plan && removal_gate(&live, want)) {
 			kernel_view_free(&live);
 			rc = EXIT_REFUSED;
 			goto done;
 		}
 		apply_report_free(rep);
-		rep->genid = live.table.genid;
+		rep->genid = rep->genid_before = live.table.genid;
 		/*
 		 * A whole table is counted now, before its batch takes its memory:
 		 * its gains are the whole set. A delta is counted during the commit.
@@ -279,7 +294,8 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_list
 		struct nl_batch *b = nl_batch_new(nl, live.table.genid);
 		if (replace) {
 			add_whole_table(b, pol, want, present);
-			snprintf(summary, sizeof(summary), "%s", present ? live.why : "first install");
+			snprintf(summary, sizeof(summary), "%s",
+				 !present ? "first install" : o->plan ? "the plan replaces the table" : live.why);
 		} else if (add_delta(b, pol, &live, want, summary, sizeof(summary)) == 0) {
 			if (!counted)
 				count_services(pol, &live, want, rep);

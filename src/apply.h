@@ -7,6 +7,7 @@
 
 #include "diffview.h"
 #include "live.h"
+#include "plan.h"
 #include "policy.h"
 
 struct apply_options {
@@ -15,10 +16,17 @@ struct apply_options {
 	bool force;   /* past the removal gate */
 	bool lock;    /* take the state folder's lock (refresh holds it already) */
 	unsigned lock_timeout;
+	/*
+	 * Apply exactly this plan's change instead of the policy's: pol is
+	 * plan_policy() of it. A kernel that no longer holds what the plan was
+	 * computed against refuses it (stale).
+	 */
+	const struct plan *plan;
 };
 
 struct apply_report {
 	uint32_t genid;    /* the generation the kernel holds afterwards */
+	uint32_t genid_before; /* the generation the last attempt read */
 	bool changed;      /* a batch was committed */
 	struct diff_totals *services; /* per service (pol->services order), against the live state */
 	size_t nservices;

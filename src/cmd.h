@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -88,6 +89,10 @@ struct plan_result {
  * report. EXIT_OK no change, EXIT_MISMATCH changes, EXIT_INPUT nothing written.
  */
 int plan_report(const struct globals *g, struct policy *pol, const struct plan_request *req);
+struct apply_report;
+/* The audit line of a commit by apply or refresh (a failure to append is a warning). */
+void audit_commit(int fd, const char *command, const char *plan_sha256, const struct policy *pol,
+		  const struct apply_report *rep);
 /* An octal file mode, 0 to 0777. */
 int parse_mode(const char *s, mode_t *out);
 
@@ -103,6 +108,9 @@ size_t verify_exhaustive(FILE *out, const struct policy *pol, const struct set_l
 
 /* A whole number of seconds, 0 to 86400. */
 int parse_seconds(const char *s, unsigned *out);
+/* "90", "90s", "15m", "24h", "7d" to seconds (at least 1); "none" to -1. 0, or -1. */
+int parse_duration(const char *s, int64_t *out);
+#define DEFAULT_PLAN_MAX_AGE (24 * 3600)
 
 struct fetch_summary;
 /* Fetch (all used fetched sources, or those named); EXIT_OK, EXIT_STALE or EXIT_INPUT. */

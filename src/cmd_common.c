@@ -6,6 +6,7 @@
 
 #include "apply.h"
 #include "cmd.h"
+#include "util.h"
 
 bool common_option(int opt, struct globals *g)
 {
@@ -35,6 +36,44 @@ int parse_seconds(const char *s, unsigned *out)
 	if (errno || *end || v > 86400)
 		return -1;
 	*out = (unsigned)v;
+	return 0;
+}
+
+int parse_duration(const char *s, int64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	int64_t unit = 1;
+
+	if (streq(s, "none")) {
+		*out = -1;
+		return 0;
+	}
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || v == 0 || v > 100000000ull)
+		return -1;
+	if (*end && end[1])
+		return -1;
+	switch (*end) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		unit = 60;
+		break;
+	case 'h':
+		unit = 3600;
+		break;
+	case 'd':
+		unit = 86400;
+		break;
+	default:
+		return -1;
+	}
+	*out = (int64_t)v * unit;
 	return 0;
 }
 

@@ -2,15 +2,19 @@
  * mxfence refresh [-c CONF] [--dry-run] [--force]: the nightly job. Under a
  * lock: fetch, build, the gates, apply, then verify the kernel over the whole
  * address space. One summary line on stderr, whatever happens.
+ * --plan-only -o PLAN: fetch, build, the gates, then write a plan instead.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "apply.h"
+#include "audit.h"
 #include "cmd.h"
 #include "fetch.h"
 #include "lock.h"
 #include "nl.h"
+#include "plan.h"
+#include "report.h"
 #include "util.h"
 
 struct run {
@@ -88,13 +92,25 @@ static int verify_applied(const struct globals *g, const struct policy *pol,
 	return 0;
 }
 
+enum { OPT_PLAN_ONLY = 0x200, OPT_FORMAT, OPT_MODE };
+
 int cmd_refresh(int argc, char **argv, struct globals *g)
 {
 	static const struct option opts[] = {
 		COMMON_LONGOPTS,
 		APPLY_LONGOPTS,
+		{ "plan-only", no_argument, NULL, OPT_PLAN_ONLY },
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "mode", required_argument, NULL, OPT_MODE },
 		{ 0 },
 	};
+	struct plan_request req = { .cmd = "refresh", .format = REPORT_TEXT, .mode = 0600,
+				    .out = stdout };
+	struct plan_result planned = { 0 };
+	enum report_format format;
+	bool plan_only = false;
+	int audit = -1;
 	/* refresh takes the lock itself, for the whole run: apply_run does not. */
 	struct apply_options ao = { .state_dir = g->state_dir,
 				    .lock_timeout = DEFAULT_LOCK_TIMEOUT };
@@ -107,7 +123,7 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 	char err[600], outcome[700];
 	int opt, rc, lock, cache_lock;
 
-	while ((opt = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:o:h", opts, NULL)) != -1) {
 		if (common_option(opt, g))
 			continue;
 		if ((rc = apply_option("refresh", opt, &ao)) != 0) {
@@ -116,11 +132,31 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 			continue;
 		}
 		switch (opt) {
+		case OPT_PLAN_ONLY:
+			plan_only = true;
+			break;
+		case 'o':
+			req.path = optarg;
+			break;
+		case OPT_FORMAT:
+			if (report_format_parse(optarg, &format) < 0)
+				return usage_error("refresh", "--format is text, markdown, html or json '%s'",
+						   optarg);
+			req.format = (int)format;
+			break;
+		case OPT_MODE:
+			if (parse_mode(optarg, &req.mode) < 0)
+				return usage_error("refresh", "--mode takes an octal file mode such as 0600 '%s'",
+						   optarg);
+			break;
 		case 'h':
 			puts("usage: mxfence refresh [-c CONF] [--dry-run] [--force] [--lock-timeout SEC]\n"
-			     "Fetch, build, check the gates, apply and verify, one run at a time.\n"
-			     "Exit 0 applied or nothing to do, 2 error, 3 refused by a gate,\n"
-			     "4 applied but a source came from its last good copy.");
+			     "       mxfence refresh [-c CONF] --plan-only -o PLAN [--format F] [--force]\n"
+			     "                       [--mode MODE] [--lock-timeout SEC]\n"
+			     "Fetch, build, check the gates, apply and verify, one run at a time; or,\n"
+			     "with --plan-only, write a plan for apply --plan instead of applying.\n"
+			     "Exit 0 applied (planned) or nothing to do, 2 error, 3 refused by a gate,\n"
+			     "4 applied (planned) but a source came from its last good copy.");
 			return EXIT_OK;
 		default:
 			return usage_error("refresh", "unknown option");
@@ -128,6 +164,15 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 	}
 	if (optind < argc)
 		return usage_error("refresh", "unexpected argument '%s'", argv[optind]);
+	if (plan_only && !req.path)
+		return usage_error("refresh", "--plan-only writes a plan: -o PLAN names it");
+	if (!plan_only && (req.path || req.format != REPORT_TEXT))
+		return usage_error("refresh", "-o and --format go with --plan-only");
+	if (plan_only && ao.dry_run)
+		return usage_error("refresh", "--plan-only and --dry-run: a plan is made without a commit already");
+	if (req.path && streq(req.path, "-"))
+		return usage_error("refresh", "the plan goes to a file, the report to standard output '-'");
+	ao.state_dir = g->state_dir;
 
 	lock = lock_take(g->state_dir, ao.lock_timeout, err, sizeof(err));
 	if (lock < 0) {
@@ -167,8 +212,31 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 			 rc == EXIT_REFUSED ? "refused by a gate" : "the build failed");
 		goto free_policy;
 	}
+	if (plan_only) {
+		req.force = ao.force;
+		req.result = &planned;
+		rc = plan_report(g, &pol, &req);
+		if (rc == EXIT_INPUT) {
+			snprintf(outcome, sizeof(outcome), "no plan written; nothing changed");
+			goto free_policy;
+		}
+		snprintf(outcome, sizeof(outcome), "planned (%s%s): plan sha256:%s in %s; nothing applied",
+			 planned.changes ? "changes" : "no change",
+			 planned.verdict == PLAN_GATES_REFUSED ? ", refused by the removal gate" :
+			 planned.verdict == PLAN_GATES_FORCED ? ", forced" : "", planned.sha256, req.path);
+		rc = planned.verdict == PLAN_GATES_REFUSED ? EXIT_REFUSED :
+		     run.stale ? EXIT_STALE : EXIT_OK;
+		goto free_policy;
+	}
+	if (!ao.dry_run && (audit = audit_open(g->state_dir, err, sizeof(err))) < 0) {
+		rc = EXIT_INPUT;
+		snprintf(outcome, sizeof(outcome), "%s; nothing changed", err);
+		goto free_policy;
+	}
 	rc = apply_run(&ao, &pol, &want, &rep);
 	summarize(&run, &pol, &rep);
+	if (rc == EXIT_OK && rep.changed)
+		audit_commit(audit, "refresh", NULL, &pol, &rep);
 	if (rc) {
 		snprintf(outcome, sizeof(outcome), "%s; nothing changed",
 			 rc == EXIT_REFUSED ? "refused by the removal gate" : "apply failed");
@@ -193,6 +261,7 @@ free_sets:
 free_policy:
 	policy_free(&pol);
 out:
+	audit_close(audit);
 	report(&run, outcome);
 	lock_release(lock);
 	return rc;

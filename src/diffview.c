@@ -17,8 +17,23 @@ size_t diff_origins(const struct diff_view *dv, const struct diff_set *ds, u128 
 	size_t shown = 0;
 
 	*more = 0;
-	if (!iv)
-		return 0;
+	if (!iv) {
+		/* No inputs behind the set (a plan's): the sources its bits name, without a place. */
+		ssize_t k = ranges_find(v->iv.v, v->iv.n, lo);
+		if (k < 0 || !v->sources)
+			return 0;
+		for (size_t b = 0; b < 64 && b < dv->new->nsource_names; b++) {
+			if (!(v->sources[k] & (1ull << b)))
+				continue;
+			if (shown == max) {
+				++*more;
+				continue;
+			}
+			out[shown].source = dv->new->source_names[b];
+			out[shown++].where[0] = '\0';
+		}
+		return shown;
+	}
 	for (size_t j = iv->first; j < iv->first + iv->count; j++) {
 		const struct input_prefix *p = &s->in.v[j];
 		if (p->lo > hi || input_last(p, v->fam) < lo)
@@ -45,8 +60,8 @@ static void new_sources(const struct diff_view *dv, const struct diff_set *ds, u
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < k; i++)
-		o += (size_t)snprintf(buf + o, o < n ? n - o : 0, "%s%s (%s)", i ? ", " : "",
-				      og[i].source, og[i].where);
+		o += (size_t)snprintf(buf + o, o < n ? n - o : 0, og[i].where[0] ? "%s%s (%s)" : "%s%s",
+				      i ? ", " : "", og[i].source, og[i].where);
 	if (more && o < n)
 		snprintf(buf + o, n - o, " and %zu more", more);
 }

@@ -53,7 +53,7 @@ void diff_view_service(const struct diff_view *dv, size_t svc, struct diff_total
 /* Where an added prefix comes from: a source of the policy and a place in it. */
 struct diff_origin {
 	const char *source;
-	char where[256]; /* "relays.txt:3", "m365 id 10", "spf _spf.example.com > ..." */
+	char where[256]; /* "relays.txt:3", "m365 id 10", "spf _spf.example.com > ...", or "" */
 };
 #define DIFF_ORIGINS_SHOWN 3
 
