@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "audit.h"
 #include "cmd.h"
 #include "diffview.h"
 #include "live.h"
@@ -225,9 +226,31 @@ static void state_job_end(struct state_job *j, bool committed, uint32_t genid)
 	free(j->st.sets);
 }
 
+/* The audit line of a commit; a trail that cannot be appended to is said, not hidden. */
+static void audit_commit(const struct apply_options *o, int fd, const struct policy *pol,
+			 const struct apply_report *rep)
+{
+	struct audit_service *svc = xcalloc(rep->nservices + 1, sizeof(*svc));
+	struct audit_entry e = {
+		.time = (int64_t)time(NULL), .command = o->audit, .plan_sha256 = o->plan_sha256,
+		.table = pol->table, .netns = netns_inode(), .gen_before = rep->genid_before,
+		.gen_after = rep->genid, .services = svc, .nservices = rep->nservices,
+	};
+	char err[512];
+
+	for (size_t i = 0; i < rep->nservices; i++) {
+		svc[i].name = pol->services[i].name;
+		svc[i].t = rep->services[i];
+	}
+	if (audit_append(fd, &e, err, sizeof(err)) < 0)
+		fprintf(stderr, "mxfence %s: warning: the change was made, but %s\n", o->audit, err);
+	free(svc);
+}
+
 int apply_run(const struct apply_options *o, struct policy *pol, struct set_list *want,
 	      struct apply_report *rep)
 {
+	int audit = -1;
 	struct nl *nl = NULL;
 	char err[600];
 	int rc, lock = -1;
@@ -239,6 +262,12 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_list
 	}
 	if (o->lock && (lock = lock_take(o->state_dir, o->lock_timeout, err, sizeof(err))) < 0) {
 		fprintf(stderr, "mxfence apply: %s; the kernel is untouched\n", err);
+		nl_close(nl);
+		return EXIT_INPUT;
+	}
+	if (o->audit && !o->dry_run && (audit = audit_open(o->state_dir, err, sizeof(err))) < 0) {
+		fprintf(stderr, "mxfence apply: %s; the kernel is untouched\n", err);
+		lock_release(lock);
 		nl_close(nl);
 		return EXIT_INPUT;
 	}
@@ -338,6 +367,8 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_list
 			} else {
 				rep->genid = res.genid;
 				rep->changed = true;
+				if (audit >= 0)
+					audit_commit(o, audit, pol, rep);
 				printf("apply: table inet %s: %s; %zu elements in %zu messages; generation %u\n",
 				       pol->table, summary, res.elements, res.messages, res.genid);
 			}
@@ -364,6 +395,7 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_list
 	fprintf(stderr, "mxfence apply: the ruleset kept changing; gave up after %d attempts\n",
 		APPLY_ATTEMPTS);
 done:
+	audit_close(audit);
 	lock_release(lock);
 	nl_close(nl);
 	return rc;

@@ -22,6 +22,14 @@ struct apply_options {
 	 * computed against refuses it (stale).
 	 */
 	const struct plan *plan;
+	const char *plan_sha256; /* its digest, for the audit trail */
+	/*
+	 * A commit appends a line to the audit trail (<state_dir>/audit.log)
+	 * naming this command ("apply", "apply --plan", "refresh"); NULL: none.
+	 * The trail is opened before the kernel is read: one that cannot be
+	 * written stops the change.
+	 */
+	const char *audit;
 };
 
 struct apply_report {

@@ -89,10 +89,6 @@ struct plan_result {
  * report. EXIT_OK no change, EXIT_MISMATCH changes, EXIT_INPUT nothing written.
  */
 int plan_report(const struct globals *g, struct policy *pol, const struct plan_request *req);
-struct apply_report;
-/* The audit line of a commit by apply or refresh (a failure to append is a warning). */
-void audit_commit(int fd, const char *command, const char *plan_sha256, const struct policy *pol,
-		  const struct apply_report *rep);
 /* An octal file mode, 0 to 0777. */
 int parse_mode(const char *s, mode_t *out);
 

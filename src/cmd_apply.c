@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include "apply.h"
-#include "audit.h"
 #include "cmd.h"
 #include "gate.h"
 #include "lock.h"
@@ -21,27 +20,6 @@
 #include "util.h"
 
 enum { OPT_PLAN = 0x200, OPT_EXPECT, OPT_MAX_AGE };
-
-/* One audit line for a commit; a trail that cannot be appended to is said, not hidden. */
-void audit_commit(int fd, const char *command, const char *plan_sha256, const struct policy *pol,
-		  const struct apply_report *rep)
-{
-	struct audit_service *svc = xcalloc(rep->nservices + 1, sizeof(*svc));
-	struct audit_entry e = {
-		.time = (int64_t)time(NULL), .command = command, .plan_sha256 = plan_sha256,
-		.table = pol->table, .netns = netns_inode(), .gen_before = rep->genid_before,
-		.gen_after = rep->genid, .services = svc, .nservices = rep->nservices,
-	};
-	char err[512];
-
-	for (size_t i = 0; i < rep->nservices; i++) {
-		svc[i].name = pol->services[i].name;
-		svc[i].t = rep->services[i];
-	}
-	if (audit_append(fd, &e, err, sizeof(err)) < 0)
-		fprintf(stderr, "mxfence %s: warning: the change was made, but %s\n", command, err);
-	free(svc);
-}
 
 /* The checks of a plan before the kernel is read: its digest, version, age and gates. */
 static int plan_open(const char *path, const char *expect, int64_t max_age, struct plan *p,
@@ -117,10 +95,10 @@ int cmd_apply(int argc, char **argv, struct globals *g)
 	struct set_list want = { 0 };
 	struct plan plan;
 	const char *plan_path = NULL;
-	char expect[SHA256_HEX], sha[SHA256_HEX] = "", err[600];
+	char expect[SHA256_HEX], sha[SHA256_HEX] = "";
 	bool have_expect = false, conf_given = false;
 	int64_t max_age = DEFAULT_PLAN_MAX_AGE;
-	int opt, rc, audit = -1;
+	int opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
 		if (common_option(opt, g)) {
@@ -179,23 +157,14 @@ int cmd_apply(int argc, char **argv, struct globals *g)
 		if (rc)
 			goto out;
 	}
-	/* The trail is opened before the kernel is touched: one that cannot be written stops the change. */
-	if (!ao.dry_run && (audit = audit_open(g->state_dir, err, sizeof(err))) < 0) {
-		fprintf(stderr, "mxfence apply: %s; the kernel is untouched\n", err);
-		rc = EXIT_INPUT;
-		goto out;
-	}
+	ao.audit = plan_path ? "apply --plan" : "apply";
+	ao.plan_sha256 = plan_path ? sha : NULL;
 	rc = apply_run(&ao, &pol, &want, &rep);
-	if (rc == EXIT_OK && rep.changed) {
-		audit_commit(audit, plan_path ? "apply --plan" : "apply", plan_path ? sha : NULL, &pol,
-			     &rep);
-		if (plan_path)
-			printf("apply: plan sha256:%s applied\n", sha);
-	}
+	if (rc == EXIT_OK && rep.changed && plan_path)
+		printf("apply: plan sha256:%s applied\n", sha);
 	apply_report_free(&rep);
 	set_list_free(&want);
 out:
-	audit_close(audit);
 	policy_free(&pol);
 	if (plan_path)
 		plan_free(&plan);

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "apply.h"
-#include "audit.h"
 #include "cmd.h"
 #include "fetch.h"
 #include "lock.h"
@@ -110,7 +109,6 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 	struct plan_result planned = { 0 };
 	enum report_format format;
 	bool plan_only = false;
-	int audit = -1;
 	/* refresh takes the lock itself, for the whole run: apply_run does not. */
 	struct apply_options ao = { .state_dir = g->state_dir,
 				    .lock_timeout = DEFAULT_LOCK_TIMEOUT };
@@ -228,15 +226,9 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 		     run.stale ? EXIT_STALE : EXIT_OK;
 		goto free_policy;
 	}
-	if (!ao.dry_run && (audit = audit_open(g->state_dir, err, sizeof(err))) < 0) {
-		rc = EXIT_INPUT;
-		snprintf(outcome, sizeof(outcome), "%s; nothing changed", err);
-		goto free_policy;
-	}
+	ao.audit = "refresh";
 	rc = apply_run(&ao, &pol, &want, &rep);
 	summarize(&run, &pol, &rep);
-	if (rc == EXIT_OK && rep.changed)
-		audit_commit(audit, "refresh", NULL, &pol, &rep);
 	if (rc) {
 		snprintf(outcome, sizeof(outcome), "%s; nothing changed",
 			 rc == EXIT_REFUSED ? "refused by the removal gate" : "apply failed");
@@ -261,7 +253,6 @@ free_sets:
 free_policy:
 	policy_free(&pol);
 out:
-	audit_close(audit);
 	report(&run, outcome);
 	lock_release(lock);
 	return rc;

@@ -135,6 +135,15 @@ else
 	fail "status shows the last audit lines" "$out"
 fi
 
+# The other reports of a plan carry its digest too.
+mx plan -c "$W/planned.conf" -o "$W/report.plan" --format html >"$W/report.html" 2>/dev/null
+hd=$(sha "$W/report.plan")
+grep -q "<p class=\"digest\">plan sha256:$hd</p>" "$W/report.html" && pass "the html report of a plan shows its digest" || fail "the html report of a plan shows its digest" "$(grep -c digest "$W/report.html")"
+mx plan -c "$W/planned.conf" -o "$W/report.plan" --format json >"$W/report.json" 2>/dev/null
+expect_eq "the json report of a plan has its digest and gates" \
+	"$(jq -r '.plan.sha256 + " " + .plan.change + " " + (.gates | length | tostring) + " " + .gates[0].verdict' "$W/report.json")" \
+	"$(sha "$W/report.plan") none 4 ok"
+
 # --- stale plans: exit 3, the kernel untouched, no audit line -------------------
 cp "$W/relays.planned" "$W/relays.txt"
 printf '198.51.100.0/25\n192.0.2.10\n2001:db8:25::/64\n192.0.2.12\n' >"$W/relays.txt"
