@@ -160,7 +160,8 @@ int cmd_apply(int argc, char **argv, struct globals *g)
 	ao.audit = plan_path ? "apply --plan" : "apply";
 	ao.plan_sha256 = plan_path ? sha : NULL;
 	rc = apply_run(&ao, &pol, &want, &rep);
-	if (rc == EXIT_OK && rep.changed && plan_path)
+	print_apply_report(&pol, &want, &rep);
+	if (rep.outcome == APPLY_CHANGED && plan_path)
 		printf("apply: plan sha256:%s applied\n", sha);
 	apply_report_free(&rep);
 	set_list_free(&want);

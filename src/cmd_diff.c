@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "diag.h"
 #include "diffview.h"
 #include "gate.h"
 #include "live.h"

@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "cache.h"
 #include "cmd.h"
+#include "diag.h"
 #include "live.h"
 #include "nl.h"
 #include "util.h"
