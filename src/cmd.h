@@ -59,27 +59,6 @@ int cmd_fetch(int argc, char **argv, struct globals *g);
 int cmd_refresh(int argc, char **argv, struct globals *g);
 int cmd_plan(int argc, char **argv, struct globals *g);
 
-/* What plan and refresh --plan-only ask of plan_report(). */
-struct plan_request {
-	const char *cmd;   /* for messages: "plan", "refresh" */
-	const char *path;  /* the plan file */
-	int format;        /* enum report_format */
-	bool force;        /* a removal the gate refuses is allowed */
-	bool full_dump;
-	mode_t mode;
-	FILE *out;         /* the report */
-	struct plan_result *result; /* may be NULL */
-};
-struct plan_result {
-	char sha256[65];
-	int verdict; /* enum plan_gates */
-	bool changes;
-};
-/*
- * Read the kernel, write the plan of applying the compiled policy, print the
- * report. EXIT_OK no change, EXIT_MISMATCH changes, EXIT_INPUT nothing written.
- */
-int plan_report(const struct globals *g, struct policy *pol, const struct plan_request *req);
 /* An octal file mode, 0 to 0777. */
 int parse_mode(const char *s, mode_t *out);
 
@@ -95,6 +74,15 @@ struct set_list;
 /* What an apply did, or why not, as apply and refresh print it (stdout and stderr). */
 void print_apply_report(const struct policy *pol, const struct set_list *want,
 			const struct apply_report *rep);
+
+struct plan_run;
+/*
+ * The review report of a plan written (format: enum report_format) on out,
+ * and on stderr what the gates said and, for a report other than text, the
+ * plan's digest. cmd names the command in messages.
+ */
+void print_plan_report(FILE *out, int format, const char *cmd, const char *path, bool force,
+		       const struct plan_run *r);
 
 struct comparison;
 /*

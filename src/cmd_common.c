@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "apply.h"
 #include "cmd.h"
@@ -37,6 +38,20 @@ int parse_seconds(const char *s, unsigned *out)
 	if (errno || *end || v > 86400)
 		return -1;
 	*out = (unsigned)v;
+	return 0;
+}
+
+int parse_mode(const char *s, mode_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || strspn(s, "01234567") != strlen(s) || strlen(s) > 4)
+		return -1;
+	v = strtoul(s, &end, 8);
+	if (*end || v > 0777)
+		return -1;
+	*out = (mode_t)v;
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "diag.h"
 #include "fetch.h"
 #include "lock.h"
+#include "plan_make.h"
 #include "plan.h"
 #include "report.h"
 #include "util.h"
@@ -99,10 +100,8 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ 0 },
 	};
-	struct plan_request req = { .cmd = "refresh", .format = REPORT_TEXT, .mode = 0600,
-				    .out = stdout };
-	struct plan_result planned = { 0 };
-	enum report_format format;
+	struct plan_options po = { .mode = 0600 };
+	enum report_format format = REPORT_TEXT;
 	bool plan_only = false;
 	/* refresh takes the lock itself, for the whole run: apply_run does not. */
 	struct apply_options ao = { .state_dir = g->state_dir,
@@ -129,16 +128,15 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 			plan_only = true;
 			break;
 		case 'o':
-			req.path = optarg;
+			po.path = optarg;
 			break;
 		case OPT_FORMAT:
 			if (report_format_parse(optarg, &format) < 0)
 				return usage_error("refresh", "--format is text, markdown, html or json '%s'",
 						   optarg);
-			req.format = (int)format;
 			break;
 		case OPT_MODE:
-			if (parse_mode(optarg, &req.mode) < 0)
+			if (parse_mode(optarg, &po.mode) < 0)
 				return usage_error("refresh", "--mode takes an octal file mode such as 0600 '%s'",
 						   optarg);
 			break;
@@ -157,15 +155,15 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 	}
 	if (optind < argc)
 		return usage_error("refresh", "unexpected argument '%s'", argv[optind]);
-	if (plan_only && !req.path)
+	if (plan_only && !po.path)
 		return usage_error("refresh", "--plan-only writes a plan: -o PLAN names it");
-	if (!plan_only && (req.path || req.format != REPORT_TEXT))
+	if (!plan_only && (po.path || format != REPORT_TEXT))
 		return usage_error("refresh", "-o and --format go with --plan-only");
 	if (plan_only && ao.dry_run)
 		return usage_error("refresh", "--plan-only and --dry-run: a plan is made without a commit already");
-	if (req.path && streq(req.path, "-"))
+	if (po.path && streq(po.path, "-"))
 		return usage_error("refresh", "the plan goes to a file, the report to standard output '-'");
-	ao.state_dir = g->state_dir;
+	ao.state_dir = po.state_dir = g->state_dir;
 
 	lock = lock_take(g->state_dir, ao.lock_timeout, err, sizeof(err));
 	if (lock < 0) {
@@ -206,19 +204,23 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 		goto free_policy;
 	}
 	if (plan_only) {
-		req.force = ao.force;
-		req.result = &planned;
-		rc = plan_report(g, &pol, &req);
-		if (rc == EXIT_INPUT) {
+		struct plan_run pr;
+		po.force = ao.force;
+		if (plan_run(&pol, &po, &pr, err, sizeof(err)) < 0) {
+			fprintf(stderr, "mxfence refresh: %s; no plan written\n", err);
 			snprintf(outcome, sizeof(outcome), "no plan written; nothing changed");
-			goto free_policy;
+			rc = EXIT_INPUT;
+		} else {
+			print_plan_report(stdout, format, "refresh", po.path, po.force, &pr);
+			snprintf(outcome, sizeof(outcome),
+				 "planned (%s%s): plan sha256:%s in %s; nothing applied",
+				 plan_changes(&pr.plan) ? "changes" : "no change",
+				 pr.plan.verdict == PLAN_GATES_REFUSED ? ", refused by the removal gate" :
+				 pr.plan.verdict == PLAN_GATES_FORCED ? ", forced" : "", pr.sha256, po.path);
+			rc = pr.plan.verdict == PLAN_GATES_REFUSED ? EXIT_REFUSED :
+			     run.stale ? EXIT_STALE : EXIT_OK;
 		}
-		snprintf(outcome, sizeof(outcome), "planned (%s%s): plan sha256:%s in %s; nothing applied",
-			 planned.changes ? "changes" : "no change",
-			 planned.verdict == PLAN_GATES_REFUSED ? ", refused by the removal gate" :
-			 planned.verdict == PLAN_GATES_FORCED ? ", forced" : "", planned.sha256, req.path);
-		rc = planned.verdict == PLAN_GATES_REFUSED ? EXIT_REFUSED :
-		     run.stale ? EXIT_STALE : EXIT_OK;
+		plan_run_free(&pr);
 		goto free_policy;
 	}
 	ao.audit = "refresh";

@@ -14,6 +14,8 @@
 #include "diag.h"
 #include "diffview.h"
 #include "fetch.h"
+#include "plan_make.h"
+#include "report.h"
 
 static void print_state_warning(const struct apply_report *rep)
 {
@@ -187,4 +189,31 @@ size_t print_comparison(FILE *out, const struct policy *pol, const struct compar
 	fprintf(out, "%s: %zu difference%s\n", c->differences ? "MISMATCH" : "OK", c->differences,
 		c->differences == 1 ? "" : "s");
 	return c->differences;
+}
+
+void print_plan_report(FILE *out, int format, const char *cmd, const char *path, bool force,
+		       const struct plan_run *r)
+{
+	const struct plan *p = &r->plan;
+	struct report_plan rp = { .path = path, .sha256 = r->sha256, .created = p->created,
+				  .change = plan_change_name(p) };
+	struct report rep = { .dv = &r->dv, .against = r->against, .gates = r->gates,
+			      .ngates = r->ngates, .forced = force, .plan = &rp };
+
+	report_write(out, (enum report_format)format, &rep);
+	fflush(out);
+	for (size_t i = 0; p->verdict != PLAN_GATES_OK && i < r->ngates; i++) {
+		char why[256];
+		if (!r->gates[i].over)
+			continue;
+		removal_describe(&r->gates[i], why, sizeof(why));
+		fprintf(stderr, "mxfence %s: %s: %s\n", cmd,
+			p->verdict == PLAN_GATES_FORCED ? "allowed by --force" : "the removal gate refuses",
+			why);
+	}
+	if (p->verdict == PLAN_GATES_REFUSED)
+		fprintf(stderr, "mxfence %s: the plan is written, but apply --plan refuses it; a plan "
+				"made with --force is applied\n", cmd);
+	if (format != REPORT_TEXT)
+		fprintf(stderr, "mxfence %s: wrote %s: plan sha256:%s\n", cmd, path, r->sha256);
 }

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cache.h"
 #include "feed.h"
+#include "nl.h"
 #include "util.h"
 
 static void __attribute__((format(printf, 2, 3))) dig(EVP_MD_CTX *ctx, const char *fmt, ...)
@@ -177,4 +179,51 @@ int plan_make(const struct plan_inputs *in, struct plan *p, char *err, size_t er
 fail:
 	plan_free(p);
 	return -1;
+}
+
+int plan_run(const struct policy *pol, const struct plan_options *o, struct plan_run *r, char *err,
+	     size_t errlen)
+{
+	const char *structure = NULL;
+	struct nl *nl = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	wanted_sets_from_policy(pol, &r->want);
+	if (nl_open(&nl, err, errlen) < 0)
+		return -1;
+	rc = kernel_view_read(nl, pol, o->state_dir, o->full_dump, &r->live, err, errlen);
+	nl_close(nl);
+	if (rc < 0)
+		return -1;
+	r->have_live = true;
+	if (!r->live.structure_ok && r->live.table.present)
+		structure = r->live.why;
+	else if (!r->live.table.present)
+		structure = "absent";
+	snprintf(r->against, sizeof(r->against), "what the kernel holds (%sgeneration %u)",
+		 r->live.table.present ? "" : "no table; ", r->live.table.genid);
+	diff_view_compute(&r->dv, pol, &r->live.sets, &r->want, structure);
+	r->have_view = true;
+	r->ngates = removal_verdicts(&r->live.sets, &r->want, &r->gates);
+	struct plan_inputs in = { .pol = pol, .live = &r->live, .want = &r->want, .dv = &r->dv,
+				  .gates = r->gates, .force = o->force,
+				  .created = (int64_t)time(NULL) };
+	if (plan_make(&in, &r->plan, err, errlen) < 0)
+		return -1;
+	r->have_plan = true;
+	return plan_write(o->path, &r->plan, o->mode, r->sha256, err, errlen);
+}
+
+void plan_run_free(struct plan_run *r)
+{
+	if (r->have_plan)
+		plan_free(&r->plan);
+	if (r->have_view)
+		diff_view_free(&r->dv);
+	free(r->gates);
+	if (r->have_live)
+		kernel_view_free(&r->live);
+	set_list_free(&r->want);
+	memset(r, 0, sizeof(*r));
 }

@@ -5,6 +5,9 @@
 #ifndef MXFENCE_PLAN_MAKE_H
 #define MXFENCE_PLAN_MAKE_H
 
+#include <stdbool.h>
+#include <sys/types.h>
+
 #include "diffview.h"
 #include "gate.h"
 #include "live.h"
@@ -35,5 +38,35 @@ struct plan_inputs {
  * filled (a policy or source file that cannot be read for its digest).
  */
 int plan_make(const struct plan_inputs *in, struct plan *out, char *err, size_t errlen);
+
+struct plan_options {
+	const char *state_dir;
+	const char *path; /* the plan file to write */
+	mode_t mode;
+	bool force;       /* the removal gate's refusal is overridden (the plan says forced) */
+	bool full_dump;   /* read the kernel in full, not through the state file */
+};
+
+/* What plan_run() found and wrote: the review report is made from it. */
+struct plan_run {
+	struct set_list want;
+	struct kernel_view live;
+	struct diff_view dv;
+	struct removal_verdict *gates; /* one per set of want */
+	size_t ngates;
+	struct plan plan;
+	char against[128]; /* the old side, for people */
+	char sha256[SHA256_HEX]; /* of the file written */
+	bool have_live, have_view, have_plan;
+};
+
+/*
+ * Read the kernel, make the plan of applying the compiled policy pol and write
+ * it to o->path. Returns 0, or -1 with err filled (nothing written). Either
+ * way plan_run_free() r.
+ */
+int plan_run(const struct policy *pol, const struct plan_options *o, struct plan_run *r, char *err,
+	     size_t errlen);
+void plan_run_free(struct plan_run *r);
 
 #endif
