@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "cache.h"
 #include "cmd.h"
 #include "diag.h"
@@ -68,6 +69,32 @@ static void fetched_sources(const struct policy *pol)
 		}
 		free(path);
 	}
+}
+
+/* The last lines of the audit trail, for people. */
+static void recent_changes(const char *state_dir)
+{
+	char **lines, err[512], text[2048];
+	long n = audit_tail(state_dir, 5, &lines, err, sizeof(err));
+
+	if (n < 0) {
+		printf("recent changes: unknown (%s)\n", err);
+		return;
+	}
+	if (n == 0) {
+		printf("recent changes: none recorded (no %s/%s)\n", state_dir, AUDIT_FILE);
+		free(lines);
+		return;
+	}
+	printf("recent changes (%s/%s, oldest first):\n", state_dir, AUDIT_FILE);
+	for (long i = 0; i < n; i++) {
+		if (audit_describe(lines[i], text, sizeof(text)) < 0)
+			printf("  (a line that is not an audit record)\n");
+		else
+			printf("  %s\n", text);
+		free(lines[i]);
+	}
+	free(lines);
 }
 
 int cmd_status(int argc, char **argv, struct globals *g)
@@ -145,6 +172,7 @@ int cmd_status(int argc, char **argv, struct globals *g)
 	} else {
 		printf("last applied: unknown (%s)\n", err);
 	}
+	recent_changes(g->state_dir);
 	fetched_sources(&pol);
 out:
 	nl_table_live_free(&t);
