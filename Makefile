@@ -1,15 +1,19 @@
 # mxfence: compile provider ranges and relay lists into an nftables allow-list.
 #   make            build ./mxfence
 #   make demo       install missing Debian packages, build, run on the default policy
-#   make check      install test packages, build, run every test
+#   make test       build everything the tests need, run every test (installs nothing)
+#   make check      install test packages, then make test
 #   make bench      the benchmark, side by side with the anchor tools
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make deb        the Debian package into out/ (DEB_OUT=), see contrib/deb.sh
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/mxfence
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+DEB_OUT ?= out
 PKG_CONFIG ?= pkg-config
 CC ?= cc
 
@@ -43,15 +47,21 @@ mxfence: $(OBJS)
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(quiet) CC $<
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD):
 	$(Q)mkdir -p $@
 
-# Test programs link the objects without main().
-TEST_PROGS := tests/unit/unit tests/unit/nl_test tests/unit/nl_drive tests/unit/spf_test \
-	tests/unit/spf_drive
+# Test programs link the objects without main(): the unit tests (each run by
+# tests/unit/NAME.sh), and the tools the shell tests drive (tests/tools).
+UNIT_PROGS := tests/unit/unit tests/unit/nl_test tests/unit/spf_test tests/unit/policy_test \
+	tests/unit/feed_test tests/unit/state_test tests/unit/diffview_test
+TOOL_PROGS := tests/tools/nl_drive tests/tools/spf_drive
+TEST_PROGS := $(UNIT_PROGS) $(TOOL_PROGS)
 tests/unit/%: tests/unit/%.c $(LIB_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(LDLIBS)
+tests/tools/%: tests/tools/%.c $(LIB_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
@@ -59,29 +69,46 @@ deps:
 	$(Q)sh contrib/deps.sh build
 
 test-deps:
-	$(Q)sh contrib/deps.sh build test
+	$(Q)sh contrib/deps.sh build test deb
+
+deb:
+	$(Q)sh contrib/deps.sh build deb
+	$(Q)sh contrib/deb.sh $(DEB_OUT)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh contrib/demo.sh
 
-check: test-deps
+# The whole suite on what is installed; check installs the test packages first.
+test:
 	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS) fuzz-build sanitize-build
 	$(Q)tests/run
+
+check: test-deps
+	$(Q)$(MAKE) --no-print-directory test
 
 bench: test-deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh tests/bench/bench.sh
 
-# systemd units, @SBINDIR@ replaced by the installed binary's folder.
-UNITS := mxfence-refresh.service mxfence-refresh.timer mxfence-restore.service
+# Every systemd unit of contrib/systemd, @SBINDIR@ replaced by the installed binary's folder.
+UNITS := $(notdir $(wildcard $(addprefix contrib/systemd/*.,service timer socket path target)))
+# The default policy and its relay list go to $(SYSCONFDIR)/mxfence unless files of those names
+# are there already (an installed policy is the administrator's); the policy's ../data/ paths
+# are rewritten to the feed snapshots' installed folder, $(DATADIR).
 install: mxfence
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(SYSCONFDIR)/mxfence
+		$(DESTDIR)$(SYSCONFDIR)/mxfence $(DESTDIR)$(DATADIR)
 	install -m 0755 mxfence $(DESTDIR)$(SBINDIR)/mxfence
 	install -m 0644 man/mxfence.8 $(DESTDIR)$(MANDIR)/man8/mxfence.8
 	install -m 0644 man/mxfence.conf.5 $(DESTDIR)$(MANDIR)/man5/mxfence.conf.5
-	install -m 0644 rules/mxfence.conf $(DESTDIR)$(SYSCONFDIR)/mxfence/mxfence.conf.example
+	install -m 0644 data/*.json $(DESTDIR)$(DATADIR)/
+	for f in mxfence.conf relays.txt; do \
+		d=$(DESTDIR)$(SYSCONFDIR)/mxfence/$$f; \
+		if [ -e $$d ]; then echo "kept $$d"; continue; fi; \
+		sed 's|^\(file[ \t]*=[ \t]*\)\.\./data/|\1$(DATADIR)/|' rules/$$f >$$d.tmp && \
+		chmod 0644 $$d.tmp && mv -f $$d.tmp $$d || exit 1; \
+	done
 	install -d $(DESTDIR)$(UNITDIR)
 	for u in $(UNITS); do \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u.tmp && \
@@ -90,10 +117,10 @@ install: mxfence
 	done
 
 clean:
-	rm -rf $(BUILD) mxfence $(TEST_PROGS) tests/unit/*.d out
+	rm -rf $(BUILD) mxfence $(TEST_PROGS) tests/unit/*.d tests/tools/*.d out
 
-.PHONY: all deps test-deps demo check bench clean install
+.PHONY: all deps test-deps demo test check bench clean install deb
 
 include mk/fuzz.mk
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(TEST_PROGS:=.d)

@@ -68,8 +68,9 @@ int cmd_apply(int argc, char **argv, struct globals *g)
 	if (!ao.dry_run && saved_prepare(g->state_dir, &pol, &saved, err, sizeof(err)) < 0)
 		fprintf(stderr, "mxfence apply: warning: the ruleset will not be saved (%s)\n", err);
 	rc = apply_run(&ao, &pol, &want, &rep);
+	print_apply_report(&pol, &want, &rep);
 	if (!ao.dry_run)
-		saved_end(&saved, rc == EXIT_OK, rep.changed, "apply");
+		saved_end(&saved, rc == EXIT_OK, rep.outcome == APPLY_CHANGED, "apply");
 	lock_release(lock);
 	apply_report_free(&rep);
 	set_list_free(&want);
