@@ -17,6 +17,7 @@
 #include "monitor.h"
 #include "runrecord.h"
 #include "saved.h"
+#include "nl.h"
 #include "util.h"
 
 struct run {
