@@ -31,6 +31,7 @@
 #include "lock.h"
 #include "nl.h"
 #include "render.h"
+#include "ruleplan.h"
 #include "saved.h"
 #include "state.h"
 #include "util.h"
@@ -80,7 +81,6 @@ static int install_closed(struct nl *nl, const struct policy *pol, uint32_t *gen
 	for (int attempt = 1; attempt <= CLOSED_ATTEMPTS; attempt++) {
 		struct nl_table_live t;
 		struct nl_result res;
-		char name[NAME_MAX_LEN + 8];
 
 		if (nl_read_table(nl, pol->table, false, &t, err, errlen) < 0)
 			return -1;
@@ -92,15 +92,10 @@ static int install_closed(struct nl *nl, const struct policy *pol, uint32_t *gen
 			return 1;
 		}
 		struct nl_batch *b = nl_batch_new(nl, gen);
-		nl_batch_add_table(b, pol->table);
-		for (size_t i = 0; i < pol->nservices; i++)
-			for (int f = 0; f < FAM_COUNT; f++) {
-				service_set_name(&pol->services[i], (enum family)f, name, sizeof(name));
-				nl_batch_add_set(b, pol->table, name, (enum family)f);
-			}
-		nl_batch_add_chain(b, pol->table, "input", pol->priority);
-		for (size_t i = 0; i < pol->nservices; i++)
-			nl_batch_add_service_rules(b, pol->table, "input", &pol->services[i]);
+		struct rule_plan plan;
+		rule_plan_build(pol, &plan);
+		nl_batch_add_plan(b, &plan);
+		rule_plan_free(&plan);
 		nl_batch_send(b, false, &res);
 		nl_batch_free(b);
 		if (res.status == NL_OK) {

@@ -14,28 +14,16 @@
 
 static void counters(const struct policy *pol, const struct nl_table_live *t)
 {
-	size_t r = 0;
+	struct service_counters *c = xcalloc(pol->nservices + 1, sizeof(*c));
 
-	for (size_t k = 0; k < pol->nservices; k++) {
-		char **fp;
-		size_t nfp = nl_service_fingerprints(&pol->services[k], &fp);
-		uint64_t acc = 0, acc_b = 0, other = 0, other_b = 0;
-		for (size_t j = 0; j < nfp && r < t->nrules; j++, r++) {
-			const struct nl_rule_live *rule = &t->rules[r];
-			if (rule->set_name) {
-				acc += rule->packets;
-				acc_b += rule->bytes;
-			} else {
-				other += rule->packets;
-				other_b += rule->bytes;
-			}
-		}
-		nl_fingerprints_free(fp, nfp);
+	service_counters_read(pol, t, c);
+	for (size_t k = 0; k < pol->nservices; k++)
 		printf("  service %s: accepted %llu packets (%llu bytes), %s %llu packets (%llu bytes)\n",
-		       pol->services[k].name, (unsigned long long)acc, (unsigned long long)acc_b,
+		       pol->services[k].name, (unsigned long long)c[k].accepted_packets,
+		       (unsigned long long)c[k].accepted_bytes,
 		       pol->services[k].otherwise == VERDICT_REJECT ? "rejected" : "dropped",
-		       (unsigned long long)other, (unsigned long long)other_b);
-	}
+		       (unsigned long long)c[k].refused_packets, (unsigned long long)c[k].refused_bytes);
+	free(c);
 }
 
 /* The fetched sources' copies in the cache: when fetched, when last confirmed current. */

@@ -138,29 +138,22 @@ static void check_refresh(const char *state_dir, struct monitor_report *r)
 static void count_rules(const struct policy *pol, const struct nl_table_live *t,
 			struct monitor_report *r)
 {
-	size_t k = 0;
+	struct service_counters *c = xcalloc(pol->nservices + 1, sizeof(*c));
 
+	if (r->structure_ok)
+		service_counters_read(pol, t, c);
 	r->services = xcalloc(pol->nservices ? pol->nservices : 1, sizeof(*r->services));
 	r->nservices = pol->nservices;
 	for (size_t i = 0; i < pol->nservices; i++) {
 		struct monitor_service *ms = &r->services[i];
-		char **fp;
-		size_t nfp = nl_service_fingerprints(&pol->services[i], &fp);
-
 		ms->name = xstrdup(pol->services[i].name);
 		ms->counted = r->structure_ok;
-		for (size_t j = 0; j < nfp && k < t->nrules && r->structure_ok; j++, k++) {
-			const struct nl_rule_live *rule = &t->rules[k];
-			if (rule->set_name) {
-				ms->accepted_packets += rule->packets;
-				ms->accepted_bytes += rule->bytes;
-			} else {
-				ms->refused_packets += rule->packets;
-				ms->refused_bytes += rule->bytes;
-			}
-		}
-		nl_fingerprints_free(fp, nfp);
+		ms->accepted_packets = c[i].accepted_packets;
+		ms->accepted_bytes = c[i].accepted_bytes;
+		ms->refused_packets = c[i].refused_packets;
+		ms->refused_bytes = c[i].refused_bytes;
 	}
+	free(c);
 }
 
 static void amount_diff(const struct range_vec *a, const struct range_vec *b, char *gained,
