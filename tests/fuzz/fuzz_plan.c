@@ -17,6 +17,7 @@
 #include "live.h"
 #include "nl.h"
 #include "plan.h"
+#include "ruleplan.h"
 #include "util.h"
 
 static int count_msg(const struct nlmsghdr *nlh, void *arg)
@@ -62,14 +63,12 @@ static void use_plan(const struct plan *p, const char *data, size_t size)
 	plan_policy(p, &pol);
 	struct nl_batch *b = nl_batch_new(NULL, p->genid);
 	if (p->change == PLAN_REPLACE) {
+		struct rule_plan rp;
+		rule_plan_build(&pol, &rp);
 		if (p->table_present)
 			nl_batch_del_table(b, pol.table);
-		nl_batch_add_table(b, pol.table);
-		for (size_t i = 0; i < p->nsets; i++)
-			nl_batch_add_set(b, pol.table, p->sets[i].name, p->sets[i].fam);
-		nl_batch_add_chain(b, pol.table, "input", pol.priority);
-		for (size_t i = 0; i < pol.nservices; i++)
-			nl_batch_add_service_rules(b, pol.table, "input", &pol.services[i]);
+		nl_batch_add_plan(b, &rp);
+		rule_plan_free(&rp);
 		for (size_t i = 0; i < p->nsets; i++)
 			nl_batch_add_elems(b, pol.table, p->sets[i].name, p->sets[i].fam,
 					   p->sets[i].full.v, p->sets[i].full.n);
