@@ -4,12 +4,15 @@
 #   make check      install test packages, build, run every test
 #   make bench      the benchmark, side by side with the anchor tools
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make deb        the Debian package into out/ (DEB_OUT=), see contrib/deb.sh
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/mxfence
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+DEB_OUT ?= out
 PKG_CONFIG ?= pkg-config
 CC ?= cc
 
@@ -43,7 +46,7 @@ mxfence: $(OBJS)
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(quiet) CC $<
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD):
 	$(Q)mkdir -p $@
@@ -59,7 +62,11 @@ deps:
 	$(Q)sh contrib/deps.sh build
 
 test-deps:
-	$(Q)sh contrib/deps.sh build test
+	$(Q)sh contrib/deps.sh build test deb
+
+deb:
+	$(Q)sh contrib/deps.sh build deb
+	$(Q)sh contrib/deb.sh $(DEB_OUT)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -73,15 +80,24 @@ bench: test-deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh tests/bench/bench.sh
 
-# systemd units, @SBINDIR@ replaced by the installed binary's folder.
-UNITS := mxfence-refresh.service mxfence-refresh.timer
+# Every systemd unit of contrib/systemd, @SBINDIR@ replaced by the installed binary's folder.
+UNITS := $(notdir $(wildcard $(addprefix contrib/systemd/*.,service timer socket path target)))
+# The default policy and its relay list go to $(SYSCONFDIR)/mxfence unless files of those names
+# are there already (an installed policy is the administrator's); the policy's ../data/ paths
+# are rewritten to the feed snapshots' installed folder, $(DATADIR).
 install: mxfence
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(SYSCONFDIR)/mxfence
+		$(DESTDIR)$(SYSCONFDIR)/mxfence $(DESTDIR)$(DATADIR)
 	install -m 0755 mxfence $(DESTDIR)$(SBINDIR)/mxfence
 	install -m 0644 man/mxfence.8 $(DESTDIR)$(MANDIR)/man8/mxfence.8
 	install -m 0644 man/mxfence.conf.5 $(DESTDIR)$(MANDIR)/man5/mxfence.conf.5
-	install -m 0644 rules/mxfence.conf $(DESTDIR)$(SYSCONFDIR)/mxfence/mxfence.conf.example
+	install -m 0644 data/*.json $(DESTDIR)$(DATADIR)/
+	for f in mxfence.conf relays.txt; do \
+		d=$(DESTDIR)$(SYSCONFDIR)/mxfence/$$f; \
+		if [ -e $$d ]; then echo "kept $$d"; continue; fi; \
+		sed 's|^\(file[ \t]*=[ \t]*\)\.\./data/|\1$(DATADIR)/|' rules/$$f >$$d.tmp && \
+		chmod 0644 $$d.tmp && mv -f $$d.tmp $$d || exit 1; \
+	done
 	install -d $(DESTDIR)$(UNITDIR)
 	for u in $(UNITS); do \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u.tmp && \
@@ -92,7 +108,7 @@ install: mxfence
 clean:
 	rm -rf $(BUILD) mxfence $(TEST_PROGS) tests/unit/*.d out
 
-.PHONY: all deps test-deps demo check bench clean install
+.PHONY: all deps test-deps demo check bench clean install deb
 
 include mk/fuzz.mk
 

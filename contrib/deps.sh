@@ -2,19 +2,24 @@
 # Install the Debian 12 packages mxfence needs, only those missing.
 #   contrib/deps.sh build         to build and run
 #   contrib/deps.sh build test    also to run the tests and the benchmark
+#   contrib/deps.sh build deb     also to build the Debian package (make deb)
 set -eu
 
 build_pkgs="gcc make pkg-config libc6-dev libnftnl-dev libmnl-dev libcidr-dev libjansson-dev
 	libinih-dev libcurl4-openssl-dev libldns-dev libssl-dev nftables"
 test_pkgs="iproute2 jq python3 swaks libio-socket-inet6-perl postfix iprange time valgrind procps util-linux
 	clang libclang-rt-14-dev nginx-light dnsmasq-base ldnsutils curl openssl ca-certificates systemd man-db"
+# dpkg-buildpackage (which wants build-essential), debhelper (compat 13), lintian; git lists the tree's files for the copy
+# that is built. The build dependencies themselves are build_pkgs (debian/control).
+deb_pkgs="build-essential dpkg-dev debhelper lintian git"
 
 want=""
 for set in "$@"; do
 	case $set in
 	build) want="$want $build_pkgs" ;;
 	test) want="$want $test_pkgs" ;;
-	*) echo "contrib/deps.sh: unknown package set '$set' (build, test)" >&2; exit 2 ;;
+	deb) want="$want $deb_pkgs" ;;
+	*) echo "contrib/deps.sh: unknown package set '$set' (build, test, deb)" >&2; exit 2 ;;
 	esac
 done
 

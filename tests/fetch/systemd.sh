@@ -54,12 +54,28 @@ dest=$work/dest
 if install_to dest DESTDIR="$dest" PREFIX=/usr; then
 	absent=""
 	for f in usr/sbin/mxfence usr/share/man/man8/mxfence.8 usr/share/man/man5/mxfence.conf.5 \
-		etc/mxfence/mxfence.conf.example usr/lib/systemd/system/mxfence-refresh.service \
+		etc/mxfence/mxfence.conf etc/mxfence/relays.txt \
+		usr/share/mxfence/microsoft365-endpoints-worldwide-2024-07-14.json \
+		usr/lib/systemd/system/mxfence-refresh.service \
 		usr/lib/systemd/system/mxfence-refresh.timer; do
 		[ -s "$dest/$f" ] || absent="$absent $f"
 	done
 	[ -x "$dest/usr/sbin/mxfence" ] || absent="$absent (usr/sbin/mxfence not executable)"
-	if [ -z "$absent" ]; then pass "installs binary, man pages, example policy, units"; else fail "installs binary, man pages, example policy, units" "missing:$absent"; fi
+	if [ -z "$absent" ]; then pass "installs binary, man pages, policy, relays, feed snapshot, units"; else fail "installs binary, man pages, policy, relays, feed snapshot, units" "missing:$absent"; fi
+	expect_eq "installed policy names the snapshot in DATADIR" \
+		"$(grep '^file = ' "$dest/etc/mxfence/mxfence.conf" | head -n 1)" \
+		"file = /usr/share/mxfence/microsoft365-endpoints-worldwide-2024-07-14.json"
+	# A second install keeps the administrator's policy and relays.
+	echo "# edited" >>"$dest/etc/mxfence/mxfence.conf"
+	echo "192.0.2.99" >>"$dest/etc/mxfence/relays.txt"
+	if install_to dest-again DESTDIR="$dest" PREFIX=/usr &&
+		[ "$(tail -n 1 "$dest/etc/mxfence/mxfence.conf")" = "# edited" ] &&
+		[ "$(tail -n 1 "$dest/etc/mxfence/relays.txt")" = "192.0.2.99" ] &&
+		grep -q "^kept $dest/etc/mxfence/mxfence.conf$" "$work/dest-again.log"; then
+		pass "make install again keeps an installed policy and relay list"
+	else
+		fail "make install again keeps an installed policy and relay list" "$(tail -n 3 "$work/dest-again.log")"
+	fi
 	for u in $units; do
 		expect_eq "$u: mode 0644" "$(stat -c %a "$dest/usr/lib/systemd/system/$u")" 644
 	done
@@ -84,6 +100,12 @@ fi
 prefix=$work/prefix
 unitdir=$prefix/lib/systemd/system
 if install_to prefix PREFIX="$prefix" SYSCONFDIR="$prefix/etc"; then
+	if out=$("$prefix/sbin/mxfence" check -c "$prefix/etc/mxfence/mxfence.conf" 2>&1) &&
+		grep -q 'configuration OK' <<<"$out"; then
+		pass "the installed policy passes mxfence check where it is installed"
+	else
+		fail "the installed policy passes mxfence check where it is installed" "$out"
+	fi
 	# The verified unit is the packaged one but for the binary's folder.
 	if sed "s|$prefix/sbin/|/usr/sbin/|g" "$unitdir/mxfence-refresh.service" |
 		cmp -s - "$dest/usr/lib/systemd/system/mxfence-refresh.service" &&
