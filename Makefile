@@ -26,7 +26,7 @@ LINK_PKGS := $(filter-out libcurl,$(PKGS))
 LDLIBS += $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null) -lcidr -lpthread
 
 BUILD ?= build
-SRCS := $(wildcard src/*.c)
+SRCS := $(wildcard src/*.c src/nl/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/main.o,$(OBJS))
 
@@ -46,6 +46,7 @@ mxfence: $(OBJS)
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(quiet) CC $<
+	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD):

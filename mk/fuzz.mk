@@ -28,7 +28,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Wall -We
 	$(shell $(FUZZ_PKG_CONFIG) --cflags $(FUZZ_PKGS) 2>/dev/null)
 FUZZ_LDLIBS := $(shell $(FUZZ_PKG_CONFIG) --libs $(FUZZ_PKGS) 2>/dev/null) -lcidr -lpthread
 
-FUZZ_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+FUZZ_SRCS := $(filter-out src/main.c,$(wildcard src/*.c src/nl/*.c))
 FUZZ_LIB_OBJS := $(FUZZ_SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_UTIL_OBJ := $(FUZZ_BUILD)/obj/fuzz_util.o $(FUZZ_BUILD)/obj/fuzz_fixtures.o
 FUZZ_FEED_BINS := $(FUZZ_FEEDS:%=$(FUZZ_BUILD)/%)
@@ -50,6 +50,7 @@ $(FUZZ_BUILD)/obj:
 # The code under test: coverage for libFuzzer, sanitizers.
 $(FUZZ_BUILD)/obj/%.o: src/%.c | $(FUZZ_BUILD)/obj
 	$(fuzz_quiet) FUZZCC $<
+	$(FUZZ_Q)mkdir -p $(dir $@)
 	$(FUZZ_Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_BUILD)/obj/fuzz_%.o: tests/fuzz/fuzz_%.c | $(FUZZ_BUILD)/obj
@@ -81,7 +82,7 @@ fuzz-clean:
 
 # Dependency files are made by the compiler, never by a rule.
 $(FUZZ_BUILD)/obj/%.d: ;
--include $(wildcard $(FUZZ_BUILD)/obj/*.d)
+-include $(wildcard $(FUZZ_BUILD)/obj/*.d $(FUZZ_BUILD)/obj/nl/*.d)
 
 # mxfence itself, and the programs of tests/unit, with ASan and UBSan.
 SAN_CC ?= clang
@@ -89,7 +90,7 @@ SAN_BUILD ?= build-san
 SAN_BIN ?= mxfence-san
 SAN_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -MMD -MP $(FUZZ_SAN) \
 	$(shell $(FUZZ_PKG_CONFIG) --cflags $(FUZZ_PKGS) 2>/dev/null)
-SAN_OBJS := $(wildcard src/*.c)
+SAN_OBJS := $(wildcard src/*.c src/nl/*.c)
 SAN_OBJS := $(SAN_OBJS:src/%.c=$(SAN_BUILD)/%.o)
 SAN_LIB_OBJS := $(filter-out $(SAN_BUILD)/main.o,$(SAN_OBJS))
 SAN_UNIT := $(SAN_BUILD)/unit $(SAN_BUILD)/nl_test $(SAN_BUILD)/nl_drive $(SAN_BUILD)/spf_test \
@@ -99,6 +100,7 @@ $(SAN_BUILD) $(SAN_BUILD)/tests:
 
 $(SAN_BUILD)/%.o: src/%.c | $(SAN_BUILD)
 	$(fuzz_quiet) SANCC $<
+	$(FUZZ_Q)mkdir -p $(dir $@)
 	$(FUZZ_Q)$(SAN_CC) $(SAN_CFLAGS) -c -o $@ $<
 
 $(SAN_BIN): $(SAN_OBJS)
@@ -125,7 +127,7 @@ sanitize-clean:
 	rm -rf $(SAN_BUILD) $(SAN_BIN)
 
 $(SAN_BUILD)/%.d: ;
--include $(wildcard $(SAN_BUILD)/*.d)
+-include $(wildcard $(SAN_BUILD)/*.d $(SAN_BUILD)/nl/*.d)
 
 .PHONY: fuzz-build fuzz fuzz-regress fuzz-clean sanitize sanitize-build sanitize-clean
 

@@ -1,7 +1,31 @@
 /* mxfence check [-c CONF]: parse and lint the policy and its sources; write nothing. */
+#include <errno.h>
 #include <stdio.h>
 
 #include "cmd.h"
+#include "natcheck.h"
+
+/*
+ * Service ports that another table DNATs past the policy, read from the
+ * kernel: where it can be read (root, nf_tables), else nothing is said.
+ */
+static void dnat_warnings(const struct policy *pol)
+{
+	struct nat_rule_list rules;
+	struct diag d = { 0 };
+	char err[512];
+	int rc = nl_read_dnat(pol->table, &rules, err, sizeof(err));
+
+	if (rc == -EPERM || rc == -EACCES || rc == -EPROTONOSUPPORT || rc == -EAFNOSUPPORT)
+		return;
+	if (rc < 0)
+		diag_warn(&d, NULL, "the kernel's nat rules were not checked: %s", err);
+	else
+		natcheck(pol, &rules, &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	nat_rule_list_free(&rules);
+}
 
 int cmd_check(int argc, char **argv, struct globals *g)
 {
@@ -32,6 +56,7 @@ int cmd_check(int argc, char **argv, struct globals *g)
 			iv4 += pol.services[i].set[FAM_V4].n;
 			iv6 += pol.services[i].set[FAM_V6].n;
 		}
+		dnat_warnings(&pol);
 		printf("configuration OK\n");
 		printf("%zu service%s, %zu source%s, %zu prefixes (%zu IPv4, %zu IPv6), "
 		       "%zu intervals (%zu IPv4, %zu IPv6)\n",

@@ -7,6 +7,7 @@
 #include "cache.h"
 #include "cmd.h"
 #include "live.h"
+#include "natcheck.h"
 #include "nl.h"
 #include "util.h"
 
@@ -67,6 +68,23 @@ static void fetched_sources(const struct policy *pol)
 		}
 		free(path);
 	}
+}
+
+/* Service ports that another table DNATs past the policy. */
+static void dnat_warnings(const struct policy *pol)
+{
+	struct nat_rule_list rules;
+	struct diag d = { 0 };
+	char err[512];
+
+	if (nl_read_dnat(pol->table, &rules, err, sizeof(err)) < 0)
+		diag_warn(&d, NULL, "the kernel's nat rules were not checked: %s", err);
+	else
+		natcheck(pol, &rules, &d);
+	fflush(stdout);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	nat_rule_list_free(&rules);
 }
 
 int cmd_status(int argc, char **argv, struct globals *g)
@@ -142,6 +160,7 @@ int cmd_status(int argc, char **argv, struct globals *g)
 		printf("last applied: unknown (%s)\n", err);
 	}
 	fetched_sources(&pol);
+	dnat_warnings(&pol);
 out:
 	nl_table_live_free(&t);
 	nl_close(nl);
