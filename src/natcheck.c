@@ -2,9 +2,11 @@
 
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "model.h"
 #include "render.h"
+#include "util.h"
 
 /* "203.0.113.1", "203.0.113.0/28, 192.0.2.7 and 3 more" */
 static void ranges_text(const struct range *v, size_t n, enum family f, char *buf, size_t len)
@@ -59,65 +61,85 @@ static void warn(struct diag *d, const struct nat_rule *r, const struct portrang
 			   "not filtered", port, dest, r->family, r->table, r->chain, r->target, why);
 }
 
+/* "gateway", "gateway or exchange", "gateway, exchange or mailcow" */
+static void names_text(const struct service *const *v, size_t n, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+				      v[i]->name);
+}
+
 size_t natcheck(const struct policy *pol, const struct nat_rule_list *rules, struct diag *d)
 {
+	const struct service **on = xcalloc(pol->nservices + 1, sizeof(*on));
 	size_t warnings = 0;
 
 	for (size_t i = 0; i < rules->n; i++) {
 		const struct nat_rule *r = &rules->v[i];
+		struct portrange pt = { 0 }, one;
+		size_t non = 0;
+
+		/* The services whose ports the rule rewrites. */
 		for (size_t s = 0; s < pol->nservices; s++) {
 			const struct service *svc = &pol->services[s];
-			struct portrange pt;
 			bool met = false;
 			for (size_t k = 0; k < svc->nports && !met; k++) {
 				int l4 = svc->ports[k].proto == PROTO_TCP ? IPPROTO_TCP : IPPROTO_UDP;
 				if (r->l4proto >= 0 && r->l4proto != l4)
 					continue;
-				met = port_meet(r, &svc->ports[k], &pt);
+				met = port_meet(r, &svc->ports[k], &one);
 			}
 			if (!met)
 				continue;
-			for (int f = 0; f < FAM_COUNT; f++) {
-				char dest[512], why[512 + 64];
-				if (r->fam >= 0 && r->fam != f)
+			if (!non)
+				pt = one;
+			on[non++] = svc;
+		}
+		for (int f = 0; f < FAM_COUNT && non; f++) {
+			char dest[512], why[1024], names[512];
+			bool all_to = true;
+			if (r->fam >= 0 && r->fam != f)
+				continue;
+			if (r->any_dest)
+				snprintf(dest, sizeof(dest), "any address");
+			else
+				ranges_text(r->dest, r->ndest, (enum family)f, dest, sizeof(dest));
+			for (size_t k = 0; k < non; k++) {
+				if (service_has_to(on[k], (enum family)f))
 					continue;
-				if (r->any_dest)
-					snprintf(dest, sizeof(dest), "any address");
-				else
-					ranges_text(r->dest, r->ndest, (enum family)f, dest, sizeof(dest));
-				if (!service_has_to(svc, (enum family)f)) {
-					snprintf(why, sizeof(why), "service %s has no %s'to'", svc->name,
-						 r->fam < 0 ? (f == FAM_V4 ? "IPv4 " : "IPv6 ") : "");
-					warn(d, r, &pt, dest, why);
-					warnings++;
-					continue;
-				}
-				if (r->any_dest)
-					continue;
-				/* What no service's `to` on this port covers. */
-				struct range_vec left = { 0 }, next = { 0 };
-				for (size_t k = 0; k < r->ndest; k++)
-					range_vec_push(&left, r->dest[k].lo, r->dest[k].hi);
-				for (size_t o = 0; o < pol->nservices && left.n; o++) {
-					const struct service *other = &pol->services[o];
-					if (!service_has_port(other, pt.proto, pt.lo))
-						continue;
-					ranges_subtract(left.v, left.n, other->to[f].v, other->to[f].n, &next);
-					range_vec_free(&left);
-					left = next;
-					next = (struct range_vec){ 0 };
-				}
-				if (left.n) {
-					char open[512];
-					ranges_text(left.v, left.n, (enum family)f, open, sizeof(open));
-					snprintf(why, sizeof(why), "no 'to' of service %s covers %s",
-						 svc->name, open);
-					warn(d, r, &pt, dest, why);
-					warnings++;
-				}
-				range_vec_free(&left);
+				all_to = false;
+				snprintf(why, sizeof(why), "service %s has no %s'to'", on[k]->name,
+					 r->fam < 0 ? (f == FAM_V4 ? "IPv4 " : "IPv6 ") : "");
+				warn(d, r, &pt, dest, why);
+				warnings++;
 			}
+			if (!all_to || r->any_dest)
+				continue;
+			/* What no `to` of those services covers. */
+			struct range_vec left = { 0 }, next = { 0 };
+			for (size_t k = 0; k < r->ndest; k++)
+				range_vec_push(&left, r->dest[k].lo, r->dest[k].hi);
+			for (size_t k = 0; k < non && left.n; k++) {
+				ranges_subtract(left.v, left.n, on[k]->to[f].v, on[k]->to[f].n, &next);
+				range_vec_free(&left);
+				left = next;
+				next = (struct range_vec){ 0 };
+			}
+			if (left.n) {
+				char open[512];
+				ranges_text(left.v, left.n, (enum family)f, open, sizeof(open));
+				names_text(on, non, names, sizeof(names));
+				snprintf(why, sizeof(why), "no 'to' of service%s %s covers %s",
+					 non > 1 ? "s" : "", names, open);
+				warn(d, r, &pt, dest, why);
+				warnings++;
+			}
+			range_vec_free(&left);
 		}
 	}
+	free(on);
 	return warnings;
 }
