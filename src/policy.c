@@ -819,6 +819,8 @@ static void lint(struct policy *pol, struct diag *d)
 	for (size_t i = 0; i < pol->nservices; i++)
 		for (int f = 0; f < FAM_COUNT; f++) {
 			struct range_vec *to = &pol->services[i].to[f];
+			if (!to->n)
+				continue;
 			qsort(to->v, to->n, sizeof(*to->v), cmp_range);
 			ranges_normalize(to);
 		}
