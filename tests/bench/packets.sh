@@ -1,0 +1,94 @@
+# shellcheck shell=sh
+# The packet-path part of `make bench`, sourced by bench.sh after kernel.sh
+# (uses its W, B, CC, CFLAGS_B, row, die and kernel.sh's k_a.txt, ~900k IPv4
+# intervals). Connections per second through a gateway namespace:
+#
+#   client (198.51.100.10-41) --veth-- gw (198.51.100.1) --veth-- srv (192.0.2.25)
+#
+# input path: the gateway's own port 25, a service without `to` (chain input);
+# forward path: the server's, routed by the gateway, a service with
+# `to = 192.0.2.25` (chains input and forward, the original-tuple rules).
+# Both look the client up in the same ~900k-interval set; each connection is a
+# SYN, SYN-ACK, ACK and RST through the rules (tests/bench/connrate.c).
+#   BENCH_PACKET_SECONDS=3   seconds per measurement
+
+PS=${BENCH_PACKET_SECONDS:-3}
+"$CC" $CFLAGS_B -o "$W/connrate" "$B/connrate.c" || die "cannot compile connrate.c"
+PN="mxfb$$"
+PK_PIDS=""
+pk_cleanup() {
+	for p in $PK_PIDS; do kill "$p" 2>/dev/null || true; done
+	for p in $PK_PIDS; do wait "$p" 2>/dev/null || true; done
+	PK_PIDS=""
+	for n in c g s; do ip netns del "$PN-$n" 2>/dev/null || true; done
+}
+trap pk_cleanup EXIT
+pk() { ns=$1; shift; ip netns exec "$PN-$ns" "$@"; }
+
+for n in c g s; do
+	ip netns add "$PN-$n" && ip -n "$PN-$n" link set lo up || die "ip netns add failed"
+done
+ip -n "$PN-g" link add g0 type veth peer name c0 netns "$PN-c" &&
+	ip -n "$PN-g" link add g1 type veth peer name s0 netns "$PN-s" &&
+	ip -n "$PN-g" link set g0 up && ip -n "$PN-g" link set g1 up &&
+	ip -n "$PN-c" link set c0 up && ip -n "$PN-s" link set s0 up &&
+	ip -n "$PN-g" addr add 198.51.100.1/24 dev g0 && ip -n "$PN-g" addr add 192.0.2.1/26 dev g1 &&
+	ip -n "$PN-s" addr add 192.0.2.25/26 dev s0 &&
+	ip -n "$PN-c" route add 192.0.2.0/24 via 198.51.100.1 &&
+	ip -n "$PN-s" route add default via 192.0.2.1 &&
+	pk g sysctl -qw net.ipv4.ip_forward=1 || die "packet topology failed"
+PSRC=""
+i=10
+while [ $i -le 41 ]; do
+	ip -n "$PN-c" addr add "198.51.100.$i/24" dev c0 || die "client address failed"
+	PSRC="$PSRC 198.51.100.$i"
+	i=$((i + 1))
+done
+printf '%s\n' $PSRC >"$W/p_relays.txt"
+pk s "$W/connrate" serve 192.0.2.25 25 &
+PK_PIDS="$PK_PIDS $!"
+pk g "$W/connrate" serve 198.51.100.1 25 &
+PK_PIDS="$PK_PIDS $!"
+for kind in input forward; do
+	to=""
+	[ $kind = forward ] && to="to = 192.0.2.25"
+	cat >"$W/p_$kind.conf" <<EOF
+[service smtp]
+ports = tcp/25
+$to
+sources = big relays
+max-removal = 100%
+
+[source big]
+format = list
+file = k_a.txt
+
+[source relays]
+format = list
+file = p_relays.txt
+EOF
+done
+sleep 0.3
+
+# rate DST: connections per second from every client address to DST:25.
+rate() {
+	# shellcheck disable=SC2086
+	r=$(pk c "$W/connrate" load "$PS" "$1" 25 $PSRC) || die "connrate failed"
+	set -- $r
+	[ "$2" = 0 ] || die "connrate: $2 connections failed (of $1)"
+	awk -v n="$1" -v s="$3" 'BEGIN { printf "%.0f", n / s }'
+}
+P_FWD0=$(rate 192.0.2.25)
+P_IN0=$(rate 198.51.100.1)
+pk g ./mxfence --state-dir "$W/pstate" apply -c "$W/p_input.conf" >/dev/null || die "apply (input) failed"
+P_IN=$(rate 198.51.100.1)
+pk g ./mxfence --state-dir "$W/pstate" apply -c "$W/p_forward.conf" >/dev/null || die "apply (forward) failed"
+P_FWD=$(rate 192.0.2.25)
+pk_cleanup
+trap - EXIT
+
+P_COST=$(awk -v a="$P_IN" -v b="$P_FWD" 'BEGIN { printf "%.0f", (a > 0 ? (a - b) * 100 / a : 0) }')
+echo
+echo "packet path: connections per second from 32 clients, $PS s each, the ~900k-interval set"
+row "conn/s input path" "$P_IN/s with the ruleset ($P_IN0/s without)" "(information)" "-"
+row "conn/s forward path" "$P_FWD/s with the ruleset ($P_FWD0/s without); ${P_COST}% below input" "(information)" "-"
