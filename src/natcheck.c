@@ -75,11 +75,12 @@ static void names_text(const struct service *const *v, size_t n, char *buf, size
 size_t natcheck(const struct policy *pol, const struct nat_rule_list *rules, struct diag *d)
 {
 	const struct service **on = xcalloc(pol->nservices + 1, sizeof(*on));
+	struct portrange *on_pt = xcalloc(pol->nservices + 1, sizeof(*on_pt));
 	size_t warnings = 0;
 
 	for (size_t i = 0; i < rules->n; i++) {
 		const struct nat_rule *r = &rules->v[i];
-		struct portrange pt = { 0 }, one;
+		struct portrange one;
 		size_t non = 0;
 
 		/* The services whose ports the rule rewrites. */
@@ -94,8 +95,7 @@ size_t natcheck(const struct policy *pol, const struct nat_rule_list *rules, str
 			}
 			if (!met)
 				continue;
-			if (!non)
-				pt = one;
+			on_pt[non] = one;
 			on[non++] = svc;
 		}
 		for (int f = 0; f < FAM_COUNT && non; f++) {
@@ -113,7 +113,7 @@ size_t natcheck(const struct policy *pol, const struct nat_rule_list *rules, str
 				all_to = false;
 				snprintf(why, sizeof(why), "service %s has no %s'to'", on[k]->name,
 					 r->fam < 0 ? (f == FAM_V4 ? "IPv4 " : "IPv6 ") : "");
-				warn(d, r, &pt, dest, why);
+				warn(d, r, &on_pt[k], dest, why);
 				warnings++;
 			}
 			if (!all_to || r->any_dest)
@@ -134,12 +134,13 @@ size_t natcheck(const struct policy *pol, const struct nat_rule_list *rules, str
 				names_text(on, non, names, sizeof(names));
 				snprintf(why, sizeof(why), "no 'to' of service%s %s covers %s",
 					 non > 1 ? "s" : "", names, open);
-				warn(d, r, &pt, dest, why);
+				warn(d, r, &on_pt[0], dest, why);
 				warnings++;
 			}
 			range_vec_free(&left);
 		}
 	}
 	free(on);
+	free(on_pt);
 	return warnings;
 }

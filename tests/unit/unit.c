@@ -6,10 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "feed.h"
 #include "model.h"
+#include "natcheck.h"
+#include "policy.h"
 #include "check.h"
 
 static void parse_ok(const char *in, const char *want, unsigned want_flags)
@@ -482,6 +485,124 @@ static void test_count_lines(void)
 	CHECK("newline count agrees with a byte loop", ok, "mismatch");
 }
 
+
+/* A policy from text, loaded and linted (its sources are not read). */
+static int load_policy(const char *text, struct policy *pol)
+{
+	char path[] = "/tmp/mxfence-unit-XXXXXX";
+	struct diag d = { 0 };
+	int fd = mkstemp(path), rc;
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		return -1;
+	close(fd);
+	rc = policy_load(pol, path, NULL, &d);
+	diag_print(&d, stdout);
+	diag_free(&d);
+	unlink(path);
+	return rc;
+}
+
+static struct nat_rule nat(int fam, int l4, unsigned plo, unsigned phi, const char *dlo,
+			   const char *dhi)
+{
+	struct nat_rule r = { .family = "ip", .table = "nat", .chain = "PREROUTING", .fam = fam,
+			      .l4proto = l4 };
+	struct prefix a, b;
+	unsigned flags;
+
+	snprintf(r.target, sizeof(r.target), "192.0.2.130:25");
+	r.any_port = plo == 0;
+	if (!r.any_port) {
+		r.ports = malloc(sizeof(*r.ports));
+		r.ports[0] = (struct range){ plo, phi };
+		r.nports = 1;
+	}
+	r.any_dest = dlo == NULL;
+	if (dlo) {
+		addr_parse(dlo, strlen(dlo), &a, &flags);
+		addr_parse(dhi, strlen(dhi), &b, &flags);
+		r.dest = malloc(sizeof(*r.dest));
+		r.dest[0] = (struct range){ a.addr, b.addr };
+		r.ndest = 1;
+	}
+	return r;
+}
+
+/* The warnings natcheck() gives for one rule, joined by '|'. */
+static void nat_warnings(const struct policy *pol, struct nat_rule r, char *buf, size_t n)
+{
+	struct nat_rule_list l = { &r, 1 };
+	struct diag d = { 0 };
+	size_t o = 0;
+
+	buf[0] = '\0';
+	natcheck(pol, &l, &d);
+	for (size_t i = 0; i < d.nmsgs && o < n; i++)
+		o += (size_t)snprintf(buf + o, n - o, "%s%s", i ? "|" : "", d.msgs[i].text);
+	diag_free(&d);
+	free(r.ports);
+	free(r.dest);
+}
+
+static void test_natcheck(void)
+{
+	struct policy pol;
+	char got[2048];
+	const struct service *svc, *other;
+	struct prefix dst;
+	unsigned flags;
+
+	if (load_policy("[service smtp]\nports = tcp/25\nto = 203.0.113.1 2001:db8:e::1\n"
+			"sources = r\n[service sub]\nports = tcp/587 tcp/2525\nsources = r\n"
+			"[source r]\nformat = list\nfile = r.txt\n", &pol) < 0) {
+		CHECK("natcheck: policy loads", 0, "policy_load failed");
+		return;
+	}
+	nat_warnings(&pol, nat(FAM_V4, 6, 25, 25, "203.0.113.1", "203.0.113.1"), got, sizeof(got));
+	CHECK("natcheck: a DNAT of a destination in 'to' is covered", !got[0], "got '%s'", got);
+	nat_warnings(&pol, nat(FAM_V4, 6, 25, 25, "203.0.113.0", "203.0.113.3"), got, sizeof(got));
+	CHECK("natcheck: the part of a prefix no 'to' covers is named",
+	      !strcmp(got, "warning: tcp/25 to 203.0.113.0/30 is DNAT'd by table ip nat chain "
+			   "PREROUTING to 192.0.2.130:25; no 'to' of service smtp covers 203.0.113.0, "
+			   "203.0.113.2/31: that mail is not filtered"), "got '%s'", got);
+	nat_warnings(&pol, nat(FAM_V4, -1, 0, 0, NULL, NULL), got, sizeof(got));
+	CHECK("natcheck: any port and address: the service without 'to', at its own port",
+	      !strcmp(got, "warning: tcp/587 to any address is DNAT'd by table ip nat chain "
+			   "PREROUTING to 192.0.2.130:25; service sub has no 'to': that mail is not "
+			   "filtered"), "got '%s'", got);
+	nat_warnings(&pol, nat(-1, 6, 2000, 3000, NULL, NULL), got, sizeof(got));
+	CHECK("natcheck: a rule of either family: both are named",
+	      !strcmp(got, "warning: tcp/2525 to any address is DNAT'd by table ip nat chain "
+			   "PREROUTING to 192.0.2.130:25; service sub has no IPv4 'to': that mail is "
+			   "not filtered|warning: tcp/2525 to any address is DNAT'd by table ip nat "
+			   "chain PREROUTING to 192.0.2.130:25; service sub has no IPv6 'to': that mail "
+			   "is not filtered"), "got '%s'", got);
+	nat_warnings(&pol, nat(FAM_V4, 17, 25, 25, "203.0.113.9", "203.0.113.9"), got, sizeof(got));
+	CHECK("natcheck: another protocol is no service's", !got[0], "got '%s'", got);
+	nat_warnings(&pol, nat(FAM_V4, 6, 80, 80, NULL, NULL), got, sizeof(got));
+	CHECK("natcheck: another port is no service's", !got[0], "got '%s'", got);
+	nat_warnings(&pol, nat(FAM_V6, 6, 25, 25, NULL, NULL), got, sizeof(got));
+	CHECK("natcheck: no destination address, the service has a 'to': covered", !got[0],
+	      "got '%s'", got);
+
+	addr_parse("203.0.113.1", 11, &dst, &flags);
+	policy_flow_service(&pol, FAM_V4, PROTO_TCP, 25, &dst, &svc, &other);
+	CHECK("flow service: a destination in 'to'", svc == &pol.services[0], "got %s",
+	      svc ? svc->name : "none");
+	addr_parse("203.0.113.2", 11, &dst, &flags);
+	policy_flow_service(&pol, FAM_V4, PROTO_TCP, 25, &dst, &svc, &other);
+	CHECK("flow service: a destination outside 'to' is not governed", svc == NULL, "got %s",
+	      svc ? svc->name : "none");
+	policy_flow_service(&pol, FAM_V4, PROTO_TCP, 25, NULL, &svc, &other);
+	CHECK("flow service: no destination: the one service with 'to'", svc == &pol.services[0],
+	      "got %s", svc ? svc->name : "none");
+	policy_flow_service(&pol, FAM_V6, PROTO_TCP, 587, &dst, &svc, &other);
+	CHECK("flow service: a service without 'to' governs any destination",
+	      svc == &pol.services[1], "got %s", svc ? svc->name : "none");
+	policy_free(&pol);
+}
+
 int main(void)
 {
 	test_count_lines();
@@ -496,5 +617,6 @@ int main(void)
 	test_sort();
 	test_index_v6();
 	test_special();
+	test_natcheck();
 	return failures ? 1 : 0;
 }
