@@ -6,23 +6,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "apply.h"
-#include "cmd.h"
 #include "diffview.h"
+#include "exitcode.h"
 #include "live.h"
 #include "lock.h"
 #include "nl.h"
 #include "util.h"
 
-/* The ruleset moving under us this often means something else is busy with it. */
-#define APPLY_ATTEMPTS 5
-
 /* The removal gate: refuse when a service would lose more than max-removal of a family. */
-static bool removal_gate(const struct kernel_view *live, const struct set_list *want)
+static bool removal_gate(const struct kernel_view *live, const struct set_list *want,
+			 struct apply_report *rep)
 {
 	bool refused = false;
 
@@ -40,14 +37,11 @@ static bool removal_gate(const struct kernel_view *live, const struct set_list *
 		/* gone / had > max / 100, in floating point: the counts reach 2^128. */
 		double share = had ? (double)gone / (double)had * 100.0 : 0;
 		if (share > w->svc->max_removal) {
-			char a[48], b[48];
-			u128_format(gone, a);
-			u128_format(had, b);
-			fprintf(stderr,
-				"mxfence apply: refused: service %s would lose %.2f%% of its %s addresses "
-				"(%s of %s; max-removal %g%%); --force overrides\n",
-				w->svc->name, share, w->fam == FAM_V4 ? "IPv4" : "IPv6", a, b,
-				w->svc->max_removal);
+			rep->refusals = xreallocarray(rep->refusals, rep->nrefusals + 1,
+						      sizeof(*rep->refusals));
+			rep->refusals[rep->nrefusals++] = (struct apply_refusal){
+				.svc = w->svc, .fam = w->fam, .share = share, .lost = gone, .had = had,
+			};
 			refused = true;
 		}
 	}
@@ -70,21 +64,29 @@ static void add_whole_table(struct nl_batch *b, const struct policy *pol,
 				   want->v[i].iv.v, want->v[i].iv.n);
 }
 
-/* Deletes of every set first, then the adds, each ascending. Returns intervals changed. */
+/*
+ * Deletes of every set first, then the adds, each ascending. Returns intervals
+ * changed; the sets that change are in rep->deltas.
+ */
 static size_t add_delta(struct nl_batch *b, const struct policy *pol, const struct kernel_view *live,
-			const struct set_list *want, char *summary, size_t n)
+			const struct set_list *want, struct apply_report *rep)
 {
 	struct range_vec *del = xcalloc(want->n, sizeof(*del)), *add = xcalloc(want->n, sizeof(*add));
-	size_t changed = 0, o = 0;
+	size_t changed = 0;
 
 	for (size_t i = 0; i < want->n; i++) {
 		const struct set_content *l = set_list_find(&live->sets, want->v[i].name);
 		ranges_delta(l->iv.v, l->iv.n,
 			     want->v[i].iv.v, want->v[i].iv.n, &del[i], &add[i]);
 		changed += del[i].n + add[i].n;
-		if (del[i].n || add[i].n)
-			o += (size_t)snprintf(summary + o, o < n ? n - o : 0, "%s%s +%zu/-%zu intervals",
-					      o ? ", " : "", want->v[i].name, add[i].n, del[i].n);
+		if (del[i].n || add[i].n) {
+			struct apply_set_delta *d;
+			rep->deltas = xreallocarray(rep->deltas, rep->ndeltas + 1, sizeof(*rep->deltas));
+			d = &rep->deltas[rep->ndeltas++];
+			snprintf(d->name, sizeof(d->name), "%s", want->v[i].name);
+			d->added = add[i].n;
+			d->removed = del[i].n;
+		}
 	}
 	for (size_t i = 0; i < want->n; i++)
 		if (del[i].n)
@@ -124,22 +126,14 @@ static void state_of(const struct policy *pol, const struct set_list *want, uint
 	}
 }
 
-static void state_warning(const char *err)
-{
-	fprintf(stderr, "mxfence apply: warning: state not saved (%s); the next run reads the "
-			"kernel in full\n", err);
-}
-
 static void save_state(const char *state_dir, const struct policy *pol,
-		       const struct set_list *want, uint32_t genid)
+		       const struct set_list *want, uint32_t genid, struct apply_report *rep)
 {
 	struct state st;
-	char err[512];
 
 	state_of(pol, want, genid, &st);
 	mkdir_p(state_dir, 0700);
-	if (state_write(state_dir, &st, err, sizeof(err)) < 0)
-		state_warning(err);
+	state_write(state_dir, &st, rep->state_err, sizeof(rep->state_err));
 	free(st.sets);
 }
 
@@ -207,21 +201,58 @@ static void state_job_start(struct state_job *j, const char *state_dir, const st
 		state_job_run(j);
 }
 
-/* committed: put the file in place with this generation id; else drop it. */
-static void state_job_end(struct state_job *j, bool committed, uint32_t genid)
+/*
+ * committed: put the file in place with this generation id (a failure is
+ * noted in err); else drop it.
+ */
+static void state_job_end(struct state_job *j, bool committed, uint32_t genid, char *err,
+			  size_t errlen)
 {
-	char err[512];
-
 	if (j->running)
 		pthread_join(j->thread, NULL);
-	if (!committed)
+	if (!committed) {
 		state_discard(&j->pending);
-	else if (j->rc < 0) {
-		state_warning(j->pending.err);
+	} else if (j->rc < 0) {
+		snprintf(err, errlen, "%s", j->pending.err);
 		state_discard(&j->pending);
-	} else if (state_finish(&j->pending, genid, err, sizeof(err)) < 0)
-		state_warning(err);
+	} else {
+		state_finish(&j->pending, genid, err, errlen);
+	}
 	free(j->st.sets);
+}
+
+static void note(struct apply_report *rep, enum apply_note_kind kind, int attempt,
+		 const char *text)
+{
+	struct apply_note *n;
+
+	rep->notes = xreallocarray(rep->notes, rep->nnotes + 1, sizeof(*rep->notes));
+	n = &rep->notes[rep->nnotes++];
+	n->kind = kind;
+	n->attempt = attempt;
+	snprintf(n->text, sizeof(n->text), "%s", text ? text : "");
+}
+
+static void failed(struct apply_report *rep, enum apply_stage stage, const char *err)
+{
+	rep->outcome = APPLY_FAILED;
+	rep->stage = stage;
+	snprintf(rep->err, sizeof(rep->err), "%s", err ? err : "");
+}
+
+/* What one attempt found and built; the notes and the dry run's diffs stay. */
+static void attempt_reset(struct apply_report *rep)
+{
+	free(rep->services);
+	free(rep->deltas);
+	rep->services = NULL;
+	rep->nservices = 0;
+	rep->deltas = NULL;
+	rep->ndeltas = 0;
+	rep->replaced = rep->first_install = false;
+	rep->why[0] = '\0';
+	rep->messages = rep->elements = 0;
+	rep->genid = 0;
 }
 
 int apply_run(const struct apply_options *o, struct policy *pol, struct set_list *want,
@@ -229,45 +260,44 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_list
 {
 	struct nl *nl = NULL;
 	char err[600];
-	int rc, lock = -1;
+	int lock = -1;
 
 	memset(rep, 0, sizeof(*rep));
 	if (nl_open(&nl, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mxfence apply: %s\n", err);
+		failed(rep, APPLY_AT_OPEN, err);
 		return EXIT_INPUT;
 	}
 	if (o->lock && (lock = lock_take(o->state_dir, o->lock_timeout, err, sizeof(err))) < 0) {
-		fprintf(stderr, "mxfence apply: %s; the kernel is untouched\n", err);
+		failed(rep, APPLY_AT_LOCK, err);
 		nl_close(nl);
 		return EXIT_INPUT;
 	}
 	/*
 	 * From here on the sets' intervals live in `want`; the inputs behind them
-	 * only serve provenance, which a dry run prints and a commit does not.
+	 * only serve provenance, which a dry run's diff shows and a commit does not.
 	 */
 	if (o->dry_run)
 		wanted_sets_from_policy(pol, want);
 	else
 		wanted_sets_take_from_policy(pol, want);
 
-	rc = EXIT_INPUT;
-	int attempt;
-	for (attempt = 1; attempt <= APPLY_ATTEMPTS; attempt++) {
+	rep->outcome = APPLY_FAILED;
+	rep->stage = APPLY_AT_RETRIES;
+	for (int attempt = 1; attempt <= APPLY_ATTEMPTS; attempt++) {
 		struct kernel_view live;
 		struct nl_result res;
-		char summary[4096] = "";
 
 		if (kernel_view_read(nl, pol, o->state_dir, false, &live, err, sizeof(err)) < 0) {
-			fprintf(stderr, "mxfence apply: reading the kernel: %s\n", err);
+			failed(rep, APPLY_AT_READ, err);
 			goto done;
 		}
 		bool present = live.table.present, replace = !live.structure_ok;
-		if (present && !o->force && removal_gate(&live, want)) {
+		if (present && !o->force && removal_gate(&live, want, rep)) {
 			kernel_view_free(&live);
-			rc = EXIT_REFUSED;
+			rep->outcome = APPLY_REFUSED;
 			goto done;
 		}
-		apply_report_free(rep);
+		attempt_reset(rep);
 		rep->genid = live.table.genid;
 		/*
 		 * A whole table is counted now, before its batch takes its memory:
@@ -279,23 +309,29 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_list
 		struct nl_batch *b = nl_batch_new(nl, live.table.genid);
 		if (replace) {
 			add_whole_table(b, pol, want, present);
-			snprintf(summary, sizeof(summary), "%s", present ? live.why : "first install");
-		} else if (add_delta(b, pol, &live, want, summary, sizeof(summary)) == 0) {
+			rep->replaced = true;
+			rep->first_install = !present;
+			if (present)
+				snprintf(rep->why, sizeof(rep->why), "%s", live.why);
+		} else if (add_delta(b, pol, &live, want, rep) == 0) {
 			if (!counted)
 				count_services(pol, &live, want, rep);
-			printf("apply: nothing to do (table inet %s, generation %u)\n", pol->table,
-			       live.table.genid);
+			rep->outcome = APPLY_NOTHING;
 			if (!live.from_state && !o->dry_run)
-				save_state(o->state_dir, pol, want, live.table.genid);
+				save_state(o->state_dir, pol, want, live.table.genid, rep);
 			nl_batch_free(b);
 			kernel_view_free(&live);
-			rc = EXIT_OK;
 			goto done;
 		}
 		if (o->dry_run) {
-			struct diff_totals t;
-			diff_print(stdout, pol, &live.sets, want, replace && present ? live.why : NULL,
-				   false, &t);
+			/* The kernel's sets move over to the report: the diff is shown from there. */
+			struct apply_diff *d;
+			rep->diffs = xreallocarray(rep->diffs, rep->ndiffs + 1, sizeof(*rep->diffs));
+			d = &rep->diffs[rep->ndiffs++];
+			d->live = live.sets;
+			memset(&live.sets, 0, sizeof(live.sets));
+			snprintf(d->structure, sizeof(d->structure), "%s",
+				 replace && present ? live.why : "");
 		}
 		/*
 		 * Test hook: a command run between reading the kernel and committing,
@@ -304,57 +340,67 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_list
 		 */
 		const char *hook = getenv("MXFENCE_TEST_BEFORE_COMMIT");
 		if (hook && attempt == 1 && system(hook) != 0)
-			fprintf(stderr, "mxfence apply: test hook failed: %s\n", hook);
+			note(rep, APPLY_NOTE_HOOK, attempt, hook);
 		struct state_job sj;
 		if (!o->dry_run)
 			state_job_start(&sj, o->state_dir, pol, &live, want, counted ? NULL : rep);
 		nl_batch_send(b, o->dry_run, &res);
 		if (!o->dry_run)
-			state_job_end(&sj, res.status == NL_OK, res.genid);
+			state_job_end(&sj, res.status == NL_OK, res.genid, rep->state_err,
+				      sizeof(rep->state_err));
 		nl_batch_free(b);
 		kernel_view_free(&live);
 
 		switch (res.status) {
 		case NL_OK:
+			rep->messages = res.messages;
+			rep->elements = res.elements;
 			if (o->dry_run) {
-				printf("dry run: the kernel accepted the batch (%zu messages, %zu elements); "
-				       "nothing was changed\n", res.messages, res.elements);
+				rep->outcome = APPLY_CHECKED;
 			} else {
 				rep->genid = res.genid;
-				rep->changed = true;
-				printf("apply: table inet %s: %s; %zu elements in %zu messages; generation %u\n",
-				       pol->table, summary, res.elements, res.messages, res.genid);
+				rep->outcome = APPLY_CHANGED;
 			}
-			rc = EXIT_OK;
 			goto done;
 		case NL_RESTART:
-			fprintf(stderr, "mxfence apply: the ruleset changed while it was read; reading "
-					"again (attempt %d of %d)\n", attempt, APPLY_ATTEMPTS);
+			note(rep, APPLY_NOTE_RESTART, attempt, NULL);
 			continue;
 		case NL_UNKNOWN:
 			/* Replies were lost: the next round reads the kernel in full and so settles it. */
-			fprintf(stderr, "mxfence apply: %s; reading the kernel again to settle it\n",
-				res.err);
+			note(rep, APPLY_NOTE_UNKNOWN, attempt, res.err);
 			char *p = state_path(o->state_dir, pol->table);
 			unlink(p);
 			free(p);
 			continue;
 		case NL_ERROR:
-			fprintf(stderr, "mxfence apply: %s; nothing was changed\n", res.err);
-			rc = EXIT_INPUT;
+			failed(rep, APPLY_AT_SEND, res.err);
 			goto done;
 		}
 	}
-	fprintf(stderr, "mxfence apply: the ruleset kept changing; gave up after %d attempts\n",
-		APPLY_ATTEMPTS);
 done:
 	lock_release(lock);
 	nl_close(nl);
-	return rc;
+	switch (rep->outcome) {
+	case APPLY_CHANGED:
+	case APPLY_NOTHING:
+	case APPLY_CHECKED:
+		return EXIT_OK;
+	case APPLY_REFUSED:
+		return EXIT_REFUSED;
+	case APPLY_FAILED:
+		break;
+	}
+	return EXIT_INPUT;
 }
 
 void apply_report_free(struct apply_report *rep)
 {
 	free(rep->services);
+	free(rep->deltas);
+	free(rep->refusals);
+	free(rep->notes);
+	for (size_t i = 0; i < rep->ndiffs; i++)
+		set_list_free(&rep->diffs[i].live);
+	free(rep->diffs);
 	memset(rep, 0, sizeof(*rep));
 }

@@ -6,17 +6,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "diag.h"
+#include "exitcode.h"
 #include "policy.h"
-
-/* Exit codes, as documented in mxfence(8). */
-enum {
-	EXIT_OK = 0,
-	EXIT_MISMATCH = 1, /* verify: a flow mismatched */
-	EXIT_INPUT = 2,    /* usage or input error: nothing written */
-	EXIT_REFUSED = 3,  /* apply: a safety gate refused; the kernel is untouched */
-	EXIT_STALE = 4,    /* fetch, refresh: a source kept its last good copy */
-};
 
 #define DEFAULT_STATE_DIR "/var/lib/mxfence"
 
@@ -65,22 +56,30 @@ int cmd_status(int argc, char **argv, struct globals *g);
 int cmd_fetch(int argc, char **argv, struct globals *g);
 int cmd_refresh(int argc, char **argv, struct globals *g);
 
-struct set_list;
-struct kernel_view;
-/*
- * Every range where the kernel (live, read in full) and the wanted sets
- * disagree, one line each on out, then "OK"/"MISMATCH: N differences".
- * Returns the number of differences.
- */
-size_t verify_exhaustive(FILE *out, const struct policy *pol, const struct set_list *want,
-			 const struct kernel_view *live);
-
 /* A whole number of seconds, 0 to 86400. */
 int parse_seconds(const char *s, unsigned *out);
 
+/* cmd_report.c: what several commands print alike, from the library's results. */
+struct apply_report;
+struct set_list;
+/* What an apply did, or why not, as apply and refresh print it (stdout and stderr). */
+void print_apply_report(const struct policy *pol, const struct set_list *want,
+			const struct apply_report *rep);
+
+struct comparison;
+/*
+ * Every range where the kernel and the wanted sets disagree, one line each
+ * on out (a set that agrees: its size, "as compiled"), then "OK" or
+ * "MISMATCH: N differences". Returns the number of differences.
+ */
+size_t print_comparison(FILE *out, const struct policy *pol, const struct comparison *c);
+
 struct fetch_summary;
-/* Fetch (all used fetched sources, or those named); EXIT_OK, EXIT_STALE or EXIT_INPUT. */
-int fetch_run(const struct globals *g, struct policy *pol, bool force, char **names,
-	      size_t nnames, struct fetch_summary *sum);
+/*
+ * Fetch (all used fetched sources, or those named), printing each source's
+ * outcome as it is done; EXIT_OK, EXIT_STALE or EXIT_INPUT.
+ */
+int fetch_and_report(const struct globals *g, struct policy *pol, bool force, char **names,
+		     size_t nnames, struct fetch_summary *sum);
 
 #endif

@@ -46,6 +46,7 @@ int cmd_apply(int argc, char **argv, struct globals *g)
 	if (rc)
 		goto out;
 	rc = apply_run(&ao, &pol, &want, &rep);
+	print_apply_report(&pol, &want, &rep);
 	apply_report_free(&rep);
 	set_list_free(&want);
 out:

@@ -23,6 +23,7 @@ int cmd_build(int argc, char **argv, struct globals *g)
 	bool json = false;
 	struct policy pol;
 	struct outfile of;
+	char err[600];
 	int opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "+c:o:h", opts, NULL)) != -1) {
@@ -48,7 +49,8 @@ int cmd_build(int argc, char **argv, struct globals *g)
 	rc = policy_open(g, &pol);
 	if (rc)
 		goto out;
-	if (outfile_open(&of, out) < 0) {
+	if (outfile_open(&of, out, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mxfence: %s\n", err);
 		rc = EXIT_INPUT;
 		goto out;
 	}
@@ -58,8 +60,10 @@ int cmd_build(int argc, char **argv, struct globals *g)
 		rc = EXIT_INPUT;
 		goto out;
 	}
-	if (outfile_commit(&of) < 0)
+	if (outfile_commit(&of, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mxfence: %s\n", err);
 		rc = EXIT_INPUT;
+	}
 out:
 	policy_free(&pol);
 	return rc;

@@ -6,6 +6,7 @@
 
 #include "apply.h"
 #include "cmd.h"
+#include "diag.h"
 
 bool common_option(int opt, struct globals *g)
 {

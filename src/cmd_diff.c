@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "diag.h"
 #include "diffview.h"
 #include "live.h"
 #include "modelfile.h"

@@ -7,26 +7,10 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "diag.h"
 #include "fetch.h"
-#include "http.h"
 #include "lock.h"
 #include "util.h"
-
-int fetch_run(const struct globals *g, struct policy *pol, bool force, char **names,
-	      size_t nnames, struct fetch_summary *sum)
-{
-	struct fetch_options fo = { .state_dir = g->state_dir, .force = force };
-	char err[512];
-	int rc;
-
-	if (http_init(err, sizeof(err)) < 0) {
-		fprintf(stderr, "mxfence fetch: %s\n", err);
-		return EXIT_INPUT;
-	}
-	rc = fetch_sources(pol, &fo, names, nnames, sum);
-	http_cleanup();
-	return rc < 0 ? EXIT_STALE : EXIT_OK;
-}
 
 int cmd_fetch(int argc, char **argv, struct globals *g)
 {
@@ -85,7 +69,7 @@ int cmd_fetch(int argc, char **argv, struct globals *g)
 		policy_free(&pol);
 		return EXIT_INPUT;
 	}
-	rc = fetch_run(g, &pol, force, argv + optind, (size_t)(argc - optind), &sum);
+	rc = fetch_and_report(g, &pol, force, argv + optind, (size_t)(argc - optind), &sum);
 	lock_release(lock);
 	policy_free(&pol);
 	return rc;

@@ -8,9 +8,10 @@
 
 #include "apply.h"
 #include "cmd.h"
+#include "compare.h"
+#include "diag.h"
 #include "fetch.h"
 #include "lock.h"
-#include "nl.h"
 #include "util.h"
 
 struct run {
@@ -67,19 +68,13 @@ static void report(const struct run *r, const char *outcome)
 static int verify_applied(const struct globals *g, const struct policy *pol,
 			  const struct set_list *want, char *err, size_t errlen)
 {
-	struct nl *nl = NULL;
-	struct kernel_view live;
+	struct comparison cmp;
 	size_t differences;
 
-	if (nl_open(&nl, err, errlen) < 0)
+	if (kernel_compare(pol, want, g->state_dir, &cmp, err, errlen) < 0)
 		return -1;
-	if (kernel_view_read(nl, pol, g->state_dir, true, &live, err, errlen) < 0) {
-		nl_close(nl);
-		return -1;
-	}
-	differences = verify_exhaustive(stdout, pol, want, &live);
-	kernel_view_free(&live);
-	nl_close(nl);
+	differences = print_comparison(stdout, pol, &cmp);
+	comparison_free(&cmp);
 	if (differences) {
 		snprintf(err, errlen, "the kernel differs from what was applied in %zu place%s",
 			 differences, differences == 1 ? "" : "s");
@@ -151,7 +146,7 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 		snprintf(outcome, sizeof(outcome), "%s; nothing changed", err);
 		goto out;
 	}
-	rc = fetch_run(g, &pol, false, NULL, 0, &fs);
+	rc = fetch_and_report(g, &pol, false, NULL, 0, &fs);
 	lock_release(cache_lock);
 	count_sources(&run, &pol, &fs);
 	policy_free(&pol);
@@ -168,6 +163,7 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 		goto free_policy;
 	}
 	rc = apply_run(&ao, &pol, &want, &rep);
+	print_apply_report(&pol, &want, &rep);
 	summarize(&run, &pol, &rep);
 	if (rc) {
 		snprintf(outcome, sizeof(outcome), "%s; nothing changed",
@@ -181,7 +177,7 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 		snprintf(outcome, sizeof(outcome), "verify failed after apply: %s", err);
 		rc = EXIT_INPUT;
 		goto free_sets;
-	} else if (rep.changed) {
+	} else if (rep.outcome == APPLY_CHANGED) {
 		snprintf(outcome, sizeof(outcome), "applied gen %u, verified", rep.genid);
 	} else {
 		snprintf(outcome, sizeof(outcome), "nothing to apply (gen %u), verified", rep.genid);

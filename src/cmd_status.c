@@ -6,6 +6,7 @@
 
 #include "cache.h"
 #include "cmd.h"
+#include "diag.h"
 #include "live.h"
 #include "natcheck.h"
 #include "nl.h"

@@ -3,6 +3,8 @@
 #include <stdio.h>
 
 #include "cmd.h"
+#include "compare.h"
+#include "diag.h"
 #include "flows.h"
 #include "live.h"
 #include "nl.h"
@@ -46,55 +48,6 @@ static enum verdict kernel_evaluate(const struct policy *pol, const struct kerne
 			 proto_name(fl->proto), fl->port);
 	}
 	return VERDICT_ACCEPT;
-}
-
-size_t verify_exhaustive(FILE *out, const struct policy *pol, const struct set_list *want,
-			 const struct kernel_view *live)
-{
-	size_t differences = 0;
-	char a[ADDR_STRLEN], b[ADDR_STRLEN];
-
-	for (size_t i = 0; i < want->n; i++) {
-		const struct set_content *w = &want->v[i], *l = set_list_find(&live->sets, w->name);
-		struct range_vec missing = { 0 }, extra = { 0 };
-		static const struct range *none = NULL;
-		bool known = l && l->known;
-
-		ranges_subtract(w->iv.v, w->iv.n,
-				known ? l->iv.v : none, known ? l->iv.n : 0, &missing);
-		if (known)
-			ranges_subtract(l->iv.v, l->iv.n,
-					w->iv.v, w->iv.n, &extra);
-		if (!known)
-			fprintf(out, "%s (service %s, %s): not in the kernel\n", w->name, w->svc->name,
-			       fam_name(w->fam));
-		for (size_t k = 0; k < missing.n; k++) {
-			addr_format(missing.v[k].lo, w->fam, a);
-			addr_format(missing.v[k].hi, w->fam, b);
-			fprintf(out, "%s: policy accepts %s-%s, the kernel does not\n", w->name, a, b);
-		}
-		for (size_t k = 0; k < extra.n; k++) {
-			addr_format(extra.v[k].lo, w->fam, a);
-			addr_format(extra.v[k].hi, w->fam, b);
-			fprintf(out, "%s: the kernel accepts %s-%s, the policy does not\n", w->name, a, b);
-		}
-		differences += missing.n + extra.n + !known;
-		if (!missing.n && !extra.n && known) {
-			char addrs[AMOUNT_STRLEN];
-			amount_format(ranges_addresses(w->iv.v, w->iv.n), w->fam, addrs);
-			fprintf(out, "%s (service %s, %s): %zu intervals, %s, as compiled\n", w->name,
-			       w->svc->name, fam_name(w->fam), w->iv.n, addrs);
-		}
-		range_vec_free(&missing);
-		range_vec_free(&extra);
-	}
-	if (!live->structure_ok) {
-		fprintf(out, "table inet %s: %s\n", pol->table, live->why);
-		differences++;
-	}
-	fprintf(out, "%s: %zu difference%s\n", differences ? "MISMATCH" : "OK", differences,
-		differences == 1 ? "" : "s");
-	return differences;
 }
 
 static json_t *flow_json(const struct flow *fl, enum verdict got, const char *reason)
@@ -169,18 +122,18 @@ int cmd_verify(int argc, char **argv, struct globals *g)
 			return usage_error("verify", "--exhaustive takes no flow files");
 		rc = policy_open(g, &pol);
 		if (rc == EXIT_OK) {
-			if (nl_open(&nl, err, sizeof(err)) < 0 ||
-			    kernel_view_read(nl, &pol, g->state_dir, true, &live, err, sizeof(err)) < 0) {
+			struct set_list want;
+			struct comparison cmp;
+
+			wanted_sets_from_policy(&pol, &want);
+			if (kernel_compare(&pol, &want, g->state_dir, &cmp, err, sizeof(err)) < 0) {
 				fprintf(stderr, "mxfence verify: %s\n", err);
 				rc = EXIT_INPUT;
 			} else {
-				struct set_list want;
-				wanted_sets_from_policy(&pol, &want);
-				rc = verify_exhaustive(stdout, &pol, &want, &live) ? EXIT_MISMATCH : EXIT_OK;
-				set_list_free(&want);
+				rc = print_comparison(stdout, &pol, &cmp) ? EXIT_MISMATCH : EXIT_OK;
+				comparison_free(&cmp);
 			}
-			kernel_view_free(&live);
-			nl_close(nl);
+			set_list_free(&want);
 		}
 		policy_free(&pol);
 		return rc;

@@ -3,10 +3,12 @@
 #define MXFENCE_DIFFVIEW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
-#include "live.h"
+#include "addr.h"
 #include "policy.h"
+#include "sets.h"
 
 struct diff_totals {
 	size_t prefixes_added, prefixes_removed;

@@ -39,8 +39,8 @@ struct job {
 	struct cache_meta old; /* of the last good copy, when old_valid */
 	bool old_valid;
 	struct cache_meta new;
-	char how[160]; /* "not modified (HTTP 304)", ... for the report line */
-	char why[1024];
+	struct fetch_result *res;
+	char where[NAME_MAX_LEN + 16]; /* "mxfence fetch: NAME", for warnings */
 	bool refused; /* the download arrived but failed validation: keep it for people */
 };
 
@@ -50,7 +50,7 @@ static void fail(struct job *j, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(j->why, sizeof(j->why), fmt, ap);
+	vsnprintf(j->res->why, sizeof(j->res->why), fmt, ap);
 	va_end(ap);
 }
 
@@ -67,8 +67,7 @@ static void read_last_good(struct job *j)
 
 	rc = cache_meta_read(j->meta_path, &j->old, err, sizeof(err));
 	if (rc < 0)
-		fprintf(stderr, "mxfence fetch: %s: warning: ignoring %s: %s\n", j->src->name,
-			j->meta_path, err);
+		diag_warn(&j->res->diag, j->where, "ignoring %s: %s", j->meta_path, err);
 	if (rc != 0)
 		return;
 	if (sha256_file(j->src->path, sha, err, sizeof(err)) == 0 && streq(sha, j->old.sha256))
@@ -91,7 +90,7 @@ static const char *instance_name(const char *conf)
  * The client request id Microsoft asks callers to send: made once, kept in
  * the state folder. If it cannot be kept, this run uses a fresh one.
  */
-static void m365_client_id(const char *state_dir, char id[37])
+static void m365_client_id(const char *state_dir, char id[37], struct diag *d)
 {
 	char *path = xasprintf("%s/m365-clientrequestid", state_dir);
 	unsigned char r[16];
@@ -117,8 +116,8 @@ static void m365_client_id(const char *state_dir, char id[37])
 	mkdir_p(state_dir, 0700);
 	f = fopen(path, "we");
 	if (!f || fprintf(f, "%s\n", id) < 0 || fclose(f) != 0)
-		fprintf(stderr, "mxfence fetch: warning: cannot keep the Microsoft 365 client request "
-				"id in %s: %s; using a new one for this run\n", path, strerror(errno));
+		diag_warn(d, "mxfence fetch", "cannot keep the Microsoft 365 client request id in %s: "
+			  "%s; using a new one for this run", path, strerror(errno));
 out:
 	free(path);
 }
@@ -136,6 +135,7 @@ static void fill_request(const struct job *j, struct http_request *rq, const cha
 	rq->timeout = src->timeout;
 	rq->retries = src->retries;
 	rq->label = src->name;
+	rq->progress = j->o->progress;
 }
 
 static void http_failed(struct job *j, const char *url, const struct http_response *rs)
@@ -224,7 +224,7 @@ static int validate(struct job *j, int fd, const char *display)
 	struct diag d = { 0 };
 	struct stat st;
 	char *saved_path = src->path;
-	int rc = -1;
+	size_t errors;
 
 	if (fstat(fd, &st) == 0 && st.st_size == 0) {
 		fail(j, "%s: the download is empty", display);
@@ -237,11 +237,12 @@ static int validate(struct job *j, int fd, const char *display)
 	src->path = (char *)display; /* messages name what was downloaded */
 	feed_load_from(j->pol, j->index, j->download_path, &d);
 	src->path = saved_path;
-	diag_print(&d, stderr);
-	if (d.errors) {
-		fail(j, "%s: %zu error%s as format %s (above)", display, d.errors,
-		     d.errors == 1 ? "" : "s", src->fmt->name);
-		goto out;
+	errors = d.errors;
+	diag_merge(&j->res->diag, &d);
+	if (errors) {
+		fail(j, "%s: %zu error%s as format %s (above)", display, errors,
+		     errors == 1 ? "" : "s", src->fmt->name);
+		return -1;
 	}
 	j->new.prefixes = src->pfx[FAM_V4].n + src->pfx[FAM_V6].n;
 	if (src->has_serial) {
@@ -258,7 +259,7 @@ static int validate(struct job *j, int fd, const char *display)
 		fail(j, "%s: the feed's version went backwards (%llu, the last good copy has %llu); "
 			"--force accepts it", display, (unsigned long long)j->new.serial,
 		     (unsigned long long)j->old.serial);
-		goto out;
+		return -1;
 	}
 	if (j->old_valid && j->old.prefixes && !j->o->force &&
 	    (double)j->new.prefixes < (double)j->old.prefixes * (1.0 - src->max_shrink / 100.0)) {
@@ -266,12 +267,9 @@ static int validate(struct job *j, int fd, const char *display)
 			"%g%%); --force accepts it", display, (unsigned long long)j->new.prefixes,
 		     100.0 - 100.0 * (double)j->new.prefixes / (double)j->old.prefixes,
 		     (unsigned long long)j->old.prefixes, src->max_shrink);
-		goto out;
+		return -1;
 	}
-	rc = 0;
-out:
-	diag_free(&d);
-	return rc;
+	return 0;
 }
 
 static void fsync_dir(const char *dir)
@@ -319,7 +317,7 @@ static enum fetch_outcome confirm(struct job *j)
 		j->new.last_modified = NULL;
 	}
 	if (cache_meta_write(j->meta_path, &j->old, err, sizeof(err)) < 0)
-		fprintf(stderr, "mxfence fetch: %s: warning: %s\n", j->src->name, err);
+		diag_warn(&j->res->diag, j->where, "%s", err);
 	return FETCH_UNCHANGED;
 }
 
@@ -342,7 +340,7 @@ static int fetch_http(struct job *j, int fd, const char *url, bool conditional)
 	j->new.last_modified = rs.last_modified;
 	j->new.size = rs.size;
 	if (rs.not_modified) {
-		snprintf(j->how, sizeof(j->how), "not modified (HTTP 304)");
+		snprintf(j->res->how, sizeof(j->res->how), "not modified (HTTP 304)");
 		return 1;
 	}
 	return 0;
@@ -365,11 +363,12 @@ static int fetch_m365(struct job *j, int fd)
 		return -1;
 	}
 	base = xstrndup(j->src->url, strlen(j->src->url) - (j->src->url[strlen(j->src->url) - 1] == '/'));
-	m365_client_id(j->o->state_dir, id);
+	m365_client_id(j->o->state_dir, id, &j->res->diag);
 	if (m365_latest(j, base, instance, id, &latest) < 0)
 		goto out;
 	if (j->old_valid && j->old.has_serial && latest == j->old.serial) {
-		snprintf(j->how, sizeof(j->how), "unchanged (version %llu)", (unsigned long long)latest);
+		snprintf(j->res->how, sizeof(j->res->how), "unchanged (version %llu)",
+			 (unsigned long long)latest);
 		rc = 1;
 		goto out;
 	}
@@ -401,8 +400,7 @@ static int fetch_spf(struct job *j, int fd)
 	int rc;
 
 	if (spf_source_opts(j->src, j->pol->path, &domain, &so, &d) < 0) {
-		diag_print(&d, stderr);
-		diag_free(&d);
+		diag_merge(&j->res->diag, &d);
 		fail(j, "the source's spf keys are wrong (above)");
 		return -1;
 	}
@@ -411,7 +409,7 @@ static int fetch_spf(struct job *j, int fd)
 	out = fdopen(dup(fd), "w");
 	if (!out) {
 		fail(j, "cannot write the flattened record: %s", strerror(errno));
-		diag_free(&d);
+		diag_merge(&j->res->diag, &d);
 		return -1;
 	}
 	snprintf(where, sizeof(where), "%s: spf %s", j->src->name, domain);
@@ -420,25 +418,28 @@ static int fetch_spf(struct job *j, int fd)
 		fail(j, "cannot write the flattened record: %s", strerror(errno));
 		rc = -1;
 	}
-	diag_print(&d, stderr);
-	if (rc < 0 && !j->why[0])
+	if (rc < 0 && !j->res->why[0])
 		fail(j, "spf %s: %zu error%s while flattening (above)", domain, d.errors,
 		     d.errors == 1 ? "" : "s");
-	diag_free(&d);
+	diag_merge(&j->res->diag, &d);
 	if (rc == 0 && fstat(fd, &st) == 0)
 		j->new.size = (uint64_t)st.st_size;
 	return rc < 0 ? -1 : 0;
 }
 
-static enum fetch_outcome fetch_one(struct policy *pol, uint32_t index,
-				    const struct fetch_options *o)
+/* Fetch one source into res (its diag to be freed by the caller). */
+static void fetch_one(struct policy *pol, uint32_t index, const struct fetch_options *o,
+		      struct fetch_result *res)
 {
 	struct source *src = &pol->sources[index];
-	struct job j = { .pol = pol, .index = index, .src = src, .o = o };
-	enum fetch_outcome out = FETCH_UPDATED;
+	struct job j = { .pol = pol, .index = index, .src = src, .o = o, .res = res };
 	char display[600], sha[65], err[512];
 	int fd, rc;
 
+	memset(res, 0, sizeof(*res));
+	res->src = src;
+	res->outcome = FETCH_UPDATED;
+	snprintf(j.where, sizeof(j.where), "mxfence fetch: %s", src->name);
 	j.meta_path = source_cache_path(pol, src, ".meta");
 	j.download_path = source_cache_path(pol, src, ".download");
 	j.rejected_path = source_cache_path(pol, src, ".rejected");
@@ -462,8 +463,8 @@ static enum fetch_outcome fetch_one(struct policy *pol, uint32_t index,
 	if (rc < 0)
 		goto failed;
 	if (rc > 0) {
-		out = confirm(&j);
-		goto done;
+		res->outcome = confirm(&j);
+		goto end;
 	}
 	j.refused = true;
 	if (validate(&j, fd, display) < 0)
@@ -473,14 +474,14 @@ static enum fetch_outcome fetch_one(struct policy *pol, uint32_t index,
 		goto failed;
 	}
 	if (j.old_valid && streq(sha, j.old.sha256)) {
-		snprintf(j.how, sizeof(j.how), "unchanged (the same %llu bytes)",
+		snprintf(res->how, sizeof(res->how), "unchanged (the same %llu bytes)",
 			 (unsigned long long)j.new.size);
 		if (j.new.has_serial) {
 			j.old.serial = j.new.serial;
 			j.old.has_serial = true;
 		}
-		out = confirm(&j);
-		goto done;
+		res->outcome = confirm(&j);
+		goto end;
 	}
 	memcpy(j.new.sha256, sha, sizeof(sha));
 	j.new.url = xstrdup(src->url ? src->url : "");
@@ -488,32 +489,24 @@ static enum fetch_outcome fetch_one(struct policy *pol, uint32_t index,
 	j.refused = false;
 	if (promote(&j, fd) < 0)
 		goto failed;
-	snprintf(j.how, sizeof(j.how), "updated: %llu prefixes, %llu bytes%s%s",
+	snprintf(res->how, sizeof(res->how), "updated: %llu prefixes, %llu bytes%s%s",
 		 (unsigned long long)j.new.prefixes, (unsigned long long)j.new.size,
 		 j.new.version ? "; " : "", j.new.version ? j.new.version : "");
-	goto done;
+	goto end;
 
 failed:
-	if (fd >= 0 && j.refused && rename(j.download_path, j.rejected_path) == 0)
-		snprintf(j.why + strlen(j.why), sizeof(j.why) - strlen(j.why), " (kept as %s)",
-			 j.rejected_path);
-	else
-		unlink(j.download_path);
-	if (j.old_valid) {
-		char when[64];
-		time_t t = (time_t)j.old.fetched;
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&t));
-		fprintf(stderr, "mxfence fetch: %s: %s; the last good copy (fetched %s) stays\n",
-			src->name, j.why, when);
-		out = FETCH_KEPT;
+	if (fd >= 0 && j.refused && rename(j.download_path, j.rejected_path) == 0) {
+		size_t len = strlen(res->why);
+		snprintf(res->why + len, sizeof(res->why) - len, " (kept as %s)", j.rejected_path);
 	} else {
-		fprintf(stderr, "mxfence fetch: %s: %s; there is no good copy: the source cannot be "
-				"built until a fetch succeeds\n", src->name, j.why);
-		out = FETCH_NONE;
+		unlink(j.download_path);
 	}
-	goto end;
-done:
-	printf("fetch %s: %s\n", src->name, j.how);
+	if (j.old_valid) {
+		res->outcome = FETCH_KEPT;
+		res->last_good = j.old.fetched;
+	} else {
+		res->outcome = FETCH_NONE;
+	}
 end:
 	if (fd >= 0)
 		close(fd);
@@ -522,22 +515,25 @@ end:
 	free(j.meta_path);
 	free(j.download_path);
 	free(j.rejected_path);
-	return out;
 }
 
-int fetch_sources(struct policy *pol, const struct fetch_options *o, char **names, size_t nnames,
-		  struct fetch_summary *sum)
+int fetch_run(struct policy *pol, const struct fetch_options *o, char **names, size_t nnames,
+	      struct fetch_summary *sum, char *err, size_t errlen)
 {
 	memset(sum, 0, sizeof(*sum));
+	if (http_init(err, errlen) < 0)
+		return -1;
 	for (size_t i = 0; i < pol->nsources; i++) {
 		struct source *src = &pol->sources[i];
 		bool wanted = nnames == 0 && src->used_by;
+		struct fetch_result res;
 
 		for (size_t k = 0; k < nnames; k++)
 			wanted |= streq(names[k], src->name);
 		if (!wanted || !src->remote)
 			continue;
-		switch (fetch_one(pol, (uint32_t)i, o)) {
+		fetch_one(pol, (uint32_t)i, o, &res);
+		switch (res.outcome) {
 		case FETCH_UPDATED:
 			sum->updated++;
 			break;
@@ -551,6 +547,10 @@ int fetch_sources(struct policy *pol, const struct fetch_options *o, char **name
 			sum->none++;
 			break;
 		}
+		if (o->done)
+			o->done(&res, o->arg);
+		diag_free(&res.diag);
 	}
-	return sum->kept || sum->none ? -1 : 0;
+	http_cleanup();
+	return 0;
 }

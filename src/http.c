@@ -171,10 +171,10 @@ static int on_progress(void *user, curl_off_t total, curl_off_t got, curl_off_t 
 		return 0;
 	t->last_shown = at;
 	if (total > 0)
-		fprintf(stderr, "\rfetch %s: %.1f of %.1f MB ", t->rq->label, (double)got / 1e6,
+		fprintf(t->rq->progress, "\rfetch %s: %.1f of %.1f MB ", t->rq->label, (double)got / 1e6,
 			(double)total / 1e6);
 	else
-		fprintf(stderr, "\rfetch %s: %.1f MB ", t->rq->label, (double)got / 1e6);
+		fprintf(t->rq->progress, "\rfetch %s: %.1f MB ", t->rq->label, (double)got / 1e6);
 	return 0;
 }
 
@@ -213,7 +213,7 @@ static CURLcode one_try(CURL *h, struct transfer *t, long *status)
 	t->started = t->last_shown = now();
 	rc = lc.easy_perform(h);
 	if (t->progress && now() - t->started >= 1.0)
-		fputc('\n', stderr);
+		fputc('\n', t->rq->progress);
 	*status = 0;
 	lc.easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	return rc;
@@ -261,7 +261,7 @@ int http_get(const struct http_request *rq, int fd, struct http_response *rs)
 		snprintf(rs->err, sizeof(rs->err), "cannot start libcurl");
 		return -1;
 	}
-	t.progress = isatty(STDERR_FILENO) && rq->label;
+	t.progress = rq->progress && rq->label;
 	if (rq->etag) {
 		char *line = xasprintf("If-None-Match: %s", rq->etag);
 		headers = lc.slist_append(headers, line);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct http_request {
 	const char *url;
@@ -20,6 +21,7 @@ struct http_request {
 	const char *etag;          /* If-None-Match, or NULL */
 	const char *last_modified; /* If-Modified-Since, or NULL */
 	const char *label;         /* for the progress line */
+	FILE *progress;            /* a download that takes a while shows its progress here, or NULL */
 };
 
 struct http_response {

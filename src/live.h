@@ -1,41 +1,17 @@
 /*
- * The policy's sets as the kernel should hold them, what it does hold, and
- * whether the two agree in structure. Used by apply, diff, verify and status.
+ * What the kernel holds of the policy's table, and whether it agrees with the
+ * policy in structure. Used by apply, diff, verify and status.
  */
 #ifndef MXFENCE_LIVE_H
 #define MXFENCE_LIVE_H
 
 #include <stdbool.h>
-#include <stdint.h>
+#include <stddef.h>
 
-#include "model.h"
 #include "nl.h"
 #include "policy.h"
+#include "sets.h"
 #include "state.h"
-
-/* One set of the policy: a service and a family. */
-struct set_content {
-	char name[NAME_MAX_LEN + 8];
-	const struct service *svc; /* NULL when read from a model file of another policy */
-	enum family fam;
-	struct range_vec iv;
-	uint64_t *sources; /* per interval, a bit per source (the first 64), or NULL */
-	bool known;        /* the other side holds this set at all */
-};
-
-struct set_list {
-	struct set_content *v;
-	size_t n;
-	char **source_names; /* what the bits of `sources` mean */
-	size_t nsource_names;
-};
-
-/* The sets the compiled policy asks for, service by service, v4 then v6. */
-void wanted_sets_from_policy(const struct policy *pol, struct set_list *out);
-/* The same, the intervals moved over from the policy's sets, which are left empty. */
-void wanted_sets_take_from_policy(struct policy *pol, struct set_list *out);
-void set_list_free(struct set_list *sv);
-struct set_content *set_list_find(const struct set_list *sv, const char *name);
 
 struct kernel_view {
 	struct nl_table_live table;

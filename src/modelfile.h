@@ -3,7 +3,7 @@
 #define MXFENCE_MODELFILE_H
 
 #include "diag.h"
-#include "live.h"
+#include "sets.h"
 
 /* 0, or -1 with every problem in d (FILE: json.path: error: ...). */
 int modelfile_read(const char *path, struct set_list *out, struct diag *d);

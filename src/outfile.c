@@ -1,6 +1,7 @@
 #include "outfile.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,7 +11,7 @@
 
 static char outbuf[1 << 16];
 
-int outfile_open(struct outfile *o, const char *path)
+int outfile_open(struct outfile *o, const char *path, char *err, size_t errlen)
 {
 	int fd;
 
@@ -30,7 +31,7 @@ int outfile_open(struct outfile *o, const char *path)
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
 		o->f = fopen(path, "we");
 		if (!o->f) {
-			fprintf(stderr, "mxfence: %s: cannot open: %s\n", path, strerror(errno));
+			snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 			goto fail;
 		}
 		setvbuf(o->f, outbuf, _IOFBF, sizeof(outbuf));
@@ -39,13 +40,13 @@ int outfile_open(struct outfile *o, const char *path)
 	o->tmp = xasprintf("%s.tmp.XXXXXX", path);
 	fd = mkstemp(o->tmp);
 	if (fd < 0) {
-		fprintf(stderr, "mxfence: %s: cannot create a file beside it: %s\n", path,
-			strerror(errno));
+		snprintf(err, errlen, "%s: cannot create a file beside it: %s", path, strerror(errno));
 		goto fail;
 	}
 	fchmod(fd, 0644);
 	o->f = fdopen(fd, "w");
 	if (!o->f) {
+		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
 		close(fd);
 		unlink(o->tmp);
 		goto fail;
@@ -59,13 +60,13 @@ fail:
 	return -1;
 }
 
-int outfile_commit(struct outfile *o)
+int outfile_commit(struct outfile *o, char *errbuf, size_t errlen)
 {
 	int err = 0;
 
 	if (!o->path) {
 		if (fflush(stdout) != 0 || ferror(stdout)) {
-			fprintf(stderr, "mxfence: standard output: %s\n", strerror(errno));
+			snprintf(errbuf, errlen, "standard output: %s", strerror(errno));
 			return -1;
 		}
 		return 0;
@@ -78,7 +79,7 @@ int outfile_commit(struct outfile *o)
 	if (!err && o->tmp && rename(o->tmp, o->path) != 0)
 		err = errno;
 	if (err) {
-		fprintf(stderr, "mxfence: %s: cannot write: %s\n", o->path, strerror(err));
+		snprintf(errbuf, errlen, "%s: cannot write: %s", o->path, strerror(err));
 		if (o->tmp)
 			unlink(o->tmp);
 	}

@@ -2,6 +2,7 @@
 #ifndef MXFENCE_OUTFILE_H
 #define MXFENCE_OUTFILE_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -13,11 +14,11 @@ struct outfile {
 
 /*
  * path NULL or "-": standard output; an existing device or FIFO: written as it
- * is. Returns 0, or -1 with a message printed.
+ * is. Returns 0, or -1 with err filled ("PATH: ...").
  */
-int outfile_open(struct outfile *o, const char *path);
-/* Flush, fsync, rename into place. Returns 0, or -1 (temp removed, message printed). */
-int outfile_commit(struct outfile *o);
+int outfile_open(struct outfile *o, const char *path, char *err, size_t errlen);
+/* Flush, fsync, rename into place. Returns 0, or -1 with err filled (the temp removed). */
+int outfile_commit(struct outfile *o, char *err, size_t errlen);
 void outfile_abort(struct outfile *o);
 
 /*

@@ -9,10 +9,12 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "compare.h"
 #include "feed.h"
 #include "model.h"
 #include "natcheck.h"
 #include "policy.h"
+#include "sets.h"
 #include "check.h"
 
 static void parse_ok(const char *in, const char *want, unsigned want_flags)
@@ -603,6 +605,85 @@ static void test_natcheck(void)
 	policy_free(&pol);
 }
 
+/* A set of hand-made ranges, [lo, hi] pairs, known (held) or not. */
+static void set_of(struct set_content *v, const char *name, enum family fam, bool known,
+		   const u128 (*r)[2], size_t n)
+{
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	v->fam = fam;
+	v->known = known;
+	for (size_t i = 0; i < n; i++)
+		range_vec_push(&v->iv, r[i][0], r[i][1]);
+}
+
+static bool ranges_are(const struct range_vec *rv, const u128 (*r)[2], size_t n)
+{
+	if (rv->n != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (rv->v[i].lo != r[i][0] || rv->v[i].hi != r[i][1])
+			return false;
+	return true;
+}
+
+static void test_compare(void)
+{
+	const u128 max6 = fam_max(FAM_V6);
+	const u128 w4[][2] = { { 10, 20 }, { 30, 40 } }, h4[][2] = { { 10, 20 }, { 35, 50 } };
+	const u128 w6[][2] = { { 0, max6 } }, h6[][2] = { { 0, max6 - 1 } };
+	const u128 gone[][2] = { { 100, 199 }, { 300, 300 } }, same[][2] = { { 5, 5 } };
+	struct set_content wv[4], hv[4];
+	struct set_list want = { .v = wv, .n = 4 }, have = { .v = hv, .n = 3 };
+	struct comparison c;
+
+	set_of(&wv[0], "a_v4", FAM_V4, true, w4, 2);
+	set_of(&wv[1], "a_v6", FAM_V6, true, w6, 1);
+	set_of(&wv[2], "b_v4", FAM_V4, true, gone, 2); /* not held at all */
+	set_of(&wv[3], "c_v4", FAM_V4, true, same, 1);
+	/* The other side in another order, b_v4 listed but not known, no c_v4. */
+	set_of(&hv[0], "a_v6", FAM_V6, true, h6, 1);
+	set_of(&hv[1], "b_v4", FAM_V4, false, NULL, 0);
+	set_of(&hv[2], "a_v4", FAM_V4, true, h4, 2);
+	sets_compare(&want, &have, &c);
+
+	const u128 miss4[][2] = { { 30, 34 } }, extra4[][2] = { { 41, 50 } };
+	const u128 miss6[][2] = { { max6, max6 } };
+	CHECK("compare: one entry per wanted set, in order", c.nsets == 4 && c.sets[0].set == &wv[0] &&
+	      c.sets[3].set == &wv[3], "nsets %zu", c.nsets);
+	CHECK("compare: the ranges only the policy has", ranges_are(&c.sets[0].missing, miss4, 1) &&
+	      !c.sets[0].absent, "%zu missing", c.sets[0].missing.n);
+	CHECK("compare: the ranges only the other side has", ranges_are(&c.sets[0].extra, extra4, 1),
+	      "%zu extra", c.sets[0].extra.n);
+	CHECK("compare: the last IPv6 address", ranges_are(&c.sets[1].missing, miss6, 1) &&
+	      c.sets[1].extra.n == 0, "%zu missing, %zu extra", c.sets[1].missing.n,
+	      c.sets[1].extra.n);
+	CHECK("compare: a set not known is absent, all of it missing",
+	      c.sets[2].absent && ranges_are(&c.sets[2].missing, gone, 2) && c.sets[2].extra.n == 0,
+	      "absent %d, %zu missing", c.sets[2].absent, c.sets[2].missing.n);
+	CHECK("compare: a set the other side lacks is absent", c.sets[3].absent &&
+	      ranges_are(&c.sets[3].missing, same, 1), "absent %d", c.sets[3].absent);
+	/* a_v4 2 ranges, a_v6 1, b_v4 2 and absent, c_v4 1 and absent */
+	CHECK("compare: differences counted", c.differences == 8 && c.structure_ok,
+	      "%zu differences", c.differences);
+	comparison_free(&c);
+
+	/* Against itself: nothing differs. */
+	have.v = wv;
+	have.n = 4;
+	sets_compare(&want, &have, &c);
+	bool none = c.differences == 0;
+	for (size_t i = 0; i < c.nsets; i++)
+		none &= !c.sets[i].absent && !c.sets[i].missing.n && !c.sets[i].extra.n;
+	CHECK("compare: a list against itself has no difference", none, "%zu differences",
+	      c.differences);
+	comparison_free(&c);
+	for (size_t i = 0; i < 4; i++)
+		range_vec_free(&wv[i].iv);
+	for (size_t i = 0; i < 3; i++)
+		range_vec_free(&hv[i].iv);
+}
+
 int main(void)
 {
 	test_count_lines();
@@ -618,5 +699,6 @@ int main(void)
 	test_index_v6();
 	test_special();
 	test_natcheck();
+	test_compare();
 	return failures ? 1 : 0;
 }
