@@ -1,7 +1,8 @@
 # mxfence: compile provider ranges and relay lists into an nftables allow-list.
 #   make            build ./mxfence
 #   make demo       install missing Debian packages, build, run on the default policy
-#   make check      install test packages, build, run every test
+#   make test       build everything the tests need, run every test (installs nothing)
+#   make check      install test packages, then make test
 #   make bench      the benchmark, side by side with the anchor tools
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deb        the Debian package into out/ (DEB_OUT=), see contrib/deb.sh
@@ -52,10 +53,16 @@ $(BUILD)/%.o: src/%.c | $(BUILD)
 $(BUILD):
 	$(Q)mkdir -p $@
 
-# Test programs link the objects without main().
-TEST_PROGS := tests/unit/unit tests/unit/nl_test tests/unit/nl_drive tests/unit/spf_test \
-	tests/unit/spf_drive
+# Test programs link the objects without main(): the unit tests (each run by
+# tests/unit/NAME.sh), and the tools the shell tests drive (tests/tools).
+UNIT_PROGS := tests/unit/unit tests/unit/nl_test tests/unit/spf_test tests/unit/policy_test \
+	tests/unit/feed_test tests/unit/state_test tests/unit/diffview_test
+TOOL_PROGS := tests/tools/nl_drive tests/tools/spf_drive
+TEST_PROGS := $(UNIT_PROGS) $(TOOL_PROGS)
 tests/unit/%: tests/unit/%.c $(LIB_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(LDLIBS)
+tests/tools/%: tests/tools/%.c $(LIB_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
@@ -73,9 +80,13 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh contrib/demo.sh
 
-check: test-deps
+# The whole suite on what is installed; check installs the test packages first.
+test:
 	$(Q)$(MAKE) --no-print-directory all $(TEST_PROGS) fuzz-build sanitize-build
 	$(Q)tests/run
+
+check: test-deps
+	$(Q)$(MAKE) --no-print-directory test
 
 bench: test-deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -107,10 +118,10 @@ install: mxfence
 	done
 
 clean:
-	rm -rf $(BUILD) mxfence $(TEST_PROGS) tests/unit/*.d out
+	rm -rf $(BUILD) mxfence $(TEST_PROGS) tests/unit/*.d tests/tools/*.d out
 
-.PHONY: all deps test-deps demo check bench clean install deb
+.PHONY: all deps test-deps demo test check bench clean install deb
 
 include mk/fuzz.mk
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(TEST_PROGS:=.d)

@@ -84,7 +84,7 @@ fuzz-clean:
 $(FUZZ_BUILD)/obj/%.d: ;
 -include $(wildcard $(FUZZ_BUILD)/obj/*.d $(FUZZ_BUILD)/obj/nl/*.d)
 
-# mxfence itself, and the programs of tests/unit, with ASan and UBSan.
+# mxfence itself, and the programs of tests/unit and tests/tools, with ASan and UBSan.
 SAN_CC ?= clang
 SAN_BUILD ?= build-san
 SAN_BIN ?= mxfence-san
@@ -93,8 +93,12 @@ SAN_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -MMD -MP $
 SAN_OBJS := $(wildcard src/*.c src/nl/*.c)
 SAN_OBJS := $(SAN_OBJS:src/%.c=$(SAN_BUILD)/%.o)
 SAN_LIB_OBJS := $(filter-out $(SAN_BUILD)/main.o,$(SAN_OBJS))
-SAN_UNIT := $(SAN_BUILD)/unit $(SAN_BUILD)/nl_test $(SAN_BUILD)/nl_drive $(SAN_BUILD)/spf_test \
-	$(SAN_BUILD)/spf_drive
+SAN_UNIT := $(SAN_BUILD)/unit $(SAN_BUILD)/nl_test $(SAN_BUILD)/spf_test \
+	$(SAN_BUILD)/policy_test $(SAN_BUILD)/feed_test $(SAN_BUILD)/state_test \
+	$(SAN_BUILD)/diffview_test
+# Each tests/unit/NAME.sh runs NAME_test (unit.sh: unit); these run the sanitized ones.
+SAN_UNIT_SH := $(patsubst tests/unit/%.sh,$(SAN_BUILD)/tests/%.sh,$(wildcard tests/unit/*.sh))
+SAN_TOOLS := $(SAN_BUILD)/nl_drive $(SAN_BUILD)/spf_drive
 $(SAN_BUILD) $(SAN_BUILD)/tests:
 	$(FUZZ_Q)mkdir -p $@
 
@@ -111,14 +115,16 @@ $(SAN_UNIT): $(SAN_BUILD)/%: tests/unit/%.c $(SAN_LIB_OBJS)
 	$(fuzz_quiet) SANLD $@
 	$(FUZZ_Q)$(SAN_CC) $(SAN_CFLAGS) -MF $@.d -Isrc -o $@ $< $(SAN_LIB_OBJS) $(FUZZ_LDLIBS)
 
-# tests/unit/*.sh run the programs beside them; these run the sanitized ones.
-$(SAN_BUILD)/tests/unit.sh $(SAN_BUILD)/tests/nl.sh $(SAN_BUILD)/tests/spf.sh: | $(SAN_BUILD)/tests
+$(SAN_TOOLS): $(SAN_BUILD)/%: tests/tools/%.c $(SAN_LIB_OBJS)
+	$(fuzz_quiet) SANLD $@
+	$(FUZZ_Q)$(SAN_CC) $(SAN_CFLAGS) -MF $@.d -Isrc -o $@ $< $(SAN_LIB_OBJS) $(FUZZ_LDLIBS)
+
+$(SAN_UNIT_SH): $(SAN_BUILD)/tests/%.sh: | $(SAN_BUILD)/tests
 	$(FUZZ_Q)printf '#!/bin/sh\nexec "%s/%s"\n' "$(CURDIR)/$(SAN_BUILD)" \
-		"$(if $(findstring unit.sh,$@),unit,$(if $(findstring spf.sh,$@),spf_test,nl_test))" >$@
+		"$(if $(filter unit,$*),unit,$*_test)" >$@
 	$(FUZZ_Q)chmod +x $@
 
-sanitize-build: $(SAN_BIN) $(SAN_UNIT) $(SAN_BUILD)/tests/unit.sh $(SAN_BUILD)/tests/nl.sh \
-	$(SAN_BUILD)/tests/spf.sh
+sanitize-build: $(SAN_BIN) $(SAN_UNIT) $(SAN_TOOLS) $(SAN_UNIT_SH)
 
 sanitize: sanitize-build
 	$(FUZZ_Q)tests/run sanitize

@@ -31,14 +31,6 @@ static u128 bytes_to_u128(const unsigned char *b, size_t n)
 	return v;
 }
 
-static void u128_to_bytes(u128 v, unsigned char *b, size_t n)
-{
-	for (size_t i = n; i-- > 0;) {
-		b[i] = (unsigned char)(v & 0xff);
-		v >>= 8;
-	}
-}
-
 /* Decimal prefix length: 1 to 3 digits, no sign, no leading zero. */
 static enum parse_err parse_plen(const char *s, unsigned *out)
 {
@@ -286,6 +278,25 @@ enum parse_err addr_parse(const char *s, size_t len, struct prefix *out, unsigne
 	return parse_any(s, len, out, flags, false);
 }
 
+enum parse_err addr_parse_family(const char *s, size_t len, enum family f, u128 *out)
+{
+	struct prefix p;
+	unsigned fl;
+	enum parse_err e = parse_any(s, len, &p, &fl, false);
+
+	if (e)
+		return e;
+	/* An address in ::ffff:0:0/96 was taken as IPv4; here it is the IPv6 one. */
+	if (fl & PARSE_MAPPED) {
+		p.addr |= (u128)0xffff << 32;
+		p.family = FAM_V6;
+	}
+	if (p.family != f)
+		return f == FAM_V4 ? PARSE_BAD_V4 : PARSE_BAD_V6;
+	*out = p.addr;
+	return PARSE_OK;
+}
+
 const char *parse_strerror(enum parse_err e)
 {
 	switch (e) {
@@ -346,27 +357,21 @@ static size_t v4_format(uint32_t v, char *p)
 
 size_t addr_format(u128 a, enum family f, char *buf)
 {
-	unsigned char bin[16];
-
 	if (f == FAM_V4) {
 		/* Same text as inet_ntop. */
 		size_t n = v4_format((uint32_t)a, buf);
 		buf[n] = '\0';
 		return n;
 	}
+	/*
+	 * Hexadecimal groups only, also in ::/96 and ::ffff:0:0/96, where
+	 * inet_ntop writes ::a.b.c.d and ::ffff:a.b.c.d: in mxfence's text a
+	 * dotted quad is always IPv4 (the parsers take ::ffff:a.b.c.d as IPv4),
+	 * so an IPv6 address never looks like one.
+	 */
 	uint16_t w[8];
 	for (int i = 0; i < 8; i++)
 		w[i] = (uint16_t)(a >> (112 - 16 * i));
-	/*
-	 * glibc writes ::a.b.c.d and ::ffff:a.b.c.d for these; leave them to it
-	 * so that every text form is inet_ntop's.
-	 */
-	if (!w[0] && !w[1] && !w[2] && !w[3] && !w[4] && (w[5] == 0 || w[5] == 0xffff) &&
-	    (w[5] || w[6])) {
-		u128_to_bytes(a, bin, 16);
-		inet_ntop(AF_INET6, bin, buf, ADDR_STRLEN);
-		return strlen(buf);
-	}
 	/* RFC 5952: the longest run of two or more zero groups, the first if tied, is "::". */
 	int best = -1, best_len = 1;
 	for (int i = 0; i < 8;) {
@@ -537,6 +542,14 @@ static void special_init(void)
 		if (prefix_parse(t, strlen(t), &special_prefix[i], &flags) != PARSE_OK)
 			abort(); /* the table above is wrong */
 	}
+}
+
+const char *special_purpose_entry(size_t i, const char **name)
+{
+	if (i >= SPECIAL_COUNT)
+		return NULL;
+	*name = special_table[i].name;
+	return special_table[i].cidr;
 }
 
 const char *special_purpose(const struct prefix *p)

@@ -85,9 +85,20 @@ enum parse_err prefix_parse(const char *s, size_t len, struct prefix *out, unsig
 size_t prefix_scan_v4_line(const char *s, struct prefix *out, unsigned *flags);
 /* A single address (no "/len" allowed). */
 enum parse_err addr_parse(const char *s, size_t len, struct prefix *out, unsigned *flags);
+/*
+ * A single address of a known family, where the family is given and not
+ * guessed (the model file's "ipv6" intervals): an IPv6 address in
+ * ::ffff:0:0/96 stays IPv6, in any text form. PARSE_BAD_V4 or PARSE_BAD_V6
+ * when the text is an address of the other family (::ffff:a.b.c.d is not IPv4).
+ */
+enum parse_err addr_parse_family(const char *s, size_t len, enum family f, u128 *out);
 const char *parse_strerror(enum parse_err e);
 
-/* Text forms (inet_ntop); return the length written. */
+/*
+ * Text forms; return the length written. IPv4 as inet_ntop writes it; IPv6
+ * as RFC 5952 (inet_ntop's zero runs), in hexadecimal groups only: never
+ * ::ffff:a.b.c.d, which mxfence's parsers read as IPv4.
+ */
 size_t addr_format(u128 a, enum family f, char *buf);
 size_t prefix_format(const struct prefix *p, char *buf);
 
@@ -123,5 +134,7 @@ void amount_format(u128 addresses, enum family f, char *buf);
  * first one the prefix overlaps, or NULL.
  */
 const char *special_purpose(const struct prefix *p);
+/* Entry i of that table as CIDR text, and its name; NULL past the end. */
+const char *special_purpose_entry(size_t i, const char **name);
 
 #endif

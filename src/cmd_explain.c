@@ -15,11 +15,17 @@
 static void print_input(const struct policy *pol, const struct input_prefix *px, enum family f, void *arg)
 {
 	struct prefix p = { px->lo, px->plen, (uint8_t)f };
-	char text[PREFIX_STRLEN], where[512];
+	/*
+	 * libcidr 1.2.3's cidr_from_str() compares the last 8 bytes of its text
+	 * with ".ip6.int" whatever the text's length, so it reads before a
+	 * shorter one ("::1/128"): the text gets room in front of it.
+	 */
+	char padded[16 + PREFIX_STRLEN], *text = padded + 16, where[512];
 	const char *count = "";
 	CIDR *c;
 
 	(void)arg;
+	memset(padded, ' ', 16);
 	prefix_format(&p, text);
 	origin_where(pol, px->origin, where, sizeof(where));
 	c = cidr_from_str(text); /* our own canonical text, not user input */

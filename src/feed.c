@@ -2,18 +2,15 @@
 #include "feed.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "mapfile.h"
 #include "util.h"
 
 static const struct feed_format *const formats[] = {
@@ -61,7 +58,8 @@ void feed_warn(struct feed_ctx *c, uint32_t entry, uint32_t item, const char *fm
 	va_end(ap);
 }
 
-bool feed_add(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry, uint32_t item)
+bool feed_add_text(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry,
+		   uint32_t item)
 {
 	char t[DIAG_TOKEN_MAX * 4 + 16];
 	struct prefix p;
@@ -74,11 +72,11 @@ bool feed_add(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry, u
 			   diag_token(tok, len, t, sizeof(t)));
 		return false;
 	}
-	return feed_take(c, &p, flags, tok, len, entry, item);
+	return feed_add_prefix(c, &p, flags, tok, len, entry, item);
 }
 
-bool feed_take(struct feed_ctx *c, const struct prefix *pp, unsigned flags, const char *tok,
-	       size_t len, uint32_t entry, uint32_t item)
+bool feed_add_prefix(struct feed_ctx *c, const struct prefix *pp, unsigned flags, const char *tok,
+		     size_t len, uint32_t entry, uint32_t item)
 {
 	struct source *src = c->src;
 	char t[DIAG_TOKEN_MAX * 4 + 16], text[PREFIX_STRLEN];
@@ -117,14 +115,14 @@ bool feed_take(struct feed_ctx *c, const struct prefix *pp, unsigned flags, cons
 
 	if (src->fmt->line_origins) {
 		origin = src->origin_base + entry;
-		if (entry >= c->span)
-			c->span = entry + 1;
+		if (entry >= c->norigins)
+			c->norigins = entry + 1;
 	} else {
 		if (src->nlocs == src->loccap)
 			src->locs = grow(src->locs, &src->loccap, src->nlocs + 1, sizeof(*src->locs));
 		src->locs[src->nlocs] = (struct source_loc){ entry, item };
 		origin = src->origin_base + (uint32_t)src->nlocs++;
-		c->span = (uint32_t)src->nlocs;
+		c->norigins = (uint32_t)src->nlocs;
 	}
 	input_vec_push(c->out[p.family], p.addr, p.plen, origin);
 	c->added++;
@@ -217,7 +215,7 @@ void feed_parse_lines(struct feed_ctx *c, size_t total_lines,
 	w.ctx = *c;
 	w.ctx.diag = &w.diag;
 	w.ctx.added = 0;
-	w.ctx.span = 0;
+	w.ctx.norigins = 0;
 	bool shared = true;
 	for (int f = 0; f < FAM_COUNT; f++) {
 		base[f] = c->out[f]->n + lines;
@@ -253,143 +251,46 @@ void feed_parse_lines(struct feed_ctx *c, size_t total_lines,
 	}
 	diag_merge(c->diag, &w.diag);
 	c->added += w.ctx.added;
-	if (w.ctx.span > c->span)
-		c->span = w.ctx.span;
+	if (w.ctx.norigins > c->norigins)
+		c->norigins = w.ctx.norigins;
 }
 
 /*
- * A large regular file is mapped rather than read: its pages come from the
- * page cache as they are, where read() would copy them into fresh memory
- * that the kernel zeroes first, which is most of the cost of taking in a
- * million-line list. The byte after the end must read as NUL, so a file
- * whose size is a multiple of the page size is read as usual.
- *
- * A mapped file cut short by someone else while it is parsed would raise
- * SIGBUS. Nothing has been written or applied while feeds load, so the
- * handler names the file and exits 2, like any other unreadable input.
+ * The whole file, NUL-terminated, mapped when large (see mapfile.h); errors
+ * name the file.
  */
-#define MAP_MIN_BYTES (1u << 20)
-
-static const char *volatile mapped_path;
-
-static void mapped_file_changed(int sig)
+static int read_feed(const char *path, struct mapfile *mf, struct diag *d)
 {
-	static const char a[] = "mxfence: ", b[] = ": error: file shrank while it was being read\n";
-	const char *path = mapped_path;
-
-	(void)sig;
-	if (write(STDERR_FILENO, a, sizeof(a) - 1) < 0 ||
-	    (path && write(STDERR_FILENO, path, strlen(path)) < 0) ||
-	    write(STDERR_FILENO, b, sizeof(b) - 1) < 0) {
-		/* Nothing more can be done. */
-	}
-	_exit(2);
-}
-
-static char *map_file(int fd, const char *path, size_t size)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	void *p;
-
-	if (size < MAP_MIN_BYTES || page <= 0 || size % (size_t)page == 0)
-		return NULL;
-	p = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	struct sigaction sa = { .sa_handler = mapped_file_changed };
-	sigemptyset(&sa.sa_mask);
-	mapped_path = path;
-	sigaction(SIGBUS, &sa, NULL);
-	/* Test hook: a command run once the file is mapped, e.g. one that truncates it. */
-	const char *hook = getenv("MXFENCE_TEST_AFTER_MAP");
-	if (hook && system(hook) != 0)
-		fprintf(stderr, "mxfence: test hook failed: %s\n", hook);
-	return p;
-}
-
-/* The whole file, NUL-terminated; errors name the file. */
-struct file_buf {
-	char *data;
-	size_t len;
-	bool mapped;
-};
-
-static int read_file(const char *path, struct file_buf *fb, struct diag *d)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int fd;
-
-	memset(fb, 0, sizeof(*fb));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		diag_error(d, path, "cannot open: %s", strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		diag_error(d, path, "is a directory");
-		goto fail;
-	}
-	if (S_ISREG(st.st_mode) && st.st_size > (off_t)FEED_MAX_BYTES) {
-		diag_error(d, path, "larger than %u bytes, the feed size limit", FEED_MAX_BYTES);
-		goto fail;
-	}
-	if (S_ISREG(st.st_mode) && (buf = map_file(fd, path, (size_t)st.st_size))) {
-		close(fd);
-		*fb = (struct file_buf){ buf, (size_t)st.st_size, true };
+	switch (mapfile_read(mf, path, FEED_MAX_BYTES, 0)) {
+	case MAPFILE_OK:
 		return 0;
+	case MAPFILE_OPEN:
+		diag_error(d, path, "cannot open: %s", strerror(errno));
+		break;
+	case MAPFILE_DIRECTORY:
+	case MAPFILE_NOT_REGULAR:
+		diag_error(d, path, "is a directory");
+		break;
+	case MAPFILE_TOO_LARGE:
+		diag_error(d, path, "larger than %u bytes, the feed size limit", FEED_MAX_BYTES);
+		break;
+	case MAPFILE_READ:
+		diag_error(d, path, "cannot read: %s", strerror(errno));
+		break;
 	}
-	for (;;) {
-		if (len + 1 >= cap) {
-			size_t want = cap ? cap * 2 : (st.st_size > 0 ? (size_t)st.st_size + 2 : 65536);
-			if (want > (size_t)FEED_MAX_BYTES + 2)
-				want = (size_t)FEED_MAX_BYTES + 2;
-			if (want <= cap) {
-				diag_error(d, path, "larger than %u bytes, the feed size limit",
-					   FEED_MAX_BYTES);
-				goto fail;
-			}
-			buf = xrealloc(buf, want);
-			hint_huge(buf, want);
-			cap = want;
-		}
-		ssize_t r = read(fd, buf + len, cap - len - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			diag_error(d, path, "cannot read: %s", strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len > FEED_MAX_BYTES) {
-			diag_error(d, path, "larger than %u bytes, the feed size limit", FEED_MAX_BYTES);
-			goto fail;
-		}
-	}
-	close(fd);
-	buf = buf ? buf : xmalloc(1);
-	buf[len] = '\0';
-	*fb = (struct file_buf){ buf, len, false };
-	return 0;
-fail:
-	free(buf);
-	close(fd);
 	return -1;
 }
 
-static void file_buf_free(struct file_buf *fb)
+/*
+ * A feed cut short while it was mapped and parsed: what was parsed is not
+ * the file. Nothing has been written or applied while feeds load, so the
+ * run ends here, exit 2, as for any unreadable input; collecting this as
+ * one more input error would let apply take it for a source that failed.
+ */
+static void feed_shrank(const char *path)
 {
-	if (fb->mapped) {
-		munmap(fb->data, fb->len);
-		signal(SIGBUS, SIG_DFL);
-		mapped_path = NULL;
-	} else {
-		free(fb->data);
-	}
-	memset(fb, 0, sizeof(*fb));
+	fprintf(stderr, "mxfence: %s: error: file shrank while it was being read\n", path);
+	exit(2);
 }
 
 int feed_load(struct policy *pol, uint32_t src_index, struct diag *d)
@@ -402,7 +303,7 @@ int feed_load_from(struct policy *pol, uint32_t src_index, const char *file, str
 	struct source *src = &pol->sources[src_index];
 	struct feed_ctx c = { .pol = pol, .src = src, .src_index = src_index, .diag = d };
 	size_t errors_before = d->errors;
-	struct file_buf fb;
+	struct mapfile mf;
 
 	src->loaded = true;
 	for (int f = 0; f < FAM_COUNT; f++)
@@ -413,15 +314,17 @@ int feed_load_from(struct policy *pol, uint32_t src_index, const char *file, str
 		src->failed = true;
 		return -1;
 	}
-	if (read_file(file ? file : src->path, &fb, d) < 0) {
+	if (read_feed(file ? file : src->path, &mf, d) < 0) {
 		src->failed = true;
 		return -1;
 	}
-	c.buf = fb.data;
-	c.len = fb.len;
+	c.buf = mf.data;
+	c.len = mf.len;
 	src->fmt->load(&c);
-	file_buf_free(&fb);
-	src->origin_span = c.span;
+	if (mapfile_shrank(&mf))
+		feed_shrank(file ? file : src->path);
+	mapfile_free(&mf);
+	src->norigins = c.norigins;
 	if (c.added > FEED_MAX_PREFIXES)
 		diag_error(d, src->path, "more than %u prefixes in one source", FEED_MAX_PREFIXES);
 	if (d->errors == errors_before && c.added == 0 && !src->allow_empty) {
@@ -491,31 +394,15 @@ void filter_free(struct filter *f)
 	f->n = 0;
 }
 
-void line_iter_init(struct line_iter *it, const char *buf, size_t len, uint32_t first_line)
+static void line_fault(void *arg, uint32_t lineno, const char *what)
 {
-	it->p = buf;
-	it->end = buf + len;
-	it->lineno = first_line - 1;
-	if (first_line == 1 && len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-		it->p += 3;
+	feed_error(arg, lineno, 0, "%s", what);
 }
 
-bool line_next(struct line_iter *it, const char **s, size_t *n)
+void feed_lines_init(struct feed_ctx *c, struct line_reader *r, const char *buf, size_t len,
+		     uint32_t first_line)
 {
-	const char *nl;
-	size_t len;
-
-	if (it->p >= it->end)
-		return false;
-	nl = memchr(it->p, '\n', (size_t)(it->end - it->p));
-	len = nl ? (size_t)(nl - it->p) : (size_t)(it->end - it->p);
-	*s = it->p;
-	if (len && it->p[len - 1] == '\r')
-		len--;
-	*n = len;
-	it->p = nl ? nl + 1 : it->end;
-	it->lineno++;
-	return true;
+	line_reader_init(r, buf, len, first_line, FEED_MAX_LINE, line_fault, c);
 }
 
 void where_line(const struct source *src, uint32_t entry, uint32_t item, char *buf, size_t n)

@@ -1,8 +1,8 @@
 /*
  * Feed formats behind one interface. A format's load() reads the whole file
  * (in ctx->buf), selects entries with its filters, and hands every prefix
- * text to feed_add(), which parses it strictly and applies the checks every
- * format shares. Formats never print: problems go to ctx->diag.
+ * text to feed_add_text(), which parses it strictly and applies the checks
+ * every format shares. Formats never print: problems go to ctx->diag.
  */
 #ifndef MXFENCE_FEED_H
 #define MXFENCE_FEED_H
@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "linereader.h"
 #include "policy.h"
 
 #define FEED_MAX_BYTES (64u << 20)    /* a feed file larger than this is refused */
@@ -27,7 +28,12 @@ struct feed_ctx {
 	size_t len;
 	struct input_vec *out[FAM_COUNT]; /* where prefixes go: the source's, or a worker's */
 	size_t added;
-	uint32_t span; /* text formats: highest line + 1 */
+	/*
+	 * Origin numbers used, from src->origin_base on: a text format's
+	 * highest line + 1 (a prefix's origin is its line), a JSON format's
+	 * locations so far.
+	 */
+	uint32_t norigins;
 };
 
 struct feed_format {
@@ -54,14 +60,23 @@ int feed_load(struct policy *pol, uint32_t src_index, struct diag *d);
 int feed_load_from(struct policy *pol, uint32_t src_index, const char *file, struct diag *d);
 
 /*
- * Take one prefix text found at (entry, item). Parses strictly; warns about
- * host bits, IPv4-mapped addresses, special-purpose ranges; refuses prefixes
- * broader than the source allows. Returns true when taken.
+ * The two ways a prefix enters a source, both at (entry, item) and both
+ * returning true when the prefix was added:
+ *
+ * feed_add_text() parses the text tok[0 .. len) strictly (a parse error is
+ * reported), then adds it as feed_add_prefix() does.
+ *
+ * feed_add_prefix() adds a prefix a format has parsed itself, with the
+ * parse flags it got and the text it came from (for messages): it applies
+ * the checks every format shares (refuses /0 and prefixes broader than the
+ * source allows; warns about host bits, which strict refuses, IPv4-mapped
+ * addresses and special-purpose ranges in published feeds), then stores the
+ * prefix with its origin.
  */
-bool feed_add(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry, uint32_t item);
-/* The same for a prefix already parsed from tok with these parse flags. */
-bool feed_take(struct feed_ctx *c, const struct prefix *p, unsigned flags, const char *tok,
-	       size_t len, uint32_t entry, uint32_t item);
+bool feed_add_text(struct feed_ctx *c, const char *tok, size_t len, uint32_t entry,
+		   uint32_t item);
+bool feed_add_prefix(struct feed_ctx *c, const struct prefix *p, unsigned flags, const char *tok,
+		     size_t len, uint32_t entry, uint32_t item);
 
 /* Room for n more prefixes: text formats reserve one per line up front. */
 void feed_reserve(struct feed_ctx *c, size_t n);
@@ -99,14 +114,13 @@ void filter_get(struct source *src, const char *key, struct filter *f);
 bool filter_match(const struct filter *f, const char *value);
 void filter_free(struct filter *f);
 
-/* Text formats: iterate physical lines (BOM skipped, CRLF folded). */
-struct line_iter {
-	const char *p, *end;
-	uint32_t lineno;
-};
-void line_iter_init(struct line_iter *it, const char *buf, size_t len, uint32_t first_line);
-/* false at the end; *s, *n: the line without its terminator. */
-bool line_next(struct line_iter *it, const char **s, size_t *n);
+/*
+ * Text formats: read buf (c->buf, or the part of it from line first_line on)
+ * line by line (see linereader.h). Lines longer than FEED_MAX_LINE or holding
+ * a NUL byte are reported as errors of the source and read as empty.
+ */
+void feed_lines_init(struct feed_ctx *c, struct line_reader *r, const char *buf, size_t len,
+		     uint32_t first_line);
 
 /* Location helpers shared by the text formats. */
 void where_line(const struct source *src, uint32_t entry, uint32_t item, char *buf, size_t n);

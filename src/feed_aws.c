@@ -38,9 +38,7 @@ static void load_entry(struct feed_ctx *c, struct filter *f, const json_t *el, i
 		       uint32_t entry)
 {
 	const char *key = aws_prefix_keys[arr];
-	char tok[DIAG_TOKEN_MAX * 4 + 16];
 	const json_t *pfx;
-	const char *s;
 	bool ok;
 
 	if (!json_is_object(el)) {
@@ -60,19 +58,7 @@ static void load_entry(struct feed_ctx *c, struct filter *f, const json_t *el, i
 		feed_error(c, entry, ITEM(arr, F_ELEM), "missing \"%s\"", key);
 		return;
 	}
-	if (!json_is_string(pfx)) {
-		feed_error(c, entry, ITEM(arr, F_PREFIX), "expected a string, found %s",
-			   fj_type(pfx));
-		return;
-	}
-	s = json_string_value(pfx);
-	if (fj_family_mismatch(s, arr == A_V6)) {
-		feed_error(c, entry, ITEM(arr, F_PREFIX), "'%s' is not an %s prefix",
-			   diag_token(s, json_string_length(pfx), tok, sizeof(tok)),
-			   arr == A_V6 ? "IPv6" : "IPv4");
-		return;
-	}
-	feed_add(c, s, json_string_length(pfx), entry, ITEM(arr, F_PREFIX));
+	fj_add_prefix(c, pfx, arr == A_V6 ? FJ_IPV6 : FJ_IPV4, entry, ITEM(arr, F_PREFIX));
 }
 
 static const struct fj_array aws_lists[] = {

@@ -73,15 +73,8 @@ static void load_tag(struct feed_ctx *c, struct filter *f, const json_t *tag, in
 			   fj_type(list));
 		return;
 	}
-	for (size_t j = 0; j < json_array_size(list); j++) {
-		const json_t *p = json_array_get(list, j);
-
-		if (!json_is_string(p)) {
-			feed_error(c, entry, (uint32_t)j, "expected a string, found %s", fj_type(p));
-			continue;
-		}
-		feed_add(c, json_string_value(p), json_string_length(p), entry, (uint32_t)j);
-	}
+	for (size_t j = 0; j < json_array_size(list); j++)
+		fj_add_prefix(c, json_array_get(list, j), FJ_EITHER, entry, (uint32_t)j);
 }
 
 static const struct fj_array azure_lists[] = {

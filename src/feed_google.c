@@ -34,9 +34,7 @@ static void load_entry(struct feed_ctx *c, struct filter *f, const json_t *el, i
 		       uint32_t entry)
 {
 	(void)which; /* one array */
-	char tok[DIAG_TOKEN_MAX * 4 + 16];
 	const json_t *v4, *v6, *pfx;
-	const char *s;
 	int fam;
 	bool ok;
 
@@ -61,19 +59,7 @@ static void load_entry(struct feed_ctx *c, struct filter *f, const json_t *el, i
 	}
 	fam = v4 ? G_V4 : G_V6;
 	pfx = v4 ? v4 : v6;
-	if (!json_is_string(pfx)) {
-		feed_error(c, entry, ITEM(fam, F_PREFIX), "expected a string, found %s",
-			   fj_type(pfx));
-		return;
-	}
-	s = json_string_value(pfx);
-	if (fj_family_mismatch(s, fam == G_V6)) {
-		feed_error(c, entry, ITEM(fam, F_PREFIX), "'%s' is not an %s prefix",
-			   diag_token(s, json_string_length(pfx), tok, sizeof(tok)),
-			   fam == G_V6 ? "IPv6" : "IPv4");
-		return;
-	}
-	feed_add(c, s, json_string_length(pfx), entry, ITEM(fam, F_PREFIX));
+	fj_add_prefix(c, pfx, fam == G_V6 ? FJ_IPV6 : FJ_IPV4, entry, ITEM(fam, F_PREFIX));
 }
 
 static const struct fj_array google_lists[] = {

@@ -197,9 +197,25 @@ void fj_serial(struct source *src, const json_t *v)
 	}
 }
 
-bool fj_family_mismatch(const char *s, bool want_v6)
+bool fj_add_prefix(struct feed_ctx *c, const json_t *v, enum fj_family fam, uint32_t entry,
+		   uint32_t item)
 {
-	return (strchr(s, ':') != NULL) != want_v6;
+	char tok[DIAG_TOKEN_MAX * 4 + 16];
+	const char *s;
+	size_t len;
+
+	if (!json_is_string(v)) {
+		feed_error(c, entry, item, "expected a string, found %s", fj_type(v));
+		return false;
+	}
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (fam != FJ_EITHER && (strchr(s, ':') != NULL) != (fam == FJ_IPV6)) {
+		feed_error(c, entry, item, "'%s' is not an %s prefix",
+			   diag_token(s, len, tok, sizeof(tok)), fam == FJ_IPV6 ? "IPv6" : "IPv4");
+		return false;
+	}
+	return feed_add_text(c, s, len, entry, item);
 }
 
 bool fj_match(struct filter *f, const char *value)

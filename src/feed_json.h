@@ -57,10 +57,19 @@ void fj_plain(char *dst, size_t n, const char *s);
 void fj_version_part(struct feed_ctx *c, const json_t *root, const char *key, uint32_t item,
 		     char **version);
 
-/* Does a prefix text look like the other family than its key says? */
 /* The feed's version field v as a number in src->serial, when it is one. */
 void fj_serial(struct source *src, const json_t *v);
-bool fj_family_mismatch(const char *s, bool want_v6);
+
+/* The family a prefix's key promises: "ipv6_prefix" does, an "ips" list does not. */
+enum fj_family { FJ_EITHER, FJ_IPV4, FJ_IPV6 };
+
+/*
+ * Add the prefix in v, found at (entry, item), as feed_add_text() does. v
+ * must be a string and, unless fam is FJ_EITHER, look like that family;
+ * otherwise that is reported at (entry, item). Returns true when added.
+ */
+bool fj_add_prefix(struct feed_ctx *c, const json_t *v, enum fj_family fam, uint32_t entry,
+		   uint32_t item);
 
 /* Evaluate filter f on value (may be NULL: absent), counting matches. */
 bool fj_match(struct filter *f, const char *value);

@@ -18,49 +18,42 @@ static void list_lines(struct feed_ctx *c, const char *buf, size_t len, uint32_t
 	const unsigned broadest = src->broadest[FAM_V4];
 	size_t taken = 0;
 	uint32_t last = 0;
-	struct line_iter it;
+	struct line_reader lr;
 	const char *s;
 	size_t n;
 	char t[DIAG_TOKEN_MAX * 4 + 16];
 
-	line_iter_init(&it, buf, len, first_line);
+	feed_lines_init(c, &lr, buf, len, first_line);
 	for (;;) {
 		const char *end, *tok, *tend;
 		struct prefix p;
 		unsigned flags;
-		size_t tl;
+		size_t scanned;
 
 		/*
 		 * Nearly every line of a large list is a bare dotted quad: read it
 		 * in one pass and, when there is nothing to warn about or refuse,
-		 * store it as feed_take() would. Anything else, and the last lines
-		 * (the scan reads ahead), take the general path, which also names
-		 * the fault.
+		 * store it as feed_add_prefix() would. Anything else, and the last
+		 * lines (the scan reads ahead), take the general path, which also
+		 * names the fault.
 		 */
-		if (it.end - it.p >= PREFIX_V4_LINE_MAX &&
-		    (tl = prefix_scan_v4_line(it.p, &p, &flags)) != 0) {
-			it.lineno++;
+		if (line_reader_left(&lr) >= PREFIX_V4_LINE_MAX &&
+		    (scanned = prefix_scan_v4_line(lr.p, &p, &flags)) != 0) {
+			const char *line = lr.p;
+
+			line_reader_skip(&lr, scanned);
 			if (!flags && p.plen && p.plen >= broadest) {
-				input_vec_push(v4, p.addr, p.plen, src->origin_base + it.lineno);
+				input_vec_push(v4, p.addr, p.plen, src->origin_base + lr.lineno);
 				taken++;
-				last = it.lineno;
+				last = lr.lineno;
 			} else {
-				feed_take(c, &p, flags, it.p, tl, it.lineno, 0);
+				feed_add_prefix(c, &p, flags, line, scanned, lr.lineno, 0);
 			}
-			it.p += tl + 1;
 			continue;
 		}
-		if (!line_next(&it, &s, &n))
+		if (!line_reader_next(&lr, &s, &n))
 			break;
 
-		if (n > FEED_MAX_LINE) {
-			feed_error(c, it.lineno, 0, "line longer than %u bytes", FEED_MAX_LINE);
-			continue;
-		}
-		if (memchr(s, '\0', n)) {
-			feed_error(c, it.lineno, 0, "NUL byte in line");
-			continue;
-		}
 		end = s;
 		while (end < s + n && *end != '#' && *end != ';')
 			end++;
@@ -76,15 +69,15 @@ static void list_lines(struct feed_ctx *c, const char *buf, size_t len, uint32_t
 		while (rest < end && is_space(*rest))
 			rest++;
 		if (rest < end) {
-			feed_error(c, it.lineno, 0, "unexpected text after the address '%s'",
+			feed_error(c, lr.lineno, 0, "unexpected text after the address '%s'",
 				   diag_token(rest, (size_t)(end - rest), t, sizeof(t)));
 			continue;
 		}
-		feed_add(c, tok, (size_t)(tend - tok), it.lineno, 0);
+		feed_add_text(c, tok, (size_t)(tend - tok), lr.lineno, 0);
 	}
 	c->added += taken;
-	if (taken && last >= c->span)
-		c->span = last + 1;
+	if (taken && last >= c->norigins)
+		c->norigins = last + 1;
 }
 
 static int list_load(struct feed_ctx *c)

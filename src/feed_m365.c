@@ -169,15 +169,8 @@ static bool match_required(struct feed_ctx *c, struct filter *f, const json_t *s
 
 static void take_ips(struct feed_ctx *c, const json_t *ips, uint32_t entry)
 {
-	for (size_t j = 0; j < json_array_size(ips); j++) {
-		const json_t *ip = json_array_get(ips, j);
-
-		if (!json_is_string(ip)) {
-			feed_error(c, entry, (uint32_t)j, "expected a string, found %s", fj_type(ip));
-			continue;
-		}
-		feed_add(c, json_string_value(ip), json_string_length(ip), entry, (uint32_t)j);
-	}
+	for (size_t j = 0; j < json_array_size(ips); j++)
+		fj_add_prefix(c, json_array_get(ips, j), FJ_EITHER, entry, (uint32_t)j);
 }
 
 static void load_set(struct feed_ctx *c, struct filter *f, const json_t *set, uint32_t entry)

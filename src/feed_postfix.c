@@ -32,7 +32,7 @@ static void cidr_line_add(struct cidr_line *l, const char *s, size_t n)
 	l->text[l->len] = '\0';
 }
 
-static void take(struct feed_ctx *c, const struct cidr_line *l, const char *want)
+static void add_entry(struct feed_ctx *c, const struct cidr_line *l, const char *want)
 {
 	char t[DIAG_TOKEN_MAX * 4 + 16];
 	const char *p = l->text, *end = l->text + l->len;
@@ -77,13 +77,13 @@ static void take(struct feed_ctx *c, const struct cidr_line *l, const char *want
 			net = buf;
 		}
 	}
-	feed_add(c, net, n, l->lineno, 0);
+	feed_add_text(c, net, n, l->lineno, 0);
 }
 
 static int postfix_load(struct feed_ctx *c)
 {
 	struct filter action;
-	struct line_iter it;
+	struct line_reader lr;
 	struct cidr_line cur = { 0 };
 	const char *s;
 	size_t n;
@@ -92,16 +92,8 @@ static int postfix_load(struct feed_ctx *c)
 	const char *want = action.n ? action.words[0] : "OK";
 
 	feed_reserve(c, feed_count_lines(c));
-	line_iter_init(&it, c->buf, c->len, 1);
-	while (line_next(&it, &s, &n)) {
-		if (n > FEED_MAX_LINE) {
-			feed_error(c, it.lineno, 0, "line longer than %u bytes", FEED_MAX_LINE);
-			continue;
-		}
-		if (memchr(s, '\0', n)) {
-			feed_error(c, it.lineno, 0, "NUL byte in line");
-			continue;
-		}
+	feed_lines_init(c, &lr, c->buf, c->len, 1);
+	while (line_reader_next(&lr, &s, &n)) {
 		size_t i = 0;
 		while (i < n && is_space(s[i]))
 			i++;
@@ -112,13 +104,13 @@ static int postfix_load(struct feed_ctx *c)
 			continue;
 		}
 		if (cur.len)
-			take(c, &cur, want);
+			add_entry(c, &cur, want);
 		cur.len = 0;
-		cur.lineno = it.lineno;
+		cur.lineno = lr.lineno;
 		cidr_line_add(&cur, s + i, n - i);
 	}
 	if (cur.len)
-		take(c, &cur, want);
+		add_entry(c, &cur, want);
 	free(cur.text);
 	filter_free(&action);
 	return 0;

@@ -102,22 +102,18 @@ static void spf_line(struct feed_ctx *c, const char *s, size_t n, uint32_t line)
 	char t[DIAG_TOKEN_MAX * 4 + 16];
 	const char *tab = memchr(s, '\t', n);
 
-	if (n > FEED_MAX_LINE)
-		return feed_error(c, line, 0, "line longer than %u bytes", FEED_MAX_LINE);
-	if (memchr(s, '\0', n))
-		return feed_error(c, line, 0, "NUL byte in line");
 	if (!tab || tab == s || tab + 1 == s + n)
 		return feed_error(c, line, 0, "expected PREFIX<TAB>CHAIN '%s'",
 				  diag_token(s, n, t, sizeof(t)));
 	char *chain = xstrndup(tab + 1, (size_t)(s + n - tab - 1));
-	if (feed_add(c, s, (size_t)(tab - s), line, 0))
+	if (feed_add_text(c, s, (size_t)(tab - s), line, 0))
 		source_set_label(c->src, line, chain);
 	free(chain);
 }
 
 static int spf_load(struct feed_ctx *c)
 {
-	struct line_iter it;
+	struct line_reader lr;
 	struct spf_opts opts;
 	const char *s, *domain;
 	size_t n;
@@ -126,13 +122,13 @@ static int spf_load(struct feed_ctx *c)
 		return -1;
 	/* One thread: labels are set as lines are read. */
 	feed_reserve(c, feed_count_lines(c));
-	line_iter_init(&it, c->buf, c->len, 1);
-	while (line_next(&it, &s, &n)) {
-		if (it.lineno == 1)
-			check_header(c, s, n, it.lineno, domain);
+	feed_lines_init(c, &lr, c->buf, c->len, 1);
+	while (line_reader_next(&lr, &s, &n)) {
+		if (lr.lineno == 1)
+			check_header(c, s, n, lr.lineno, domain);
 		if (n == 0 || s[0] == '#')
 			continue;
-		spf_line(c, s, n, it.lineno);
+		spf_line(c, s, n, lr.lineno);
 	}
 	return 0;
 }

@@ -1,10 +1,14 @@
 #include "flows.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "feed.h"
+#include "linereader.h"
+#include "mapfile.h"
 #include "util.h"
 
 static int parse_flow(const char *s, size_t n, struct flow *fl, char *why, size_t whylen)
@@ -97,44 +101,67 @@ static int parse_flow(const char *s, size_t n, struct flow *fl, char *why, size_
 	return 1;
 }
 
+struct flows_reader {
+	const char *path;
+	struct diag *d;
+};
+
+static void line_fault(void *arg, uint32_t lineno, const char *what)
+{
+	struct flows_reader *fr = arg;
+	char where[4096];
+
+	snprintf(where, sizeof(where), "%s:%u", fr->path, lineno);
+	diag_error(fr->d, where, "%s", what);
+}
+
 int flows_read(const char *path, struct flow_vec *fv, struct diag *d)
 {
-	FILE *f = fopen(path, "re");
-	char *line = NULL, where[4096], why[512];
-	size_t cap = 0, errors = d->errors;
-	ssize_t len;
-	unsigned lineno = 0;
-	const char *file;
+	struct flows_reader fr = { path, d };
+	struct line_reader lr;
+	struct mapfile mf;
+	char where[4096], why[512];
+	size_t errors = d->errors, first = fv->n, n;
+	const char *s;
 
-	if (!f) {
+	switch (mapfile_read(&mf, path, SIZE_MAX, 0)) {
+	case MAPFILE_OK:
+		break;
+	case MAPFILE_OPEN:
 		diag_error(d, path, "cannot open: %s", strerror(errno));
 		return -1;
+	case MAPFILE_READ:
+		diag_error(d, path, "cannot read: %s", strerror(errno));
+		return -1;
+	case MAPFILE_DIRECTORY:
+	case MAPFILE_NOT_REGULAR:
+		diag_error(d, path, "is a directory");
+		return -1;
+	case MAPFILE_TOO_LARGE:
+		diag_error(d, path, "too large to read");
+		return -1;
 	}
-	file = path; /* lives as long as the flows: argv */
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		size_t n = (size_t)len;
-		char *s = line;
-		lineno++;
-		if (lineno == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
-			s += 3, n -= 3;
-		while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+	/* Flows keep path, not the text: it lives as long as they do (argv). */
+	line_reader_init(&lr, mf.data, mf.len, 1, 0, line_fault, &fr);
+	while (line_reader_next(&lr, &s, &n)) {
+		/* Any run of CRs at the end is line ending. */
+		while (n && s[n - 1] == '\r')
 			n--;
-		snprintf(where, sizeof(where), "%s:%u", path, lineno);
-		if (memchr(s, '\0', n)) {
-			diag_error(d, where, "NUL byte in line");
-			continue;
-		}
-		struct flow fl = { .file = file, .line = lineno };
+		struct flow fl = { .file = path, .line = lr.lineno };
 		int r = parse_flow(s, n, &fl, why, sizeof(why));
-		if (r < 0)
+		if (r < 0) {
+			snprintf(where, sizeof(where), "%s:%u", path, lr.lineno);
 			diag_error(d, where, "%s", why);
-		else if (r > 0) {
+		} else if (r > 0) {
 			fv->v = grow(fv->v, &fv->cap, fv->n + 1, sizeof(*fv->v));
 			fv->v[fv->n++] = fl;
 		}
 	}
-	free(line);
-	fclose(f);
+	if (mapfile_shrank(&mf)) {
+		diag_error(d, path, "file shrank while it was being read");
+		fv->n = first;
+	}
+	mapfile_free(&mf);
 	return d->errors == errors ? 0 : -1;
 }
 

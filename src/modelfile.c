@@ -19,8 +19,6 @@ static uint64_t source_bit(struct set_list *sv, const char *name)
 static bool read_addr(const char *path, const char *where, json_t *j, enum family fam, u128 *out,
 		      struct diag *d)
 {
-	struct prefix p;
-	unsigned flags;
 	char loc[1024];
 
 	snprintf(loc, sizeof(loc), "%s: %s", path, where);
@@ -28,13 +26,12 @@ static bool read_addr(const char *path, const char *where, json_t *j, enum famil
 		diag_error(d, loc, "expected an address string");
 		return false;
 	}
-	if (addr_parse(json_string_value(j), json_string_length(j), &p, &flags) != PARSE_OK ||
-	    p.family != fam || (flags & PARSE_MAPPED)) {
+	/* The family is the model's: ::ffff:0:0/96 in "ipv6" is IPv6, as written. */
+	if (addr_parse_family(json_string_value(j), json_string_length(j), fam, out) != PARSE_OK) {
 		diag_error(d, loc, "not an %s address '%s'", fam == FAM_V4 ? "IPv4" : "IPv6",
 			   json_string_value(j));
 		return false;
 	}
-	*out = p.addr;
 	return true;
 }
 

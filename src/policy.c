@@ -13,6 +13,8 @@
 #include <strings.h>
 
 #include "feed.h"
+#include "linereader.h"
+#include "mapfile.h"
 #include "render.h"
 #include "util.h"
 
@@ -21,8 +23,8 @@ enum section_kind { SEC_NONE, SEC_TABLE, SEC_SERVICE, SEC_SOURCE, SEC_BAD };
 struct reader {
 	struct policy *pol;
 	struct diag *d;
-	const char *buf, *p, *end;
-	unsigned line;
+	struct line_reader lines;
+	unsigned line; /* the line inih was handed last */
 	enum section_kind kind;
 	size_t index; /* of the current service or source */
 	bool seen_table;
@@ -591,31 +593,31 @@ out:
 	free(text);
 }
 
+static void line_fault(void *arg, uint32_t lineno, const char *what)
+{
+	struct reader *r = arg;
+
+	r->line = lineno;
+	perr(r, "%s", what);
+}
+
 /*
  * Hands inih one physical line at a time, so r->line is the line of every
- * key inih reports next.
+ * key inih reports next. A refused line goes to inih empty.
  */
 static char *reader_line(char *str, int num, void *stream)
 {
 	struct reader *r = stream;
-	const char *nl, *s, *e;
+	const char *s, *e;
 	size_t len;
 
-	if (r->p >= r->end)
+	/* inih's buffer holds the line, its LF and a NUL. */
+	if (num < 3)
 		return NULL;
-	r->line++;
-	nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
-	len = nl ? (size_t)(nl - r->p) : (size_t)(r->end - r->p);
-	s = r->p;
-	r->p = nl ? nl + 1 : r->end;
-
-	if (memchr(s, '\0', len)) {
-		perr(r, "NUL byte in line");
-		len = 0;
-	} else if (len >= (size_t)num - 1) {
-		perr(r, "line longer than %d bytes", num - 2);
-		len = 0;
-	}
+	r->lines.max = (size_t)num - 2;
+	if (!line_reader_next(&r->lines, &s, &len))
+		return NULL;
+	r->line = r->lines.lineno;
 	memcpy(str, s, len);
 	str[len] = '\n';
 	str[len + 1] = '\0';
@@ -626,8 +628,6 @@ static char *reader_line(char *str, int num, void *stream)
 	 * inih blank (inih itself names only the first).
 	 */
 	e = s + len;
-	if (r->line == 1 && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
-		s += 3;
 	while (s < e && (*s == ' ' || *s == '\t'))
 		s++;
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
@@ -880,14 +880,14 @@ static void lint(struct policy *pol, struct diag *d)
 	}
 }
 
+#define POLICY_MAX_BYTES (1u << 20) /* the message says 1 MiB */
+
 int policy_load(struct policy *pol, const char *path, const char *cache_dir, struct diag *d)
 {
 	struct reader r = { .pol = pol, .d = d };
 	size_t errors = d->errors;
+	struct mapfile mf;
 	const char *slash;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
 	int rc;
 
 	memset(pol, 0, sizeof(*pol));
@@ -896,28 +896,25 @@ int policy_load(struct policy *pol, const char *path, const char *cache_dir, str
 	slash = strrchr(path, '/');
 	pol->dir = slash ? xstrndup(path, (size_t)(slash - path) + (slash == path)) : NULL;
 
-	f = fopen(path, "re");
-	if (!f) {
+	/* Read whole, so that the reader sees every line. */
+	switch (mapfile_read(&mf, path, POLICY_MAX_BYTES, 0)) {
+	case MAPFILE_OK:
+		break;
+	case MAPFILE_OPEN:
 		diag_error(d, path, "cannot open: %s", strerror(errno));
 		return -1;
+	case MAPFILE_DIRECTORY:
+	case MAPFILE_NOT_REGULAR:
+		diag_error(d, path, "is a directory");
+		return -1;
+	case MAPFILE_TOO_LARGE:
+		diag_error(d, path, "larger than 1 MiB");
+		return -1;
+	case MAPFILE_READ:
+		diag_error(d, path, "cannot read: %s", strerror(errno));
+		return -1;
 	}
-	/* Policies are small; read it whole so the reader can see every line. */
-	char chunk[65536];
-	size_t got;
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (len + got > (1u << 20)) {
-			diag_error(d, path, "larger than 1 MiB");
-			fclose(f);
-			free(buf);
-			return -1;
-		}
-		buf = xrealloc(buf, len + got + 1);
-		memcpy(buf + len, chunk, got);
-		len += got;
-	}
-	fclose(f);
-	r.buf = r.p = buf ? buf : "";
-	r.end = r.p + len;
+	line_reader_init(&r.lines, mf.data, mf.len, 1, 0, line_fault, &r);
 
 	rc = ini_parse_stream(reader_line, &r, handler, &r);
 	if (rc > 0) {
@@ -927,7 +924,9 @@ int policy_load(struct policy *pol, const char *path, const char *cache_dir, str
 	} else if (rc < 0) {
 		diag_error(d, path, "cannot parse (out of memory)");
 	}
-	free(buf);
+	if (mapfile_shrank(&mf))
+		diag_error(d, path, "file shrank while it was being read");
+	mapfile_free(&mf);
 	lint(pol, d);
 	return d->errors == errors ? 0 : -1;
 }
@@ -996,10 +995,10 @@ struct origin policy_origin(const struct policy *pol, uint32_t origin)
 {
 	struct origin o = { 0, 0, 0 };
 
-	/* Each loaded source owns [origin_base, origin_base + origin_span); sources are few. */
+	/* Each loaded source owns [origin_base, origin_base + norigins); sources are few. */
 	for (size_t i = 0; i < pol->nsources; i++) {
 		const struct source *s = &pol->sources[i];
-		if (origin < s->origin_base || origin - s->origin_base >= s->origin_span)
+		if (origin < s->origin_base || origin - s->origin_base >= s->norigins)
 			continue;
 		uint32_t k = origin - s->origin_base;
 		o.src = (uint32_t)i;
@@ -1035,7 +1034,7 @@ int policy_compile(struct policy *pol, struct diag *d)
 			continue;
 		src->origin_base = (uint32_t)next_origin;
 		feed_load(pol, (uint32_t)i, d);
-		next_origin += src->origin_span;
+		next_origin += src->norigins;
 		if (next_origin > UINT32_MAX) {
 			diag_error(d, src->path, "too many lines and entries in all sources together");
 			return -1;

@@ -85,10 +85,11 @@ struct source {
 	/* Filled when loaded. */
 	struct input_vec pfx[FAM_COUNT];
 	/*
-	 * Its prefixes' origins are origin_base + k: k is the line for text
-	 * formats, an index into locs for JSON formats (see policy_origin).
+	 * Its prefixes' origins are origin_base + k, k < norigins: k is the
+	 * line for text formats, an index into locs for JSON formats (see
+	 * policy_origin). Sources own consecutive, disjoint runs of origins.
 	 */
-	uint32_t origin_base, origin_span;
+	uint32_t origin_base, norigins;
 	struct source_loc *locs;
 	size_t nlocs, loccap;
 	char *version;  /* the feed's own version fields, for people */

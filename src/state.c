@@ -13,15 +13,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mapfile.h"
 #include "util.h"
 
 static const char magic[8] = "MXFSTAT1";
@@ -367,84 +365,62 @@ int state_decode(const unsigned char *buf, size_t len, struct state *st, char *e
 	return 0;
 }
 
-static sigjmp_buf shrank_jmp;
-
-static void state_shrank(int sig)
-{
-	(void)sig;
-	siglongjmp(shrank_jmp, 1);
-}
+/* The largest state file read: four times a million intervals' worth, and more. */
+#define STATE_MAX_BYTES ((size_t)1 << 32)
 
 int state_read(const char *dir, const char *table, struct state *st, char *err, size_t errlen)
 {
 	char *path = state_path(dir, table);
-	unsigned char *buf = NULL;
-	struct stat sb;
-	int fd, rc = -1;
+	struct mapfile mf;
+	char why[256];
+	int rc = -1, decoded;
 
 	memset(st, 0, sizeof(*st));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	/*
+	 * Mapped, not read: the page cache's pages as they are, instead of a
+	 * copy in 14 MB of fresh memory for a million intervals. Should someone
+	 * else cut the file short while it is decoded, it counts as unreadable
+	 * (see mapfile.h), and the caller reads the kernel instead.
+	 */
+	switch (mapfile_read(&mf, path, STATE_MAX_BYTES, MAPFILE_REGULAR | MAPFILE_BINARY)) {
+	case MAPFILE_OK:
+		break;
+	case MAPFILE_OPEN:
 		rc = errno == ENOENT ? 1 : -1;
 		if (rc < 0)
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
-	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > (1LL << 32)) {
-		snprintf(err, errlen, "%s: not a regular state file", path);
-		goto close;
-	}
-	size_t len = (size_t)sb.st_size;
-	char why[256];
-	if (len == 0) {
-		snprintf(err, errlen, "%s: empty", path);
-		goto close;
-	}
-	/*
-	 * Mapped, not read: the page cache's pages as they are, instead of a
-	 * copy in 14 MB of fresh memory for a million intervals. Every state
-	 * file is written beside its place and renamed, never cut short in
-	 * place; should someone else truncate it while it is decoded, the
-	 * SIGBUS ends the decoding and the file counts as unreadable.
-	 */
-	buf = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-	if (buf == MAP_FAILED) {
-		buf = NULL;
+	case MAPFILE_READ:
 		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-		goto close;
+		goto out;
+	default:
+		snprintf(err, errlen, "%s: not a regular state file", path);
+		goto out;
 	}
-	/* Test hook: a command run once the file is mapped, e.g. one that truncates it. */
-	const char *hook = getenv("MXFENCE_TEST_AFTER_MAP");
-	if (hook && system(hook) != 0)
-		fprintf(stderr, "mxfence: test hook failed: %s\n", hook);
-	struct sigaction sa = { .sa_handler = state_shrank }, old;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &old);
-	int decoded;
-	if (sigsetjmp(shrank_jmp, 1) == 0) {
-		decoded = state_decode(buf, len, st, why, sizeof(why));
-	} else {
-		state_free(st);
+	if (mf.len == 0) {
+		snprintf(err, errlen, "%s: empty", path);
+		goto unmap;
+	}
+	decoded = state_decode((const unsigned char *)mf.data, mf.len, st, why, sizeof(why));
+	if (mapfile_shrank(&mf)) {
+		if (decoded == 0)
+			state_free(st);
 		decoded = -1;
 		snprintf(why, sizeof(why), "file shrank while it was being read");
 	}
-	sigaction(SIGBUS, &old, NULL);
-	munmap(buf, len);
-	buf = NULL;
 	if (decoded < 0) {
 		snprintf(err, errlen, "%s: %s", path, why);
-		goto close;
+		goto unmap;
 	}
 	if (!streq(st->table, table)) {
 		snprintf(err, errlen, "%s: written for table %s", path, st->table);
 		state_free(st);
-		goto close;
+		goto unmap;
 	}
 	rc = 0;
-close:
-	close(fd);
+unmap:
+	mapfile_free(&mf);
 out:
-	free(buf);
 	free(path);
 	return rc;
 }

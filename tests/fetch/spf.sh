@@ -2,7 +2,7 @@
 # SPF flattening against a real DNS server: dnsmasq on 127.0.0.1 and a free
 # high port, serving the real SPF records of the shared TSV under their real
 # names and made-up ones under example.com/.net/.org (documentation
-# addresses only). tests/unit/spf_drive flattens; the outputs, warnings,
+# addresses only). tests/tools/spf_drive flattens; the outputs, warnings,
 # errors and exit codes are compared exactly. One case goes on through
 # mxfence build and explain. Nothing leaves 127.0.0.1.
 set -u
@@ -12,9 +12,9 @@ top=$(cd "$here/../.." && pwd)
 . "$top/tests/lib/report.sh"
 need_cmd dnsmasq drill awk
 need_mxfence
-DRIVE=${SPF_DRIVE:-$top/tests/unit/spf_drive}
+DRIVE=${SPF_DRIVE:-$top/tests/tools/spf_drive}
 if [ ! -x "$DRIVE" ]; then
-	fail "spf: driver" "$DRIVE not built (make tests/unit/spf_drive)"
+	fail "spf: driver" "$DRIVE not built (make tests/tools/spf_drive)"
 	finish
 fi
 SHARED=${SHARED:-$(cd "$top/.." && pwd)/shared}

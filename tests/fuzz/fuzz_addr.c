@@ -1,12 +1,15 @@
 /*
  * The address parser on hostile text: prefix_parse() and addr_parse() on the
- * whole input, cidr_cover() on "A-B" inputs, and diag_token() on the bytes.
+ * whole input, addr_parse_family() and cidr_cover() on "A-B" inputs, and
+ * diag_token() on the bytes.
  *
  * Checked against glibc's inet_pton(), which addr.c promises to agree with:
  * the same texts are accepted, with the same address, length and flags. A
  * parsed prefix has its host bits clear and a length within its family; its
  * text form parses back to the same prefix, and the text of an address is
- * inet_ntop()'s. A CIDR cover is ascending, contiguous, exact and minimal.
+ * inet_ntop()'s, with no dotted quad in an IPv6 address (::ffff:a.b.c.d is
+ * written ::ffff:x:y), and reads back as the same address of its family. A
+ * CIDR cover is ascending, contiguous, exact and minimal.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -81,6 +84,18 @@ static bool reference(const char *s, size_t n, bool with_len, struct prefix *out
 	return true;
 }
 
+/* inet_ntop's text of an address, the dotted quad it writes in ::/96 and ::ffff:0:0/96 as two hex groups. */
+static void ntop_hex(const unsigned char *bin, bool v6, char *out, size_t n)
+{
+	FUZZ_CHECK(inet_ntop(v6 ? AF_INET6 : AF_INET, bin, out, (socklen_t)n), "inet_ntop");
+	char *dot = strchr(out, '.');
+	if (v6 && dot) {
+		char *q = strrchr(out, ':') + 1;
+		snprintf(q, n - (size_t)(q - out), "%x:%x", bin[12] << 8 | bin[13],
+			 bin[14] << 8 | bin[15]);
+	}
+}
+
 static void check_cover(u128 lo, u128 hi, enum family f)
 {
 	struct prefix out[2 * 128 + 2];
@@ -91,6 +106,15 @@ static void check_cover(u128 lo, u128 hi, enum family f)
 
 	FUZZ_CHECK(n >= 1 && n <= 2 * bits, "cover of [%s, %s]: %zu prefixes", fuzz_hex(lo, a),
 		   fuzz_hex(hi, b), n);
+	/* The ends, as the model file writes them, read back in their family. */
+	for (int end = 0; end < 2; end++) {
+		char text[ADDR_STRLEN];
+		u128 v = end ? hi : lo, back = ~v;
+		size_t k = addr_format(v, f, text);
+		FUZZ_CHECK(addr_parse_family(text, k, f, &back) == PARSE_OK && back == v &&
+				   (f == FAM_V4 || !strchr(text, '.')),
+			   "'%s' (%s) does not read back as %s", text, fuzz_hex(v, a), fam_name(f));
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct prefix *p = &out[i];
 		u128 last = prefix_last(p);
@@ -149,18 +173,21 @@ static void check_parse(const char *s, size_t n, bool with_len)
 		   "'%s' formats as '%s', which parses back differently (flags %u)", t, text,
 		   again_flags);
 
-	/* The text of the address is inet_ntop()'s, and parses back. */
+	/* The text of the address is inet_ntop()'s in hex groups, and parses back. */
 	k = addr_format(p.addr, (enum family)p.family, text);
 	for (int i = 0, nb = p.family == FAM_V4 ? 4 : 16; i < nb; i++)
 		bin[i] = (unsigned char)(p.addr >> (8 * (nb - 1 - i)));
-	FUZZ_CHECK(inet_ntop(p.family == FAM_V4 ? AF_INET : AF_INET6, bin, ntop, sizeof(ntop)),
-		   "inet_ntop");
+	ntop_hex(bin, p.family == FAM_V6, ntop, sizeof(ntop));
 	FUZZ_CHECK(k == strlen(text) && strcmp(text, ntop) == 0 && k < ADDR_STRLEN,
-		   "addr_format gives '%s', inet_ntop '%s'", text, ntop);
+		   "addr_format gives '%s', inet_ntop in hex groups '%s'", text, ntop);
 	FUZZ_CHECK(addr_parse(text, k, &again, &again_flags) == PARSE_OK &&
 			   again.addr == p.addr && again.family == p.family &&
 			   again_flags == PARSE_NOLEN,
 		   "address '%s' parses back differently", text);
+	u128 same = 0;
+	FUZZ_CHECK(addr_parse_family(text, k, (enum family)p.family, &same) == PARSE_OK &&
+			   same == p.addr,
+		   "address '%s' does not read back as %s", text, fam_name((enum family)p.family));
 
 	special_purpose(&p);
 	check_cover(p.addr, prefix_last(&p), (enum family)p.family);
@@ -174,22 +201,22 @@ static void check_parse(const char *s, size_t n, bool with_len)
 static void check_range(const char *s, size_t n)
 {
 	const char *dash = memchr(s, '-', n);
-	struct prefix a, b;
-	unsigned fa, fb;
+	/* IPv6 text is an IPv6 range, also in ::ffff:0:0/96, as the model file reads it. */
+	enum family f = memchr(s, ':', n) ? FAM_V6 : FAM_V4;
+	u128 lo, hi;
 
 	if (!dash)
 		return;
-	if (addr_parse(s, (size_t)(dash - s), &a, &fa) != PARSE_OK ||
-	    addr_parse(dash + 1, n - (size_t)(dash - s) - 1, &b, &fb) != PARSE_OK ||
-	    a.family != b.family)
+	if (addr_parse_family(s, (size_t)(dash - s), f, &lo) != PARSE_OK ||
+	    addr_parse_family(dash + 1, n - (size_t)(dash - s) - 1, f, &hi) != PARSE_OK)
 		return;
-	if (a.addr > b.addr) {
-		u128 t = a.addr;
-		a.addr = b.addr;
-		b.addr = t;
+	if (lo > hi) {
+		u128 t = lo;
+		lo = hi;
+		hi = t;
 	}
-	check_cover(a.addr, b.addr, (enum family)a.family);
-	FUZZ_CHECK(range_size(a.addr, b.addr) >= 1, "range_size");
+	check_cover(lo, hi, f);
+	FUZZ_CHECK(range_size(lo, hi) >= 1, "range_size");
 }
 
 static void check_token(const char *s, size_t n)

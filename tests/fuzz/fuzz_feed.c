@@ -122,8 +122,9 @@ static void check_prefixes(const struct policy *pol, const struct source *src,
 			FUZZ_CHECK(!(p->lo & host_mask(bits, p->plen)) && p->lo <= fam_max((enum family)f),
 				   "%s prefix %s/%u has host bits", fam_name((enum family)f),
 				   fuzz_hex(p->lo, a), p->plen);
-			FUZZ_CHECK(p->origin < src->origin_span, "origin %u outside the span %u",
-				   p->origin, src->origin_span);
+			FUZZ_CHECK(p->origin < src->norigins,
+				   "origin %u outside the %u the source owns", p->origin,
+				   src->norigins);
 			check_where(pol, src, p->origin);
 		}
 	}
@@ -157,7 +158,7 @@ static void load(struct policy *pol, struct diag *d, struct feed_ctx *c, const c
 	src->loaded = true;
 	src->origin_base = 0;
 	src->fmt->load(c);
-	src->origin_span = c->span;
+	src->norigins = c->norigins;
 	src->failed = d->errors > 0;
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The netlink layer (src/nl.c) against the kernel, through tests/unit/nl_drive.
+# The netlink layer (src/nl.c) against the kernel, through tests/tools/nl_drive.
 #
 #   +------------------------- test host (root namespace, untouched) -------------------------+
 #   |  per policy:  +-------------+   +-------------+      +-------------+  +-------------+    |
@@ -23,10 +23,10 @@ need_root
 need_cmd ip nft jq python3 setpriv
 need_mxfence
 TOP=${TOP:-$(cd "$here/../.." && pwd)}
-DRIVE=${NL_DRIVE:-$TOP/tests/unit/nl_drive}
+DRIVE=${NL_DRIVE:-$TOP/tests/tools/nl_drive}
 NFTSETS="$TOP/tests/lib/nftsets.py"
 if [ ! -x "$DRIVE" ]; then
-	fail "nl.sh: driver" "$DRIVE not built (make tests/unit/nl_drive)"
+	fail "nl.sh: driver" "$DRIVE not built (make tests/tools/nl_drive)"
 	exit 1
 fi
 ns_init

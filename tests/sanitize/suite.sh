@@ -9,8 +9,13 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 san=${SAN_BUILD:-$top/build-san}
 bin=${SAN_BIN:-$top/mxfence-san}
 
-for f in "$bin" "$san/unit" "$san/nl_test" "$san/nl_drive" "$san/spf_test" "$san/spf_drive" \
-	"$san/tests/unit.sh" "$san/tests/nl.sh" "$san/tests/spf.sh"; do
+# Every unit program, run by a tests/unit/*.sh of the same name, and the tools.
+unit_sh=()
+for t in "$top"/tests/unit/*.sh; do
+	n=${t##*/}
+	unit_sh+=("$san/tests/$n")
+done
+for f in "$bin" "$san/nl_drive" "$san/spf_drive" "${unit_sh[@]}"; do
 	if [ ! -x "$f" ]; then
 		echo "FAIL: asan+ubsan: $f is not built (make sanitize-build)"
 		exit 1
@@ -24,11 +29,12 @@ trap 'rm -f "$results" "$log"' EXIT
 	cd "$top" || exit 2
 	export TESTS_ECHO="$results"
 	export MXFENCE="$bin" NL_DRIVE="$san/nl_drive" SPF_DRIVE="$san/spf_drive"
+	# data/roundtrip.sh: fewer random policies; each run costs several times more here.
+	export RT_COUNT=100
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=report_objects=1
 	rel=${san#"$top"/}
-	tests/run "$rel/tests/unit.sh" "$rel/tests/nl.sh" "$rel/tests/spf.sh" \
-		tests/golden/golden.sh data kernel packets fetch
+	tests/run "${unit_sh[@]/#"$san"/$rel}" tests/golden/golden.sh data kernel packets fetch
 ) >"$log" 2>&1
 rc=$?
 sed 's/^\(PASS\|FAIL\|SKIP\): /\1: asan+ubsan: /' "$results"

@@ -1,20 +1,30 @@
 /*
- * Unit tests of the model: address parsing, merging, minimal CIDR cover.
+ * Unit tests of the model (address parsing, merging, minimal CIDR cover) and
+ * of the input plumbing (the line reader, the mapped-file reader).
  * Prints "PASS: name" / "FAIL: name: why" per check (see tests/run).
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <libcidr.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "compare.h"
 #include "feed.h"
+#include "linereader.h"
+#include "mapfile.h"
 #include "model.h"
-#include "natcheck.h"
-#include "policy.h"
 #include "sets.h"
+#include "state.h"
+#include "util.h"
 #include "check.h"
 
 static void parse_ok(const char *in, const char *want, unsigned want_flags)
@@ -338,14 +348,20 @@ static uint64_t next(void)
 	return rng;
 }
 
-/* Our IPv6 text must be inet_ntop's, zero runs and all. */
+/*
+ * Our IPv6 text is inet_ntop's, zero runs and all, except that it never
+ * writes a dotted quad: where inet_ntop writes ::a.b.c.d or ::ffff:a.b.c.d,
+ * ours has the last two groups in hexadecimal. It reads back as the same
+ * address with inet_pton, and as the same IPv6 address with
+ * addr_parse_family (prefix_parse would take ::ffff:0:0/96 as IPv4).
+ */
 static void test_format_v6_against_inet_ntop(void)
 {
 	int ok = 1;
-	char mine[ADDR_STRLEN], libc[ADDR_STRLEN];
+	char mine[ADDR_STRLEN], libc[ADDR_STRLEN], want[ADDR_STRLEN + 8];
 
 	for (int i = 0; i < 200000 && ok; i++) {
-		unsigned char b[16];
+		unsigned char b[16], back[16];
 		uint64_t r = next(), mask = next();
 		for (int w = 0; w < 8; w++) {
 			uint16_t v = (uint16_t)(r >> (8 * (w % 4)));
@@ -358,18 +374,179 @@ static void test_format_v6_against_inet_ntop(void)
 			b[2 * w] = (unsigned char)(v >> 8);
 			b[2 * w + 1] = (unsigned char)v;
 		}
-		u128 a = 0;
+		u128 a = 0, parsed = 0;
 		for (int k = 0; k < 16; k++)
 			a = a << 8 | b[k];
-		addr_format(a, FAM_V6, mine);
+		size_t n = addr_format(a, FAM_V6, mine);
 		inet_ntop(AF_INET6, b, libc, sizeof(libc));
-		if (strcmp(mine, libc) != 0) {
+		char *dots = strchr(libc, '.');
+		snprintf(want, sizeof(want), "%s", libc);
+		if (dots) {
+			/* the dotted quad starts after the last colon */
+			char *q = strrchr(libc, ':') + 1;
+			snprintf(want + (q - libc), sizeof(want) - (size_t)(q - libc), "%x:%x",
+				 b[12] << 8 | b[13], b[14] << 8 | b[15]);
+		}
+		if (strcmp(mine, want) != 0 || n != strlen(mine) || strchr(mine, '.') ||
+		    inet_pton(AF_INET6, mine, back) != 1 || memcmp(back, b, 16) != 0 ||
+		    addr_parse_family(mine, n, FAM_V6, &parsed) != PARSE_OK || parsed != a) {
 			ok = 0;
-			CHECK("ipv6 text equals inet_ntop", 0, "'%s' vs '%s'", mine, libc);
+			CHECK("ipv6 text is inet_ntop's in hex groups, reads back", 0,
+			      "'%s' vs '%s' (inet_ntop '%s')", mine, want, libc);
 		}
 	}
 	if (ok)
-		CHECK("ipv6 text equals inet_ntop", 1, "%s", "");
+		CHECK("ipv6 text is inet_ntop's in hex groups, reads back", 1, "%s", "");
+}
+
+static void format_is(u128 a, enum family f, const char *want)
+{
+	char got[ADDR_STRLEN], name[96];
+
+	addr_format(a, f, got);
+	snprintf(name, sizeof(name), "format %s", want);
+	CHECK(name, strcmp(got, want) == 0, "got '%s'", got);
+}
+
+static void family_parse(const char *in, enum family f, enum parse_err want_err, u128 want)
+{
+	u128 got = 0;
+	char name[128];
+	enum parse_err e = addr_parse_family(in, strlen(in), f, &got);
+
+	snprintf(name, sizeof(name), "parse '%s' as %s", in, fam_name(f));
+	CHECK(name, e == want_err && (e || got == want), "err %d (%s), want %d", e, parse_strerror(e),
+	      want_err);
+}
+
+/* The text of the model file: the family is given, ::ffff:0:0/96 is IPv6 there. */
+static void test_family_text(void)
+{
+	const u128 mapped = (u128)0xffff << 32;
+
+	format_is(mapped | 0xffffffffu, FAM_V6, "::ffff:ffff:ffff");
+	format_is(mapped, FAM_V6, "::ffff:0:0");
+	format_is(mapped | 0xc0000201u, FAM_V6, "::ffff:c000:201");
+	format_is(0x01020304u, FAM_V6, "::102:304");
+	format_is(0x00010000u, FAM_V6, "::1:0");
+	format_is(1, FAM_V6, "::1");
+	format_is(0, FAM_V6, "::");
+	format_is(~(u128)0, FAM_V6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	format_is((u128)0xfff0 << 32, FAM_V6, "::fff0:0:0");
+	format_is(0xffffffffu, FAM_V4, "255.255.255.255");
+	format_is(0, FAM_V4, "0.0.0.0");
+
+	family_parse("::ffff:255.255.255.255", FAM_V6, PARSE_OK, mapped | 0xffffffffu);
+	family_parse("::ffff:ffff:ffff", FAM_V6, PARSE_OK, mapped | 0xffffffffu);
+	family_parse("::FFFF:0:0", FAM_V6, PARSE_OK, mapped);
+	family_parse("::ffff:192.0.2.1", FAM_V6, PARSE_OK, mapped | 0xc0000201u);
+	family_parse("::1.2.3.4", FAM_V6, PARSE_OK, 0x01020304u);
+	family_parse("::", FAM_V6, PARSE_OK, 0);
+	family_parse("2001:db8::1", FAM_V6, PARSE_OK, (u128)0x20010db8u << 96 | 1);
+	family_parse("192.0.2.1", FAM_V6, PARSE_BAD_V6, 0);
+	family_parse("192.0.2.1", FAM_V4, PARSE_OK, 0xc0000201u);
+	family_parse("::ffff:192.0.2.1", FAM_V4, PARSE_BAD_V4, 0);
+	family_parse("2001:db8::1", FAM_V4, PARSE_BAD_V4, 0);
+	family_parse("::ffff:0:0/96", FAM_V6, PARSE_HAS_LEN, 0);
+	family_parse("192.0.2.0/24", FAM_V4, PARSE_HAS_LEN, 0);
+	family_parse("010.1.1.1", FAM_V4, PARSE_BAD_V4, 0);
+	family_parse("fe80::1%eth0", FAM_V6, PARSE_ZONE, 0);
+	family_parse("", FAM_V6, PARSE_EMPTY, 0);
+
+	/* Every address around the edges and around ::/96 and ::ffff:0:0/96 reads back. */
+	const u128 v6_anchors[] = { 0, 0xffffffffu, (u128)1 << 32, mapped, mapped | 0xffffffffu,
+				    (u128)1 << 48, ~(u128)0 };
+	const u128 v4_anchors[] = { 0, 0x7fffffffu, 0xffffffffu };
+	size_t tried = 0, wrong = 0;
+	char text[ADDR_STRLEN], bad[ADDR_STRLEN] = "";
+	for (int f = 0; f < FAM_COUNT; f++) {
+		const u128 *anchors = f == FAM_V4 ? v4_anchors : v6_anchors;
+		size_t na = f == FAM_V4 ? 3 : sizeof(v6_anchors) / sizeof(v6_anchors[0]);
+		for (size_t i = 0; i < na; i++)
+			for (int d = -1024; d <= 1024; d++) {
+				u128 a = anchors[i] + (u128)(__int128)d, back = 0;
+				if ((d < 0 && a > anchors[i]) || (d > 0 && a < anchors[i]) ||
+				    a > fam_max((enum family)f))
+					continue; /* past an end of the family */
+				size_t n = addr_format(a, (enum family)f, text);
+				tried++;
+				if (addr_parse_family(text, n, (enum family)f, &back) != PARSE_OK ||
+				    back != a || (f == FAM_V6 && strchr(text, '.'))) {
+					if (!wrong++)
+						snprintf(bad, sizeof(bad), "%s", text);
+				}
+			}
+	}
+	CHECK("addresses around the edges print and read back in their family",
+	      wrong == 0 && tried > 14000, "%zu of %zu wrong, first '%s'", wrong, tried, bad);
+}
+
+/*
+ * special_purpose() against libcidr, an independent reading of the same
+ * table: a prefix is special exactly when libcidr finds a range of the table
+ * that contains it or lies inside it, and the name is the first such range's.
+ * Prefixes are drawn around every range's edges, and at random.
+ */
+static void test_special_against_libcidr(void)
+{
+	CIDR *table[64];
+	struct prefix anchor[64];
+	const char *names[64], *text, *name;
+	size_t n = 0, special = 0, wrong = 0;
+	char first[160] = "";
+
+	/* libcidr reads up to 8 bytes before a text shorter than that: room in front. */
+	char padded[16 + PREFIX_STRLEN], *t = padded + 16;
+	memset(padded, ' ', 16);
+	while (n < 64 && (text = special_purpose_entry(n, &name))) {
+		unsigned fl;
+		snprintf(t, PREFIX_STRLEN, "%s", text);
+		table[n] = cidr_from_str(t);
+		names[n] = name;
+		if (!table[n] || prefix_parse(text, strlen(text), &anchor[n], &fl) != PARSE_OK) {
+			CHECK("special: libcidr reads the table", 0, "entry '%s'", text);
+			return;
+		}
+		n++;
+	}
+	for (int i = 0; i < 100000; i++) {
+		struct prefix p;
+		const struct prefix *a = &anchor[next() % n];
+		unsigned bits;
+		if (i % 4 == 0) {
+			p.family = next() % 2 ? FAM_V6 : FAM_V4;
+			p.addr = (u128)next() << 64 | next();
+		} else {
+			/* just inside or outside either end of a range */
+			p.family = a->family;
+			u128 edge = next() % 2 ? a->addr : prefix_last(a);
+			p.addr = edge + (u128)(next() % 64) - 32;
+		}
+		bits = fam_bits((enum family)p.family);
+		p.addr &= fam_max((enum family)p.family);
+		p.plen = (uint8_t)(1 + next() % bits);
+		p.addr &= ~host_mask(bits, p.plen);
+		prefix_format(&p, t);
+		CIDR *c = cidr_from_str(t);
+		const char *want = NULL;
+		for (size_t k = 0; c && k < n && !want; k++)
+			if (cidr_get_proto(table[k]) == cidr_get_proto(c) &&
+			    (cidr_contains(table[k], c) == 0 || cidr_contains(c, table[k]) == 0))
+				want = names[k];
+		const char *got = special_purpose(&p);
+		special += got != NULL;
+		if (!c || got != want) {
+			if (!wrong++)
+				snprintf(first, sizeof(first), "%s: ours %s, libcidr %s", t,
+					 got ? got : "none", c ? (want ? want : "none") : "unreadable");
+		}
+		cidr_free(c);
+	}
+	for (size_t k = 0; k < n; k++)
+		cidr_free(table[k]);
+	CHECK("special: the same verdicts as libcidr on 100000 prefixes around the table's edges",
+	      wrong == 0 && special > 10000 && n > 20, "%zu differ (first %s), %zu special, %zu ranges",
+	      wrong, first, special, n);
 }
 
 /* The IPv4 fast path must accept exactly what inet_pton(AF_INET) accepts. */
@@ -488,123 +665,6 @@ static void test_count_lines(void)
 }
 
 
-/* A policy from text, loaded and linted (its sources are not read). */
-static int load_policy(const char *text, struct policy *pol)
-{
-	char path[] = "/tmp/mxfence-unit-XXXXXX";
-	struct diag d = { 0 };
-	int fd = mkstemp(path), rc;
-
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		return -1;
-	close(fd);
-	rc = policy_load(pol, path, NULL, &d);
-	diag_print(&d, stdout);
-	diag_free(&d);
-	unlink(path);
-	return rc;
-}
-
-static struct nat_rule nat(int fam, int l4, unsigned plo, unsigned phi, const char *dlo,
-			   const char *dhi)
-{
-	struct nat_rule r = { .family = "ip", .table = "nat", .chain = "PREROUTING", .fam = fam,
-			      .l4proto = l4 };
-	struct prefix a, b;
-	unsigned flags;
-
-	snprintf(r.target, sizeof(r.target), "192.0.2.130:25");
-	r.any_port = plo == 0;
-	if (!r.any_port) {
-		r.ports = malloc(sizeof(*r.ports));
-		r.ports[0] = (struct range){ plo, phi };
-		r.nports = 1;
-	}
-	r.any_dest = dlo == NULL;
-	if (dlo) {
-		addr_parse(dlo, strlen(dlo), &a, &flags);
-		addr_parse(dhi, strlen(dhi), &b, &flags);
-		r.dest = malloc(sizeof(*r.dest));
-		r.dest[0] = (struct range){ a.addr, b.addr };
-		r.ndest = 1;
-	}
-	return r;
-}
-
-/* The warnings natcheck() gives for one rule, joined by '|'. */
-static void nat_warnings(const struct policy *pol, struct nat_rule r, char *buf, size_t n)
-{
-	struct nat_rule_list l = { &r, 1 };
-	struct diag d = { 0 };
-	size_t o = 0;
-
-	buf[0] = '\0';
-	natcheck(pol, &l, &d);
-	for (size_t i = 0; i < d.nmsgs && o < n; i++)
-		o += (size_t)snprintf(buf + o, n - o, "%s%s", i ? "|" : "", d.msgs[i].text);
-	diag_free(&d);
-	free(r.ports);
-	free(r.dest);
-}
-
-static void test_natcheck(void)
-{
-	struct policy pol;
-	char got[2048];
-	const struct service *svc, *other;
-	struct prefix dst;
-	unsigned flags;
-
-	if (load_policy("[service smtp]\nports = tcp/25\nto = 203.0.113.1 2001:db8:e::1\n"
-			"sources = r\n[service sub]\nports = tcp/587 tcp/2525\nsources = r\n"
-			"[source r]\nformat = list\nfile = r.txt\n", &pol) < 0) {
-		CHECK("natcheck: policy loads", 0, "policy_load failed");
-		return;
-	}
-	nat_warnings(&pol, nat(FAM_V4, 6, 25, 25, "203.0.113.1", "203.0.113.1"), got, sizeof(got));
-	CHECK("natcheck: a DNAT of a destination in 'to' is covered", !got[0], "got '%s'", got);
-	nat_warnings(&pol, nat(FAM_V4, 6, 25, 25, "203.0.113.0", "203.0.113.3"), got, sizeof(got));
-	CHECK("natcheck: the part of a prefix no 'to' covers is named",
-	      !strcmp(got, "warning: tcp/25 to 203.0.113.0/30 is DNAT'd by table ip nat chain "
-			   "PREROUTING to 192.0.2.130:25; no 'to' of service smtp covers 203.0.113.0, "
-			   "203.0.113.2/31: that mail is not filtered"), "got '%s'", got);
-	nat_warnings(&pol, nat(FAM_V4, -1, 0, 0, NULL, NULL), got, sizeof(got));
-	CHECK("natcheck: any port and address: the service without 'to', at its own port",
-	      !strcmp(got, "warning: tcp/587 to any address is DNAT'd by table ip nat chain "
-			   "PREROUTING to 192.0.2.130:25; service sub has no 'to': that mail is not "
-			   "filtered"), "got '%s'", got);
-	nat_warnings(&pol, nat(-1, 6, 2000, 3000, NULL, NULL), got, sizeof(got));
-	CHECK("natcheck: a rule of either family: both are named",
-	      !strcmp(got, "warning: tcp/2525 to any address is DNAT'd by table ip nat chain "
-			   "PREROUTING to 192.0.2.130:25; service sub has no IPv4 'to': that mail is "
-			   "not filtered|warning: tcp/2525 to any address is DNAT'd by table ip nat "
-			   "chain PREROUTING to 192.0.2.130:25; service sub has no IPv6 'to': that mail "
-			   "is not filtered"), "got '%s'", got);
-	nat_warnings(&pol, nat(FAM_V4, 17, 25, 25, "203.0.113.9", "203.0.113.9"), got, sizeof(got));
-	CHECK("natcheck: another protocol is no service's", !got[0], "got '%s'", got);
-	nat_warnings(&pol, nat(FAM_V4, 6, 80, 80, NULL, NULL), got, sizeof(got));
-	CHECK("natcheck: another port is no service's", !got[0], "got '%s'", got);
-	nat_warnings(&pol, nat(FAM_V6, 6, 25, 25, NULL, NULL), got, sizeof(got));
-	CHECK("natcheck: no destination address, the service has a 'to': covered", !got[0],
-	      "got '%s'", got);
-
-	addr_parse("203.0.113.1", 11, &dst, &flags);
-	policy_flow_service(&pol, FAM_V4, PROTO_TCP, 25, &dst, &svc, &other);
-	CHECK("flow service: a destination in 'to'", svc == &pol.services[0], "got %s",
-	      svc ? svc->name : "none");
-	addr_parse("203.0.113.2", 11, &dst, &flags);
-	policy_flow_service(&pol, FAM_V4, PROTO_TCP, 25, &dst, &svc, &other);
-	CHECK("flow service: a destination outside 'to' is not governed", svc == NULL, "got %s",
-	      svc ? svc->name : "none");
-	policy_flow_service(&pol, FAM_V4, PROTO_TCP, 25, NULL, &svc, &other);
-	CHECK("flow service: no destination: the one service with 'to'", svc == &pol.services[0],
-	      "got %s", svc ? svc->name : "none");
-	policy_flow_service(&pol, FAM_V6, PROTO_TCP, 587, &dst, &svc, &other);
-	CHECK("flow service: a service without 'to' governs any destination",
-	      svc == &pol.services[1], "got %s", svc ? svc->name : "none");
-	policy_free(&pol);
-}
-
 /* A set of hand-made ranges, [lo, hi] pairs, known (held) or not. */
 static void set_of(struct set_content *v, const char *name, enum family fam, bool known,
 		   const u128 (*r)[2], size_t n)
@@ -684,10 +744,374 @@ static void test_compare(void)
 		range_vec_free(&hv[i].iv);
 }
 
+/* --- the line reader ------------------------------------------------------ */
+
+#define FAULTS_MAX 128
+
+struct faults {
+	char text[FAULTS_MAX][40];
+	uint32_t line[FAULTS_MAX];
+	int n;
+};
+
+static void note_fault(void *arg, uint32_t lineno, const char *what)
+{
+	struct faults *f = arg;
+
+	if (f->n < FAULTS_MAX) {
+		snprintf(f->text[f->n], sizeof(f->text[0]), "%s", what);
+		f->line[f->n] = lineno;
+	}
+	f->n++;
+}
+
+/* All the lines of buf as "N:text|" (refused ones empty), and the faults as "N:what|". */
+static void read_lines(const char *buf, size_t len, uint32_t first, size_t max, char *out,
+		       size_t outsz, char *faults, size_t fsz)
+{
+	struct line_reader r;
+	struct faults f = { .n = 0 };
+	const char *s;
+	size_t n, o = 0;
+
+	line_reader_init(&r, buf, len, first, max, note_fault, &f);
+	out[0] = faults[0] = '\0';
+	while (line_reader_next(&r, &s, &n))
+		o += (size_t)snprintf(out + o, outsz - o, "%u:%.*s|", r.lineno, (int)n, s);
+	o = 0;
+	for (int i = 0; i < f.n && i < FAULTS_MAX; i++)
+		o += (size_t)snprintf(faults + o, fsz - o, "%u:%s|", f.line[i], f.text[i]);
+}
+
+static void lines_case(const char *name, const char *buf, size_t len, uint32_t first, size_t max,
+		       const char *want, const char *want_faults)
+{
+	char got[512], faults[512];
+
+	read_lines(buf, len, first, max, got, sizeof(got), faults, sizeof(faults));
+	CHECK(name, strcmp(got, want) == 0 && strcmp(faults, want_faults) == 0,
+	      "got '%s' faults '%s', want '%s' faults '%s'", got, faults, want, want_faults);
+}
+
+#define LINES(name, text, first, max, want, faults) \
+	lines_case(name, text, sizeof(text) - 1, first, max, want, faults)
+
+/*
+ * The line reader against a byte-at-a-time model of its rules, on random
+ * text made of the bytes that matter: LF, CR, NUL, a BOM's first byte.
+ */
+static void test_line_reader_random(void)
+{
+	static const char alphabet[] = "ab\n\n\r\xef";
+	char buf[96], line[96], want[4096], got[4096], faults[4096], want_faults[4096];
+	int ok = 1;
+
+	for (int round = 0; round < 20000 && ok; round++) {
+		size_t len = (size_t)(next() % sizeof(buf)), max = (size_t)(next() % 8), o = 0, fo = 0;
+		uint32_t first = 1 + (uint32_t)(next() % 3), lineno = first - 1;
+		for (size_t i = 0; i < len; i++)
+			buf[i] = next() % 16 == 0 ? '\0' : alphabet[next() % (sizeof(alphabet) - 1)];
+		if (len >= 3 && next() % 4 == 0)
+			memcpy(buf, "\xef\xbb\xbf", 3);
+
+		size_t i = first == 1 && len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3) ? 3 : 0;
+		want[0] = want_faults[0] = '\0';
+		while (i < len) {
+			size_t n = 0;
+			while (i < len && buf[i] != '\n')
+				line[n++] = buf[i++];
+			i++; /* the LF, or past the end */
+			if (n && line[n - 1] == '\r')
+				n--;
+			bool nul = memchr(line, '\0', n) != NULL;
+			lineno++;
+			if (max && n > max) {
+				fo += (size_t)snprintf(want_faults + fo, sizeof(want_faults) - fo,
+						       "%u:line longer than %zu bytes|", lineno, max);
+				n = 0;
+			} else if (nul) {
+				fo += (size_t)snprintf(want_faults + fo, sizeof(want_faults) - fo,
+						       "%u:NUL byte in line|", lineno);
+				n = 0;
+			}
+			o += (size_t)snprintf(want + o, sizeof(want) - o, "%u:%.*s|", lineno, (int)n,
+					      line);
+		}
+		read_lines(buf, len, first, max, got, sizeof(got), faults, sizeof(faults));
+		ok = strcmp(got, want) == 0 && strcmp(faults, want_faults) == 0;
+		if (!ok)
+			CHECK("line reader agrees with a byte loop", 0,
+			      "round %d: got '%s' '%s', want '%s' '%s'", round, got, faults, want,
+			      want_faults);
+	}
+	if (ok)
+		CHECK("line reader agrees with a byte loop", 1, "%s", "");
+}
+
+static void test_line_reader(void)
+{
+	LINES("lines: LF, CRLF, blank, last without LF", "a\nb\r\n\nc", 1, 0, "1:a|2:b|3:|4:c|",
+	      "");
+	LINES("lines: no empty line after the last LF", "a\n", 1, 0, "1:a|", "");
+	LINES("lines: none in an empty text", "", 1, 0, "", "");
+	LINES("lines: a lone LF is one empty line", "\n", 1, 0, "1:|", "");
+	LINES("lines: BOM skipped before line 1", "\xef\xbb\xbf" "a\nb", 1, 0, "1:a|2:b|", "");
+	LINES("lines: BOM kept in a part that starts later", "\xef\xbb\xbf" "a\nb", 7, 0,
+	      "7:\xef\xbb\xbf" "a|8:b|", "");
+	LINES("lines: only one CR is line ending", "a\r\r\nb\rc\n", 1, 0, "1:a\r|2:b\rc|", "");
+	LINES("lines: too long and NUL refused, read as empty", "abcd\nabcde\nab\0c\nx", 1, 4,
+	      "1:abcd|2:|3:|4:x|", "2:line longer than 4 bytes|3:NUL byte in line|");
+	LINES("lines: the CR does not count against the limit", "abcd\r\n", 1, 4, "1:abcd|", "");
+	LINES("lines: the length is checked first", "abc\0e\n", 1, 4, "1:|",
+	      "1:line longer than 4 bytes|");
+	LINES("lines: a NUL on the last line without LF", "a\nb\0", 1, 0, "1:a|2:|",
+	      "2:NUL byte in line|");
+	LINES("lines: max 0 takes any length", "0123456789\n", 1, 0, "1:0123456789|", "");
+
+	/* A caller reads a line in place and steps over it. */
+	struct line_reader r;
+	struct faults f = { .n = 0 };
+	const char *s;
+	size_t n;
+	line_reader_init(&r, "192.0.2.1\nx\n", 12, 1, 4096, note_fault, &f);
+	bool ok = line_reader_left(&r) == 12;
+	line_reader_skip(&r, 9);
+	ok &= r.lineno == 1 && line_reader_left(&r) == 2;
+	ok &= line_reader_next(&r, &s, &n) && n == 1 && *s == 'x' && r.lineno == 2;
+	ok &= !line_reader_next(&r, &s, &n) && f.n == 0;
+	CHECK("lines: skip steps over a line read in place", ok, "lineno %u, %zu left", r.lineno,
+	      line_reader_left(&r));
+
+	test_line_reader_random();
+}
+
+/* --- the mapped-file reader ----------------------------------------------- */
+
+static char tmpdir[64];
+
+static char *tmp_file(const char *name, size_t size, char fill)
+{
+	char *path = xasprintf("%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+
+	for (size_t i = 0; f && i < size; i++)
+		fputc(i % 61 == 60 ? '\n' : fill + (char)(i % 7), f);
+	if (!f || fclose(f) != 0) {
+		printf("FAIL: mapfile: cannot write %s\n", path);
+		failures++;
+	}
+	return path;
+}
+
+/* The file's bytes as the reader gives them, the same as fread's? And a NUL after? */
+static bool same_bytes(const struct mapfile *mf, const char *path, bool nul)
+{
+	FILE *f = fopen(path, "r");
+	bool ok = f != NULL;
+	size_t i = 0;
+	int ch;
+
+	while (ok && (ch = fgetc(f)) != EOF)
+		ok = i < mf->len && (unsigned char)mf->data[i++] == ch;
+	if (f)
+		fclose(f);
+	return ok && i == mf->len && (!nul || mf->data[mf->len] == '\0');
+}
+
+/* Every byte of the mapping read (a SIGBUS would end the test); their sum. */
+static unsigned long touch_all(const struct mapfile *mf)
+{
+	unsigned long sum = 0;
+
+	for (size_t i = 0; i < mf->len; i++)
+		sum += (unsigned char)((volatile const char *)mf->data)[i];
+	return sum;
+}
+
+static void test_mapfile_cut(size_t page)
+{
+	struct mapfile mf;
+	int rc;
+
+	/* Cut to nothing after it was mapped: every page is gone. */
+	char *path = tmp_file("cut.bin", 3 * page + 100, 'a');
+	rc = mapfile_read(&mf, path, SIZE_MAX, MAPFILE_BINARY);
+	bool ok = rc == MAPFILE_OK && mf.mapped && !mapfile_shrank(&mf);
+	ok &= truncate(path, 0) == 0;
+	unsigned long sum = ok ? touch_all(&mf) : 1;
+	CHECK("mapfile: cut short while mapped: read as zeros, no SIGBUS", ok && sum == 0,
+	      "rc %d mapped %d sum %lu", rc, mf.mapped, sum);
+	CHECK("mapfile: cut short while mapped: shrank", ok && mapfile_shrank(&mf), "not told");
+	mapfile_free(&mf);
+
+	/* Cut inside its last page: no SIGBUS comes, the size tells. */
+	unlink(path);
+	free(path);
+	path = tmp_file("cut2.bin", 2 * page + 100, 'a');
+	rc = mapfile_read(&mf, path, SIZE_MAX, MAPFILE_BINARY);
+	ok = rc == MAPFILE_OK && mf.mapped && truncate(path, (off_t)(2 * page + 50)) == 0;
+	touch_all(&mf);
+	CHECK("mapfile: cut inside the last page: shrank", ok && mapfile_shrank(&mf),
+	      "rc %d mapped %d", rc, mf.mapped);
+	mapfile_free(&mf);
+
+	/* The test hook runs once the file is mapped. */
+	unlink(path);
+	free(path);
+	path = tmp_file("hook.txt", MAPFILE_MAP_MIN + 100, 'a');
+	char *hook = xasprintf("truncate -s 0 '%s'", path);
+	setenv("MXFENCE_TEST_AFTER_MAP", hook, 1);
+	rc = mapfile_read(&mf, path, SIZE_MAX, 0);
+	unsetenv("MXFENCE_TEST_AFTER_MAP");
+	sum = rc == MAPFILE_OK ? touch_all(&mf) : 1;
+	CHECK("mapfile: MXFENCE_TEST_AFTER_MAP cuts it short: shrank",
+	      rc == MAPFILE_OK && mf.mapped && sum == 0 && mapfile_shrank(&mf),
+	      "rc %d mapped %d sum %lu", rc, mf.mapped, sum);
+	mapfile_free(&mf);
+	free(hook);
+
+	/*
+	 * A SIGBUS that is not about one of these mappings is not swallowed:
+	 * in a child, with a mapping of ours in place, a plain mapping cut short.
+	 */
+	unlink(path);
+	free(path);
+	path = tmp_file("other.bin", 2 * page, 'a');
+	char *mine = tmp_file("mine.bin", 2 * page, 'a');
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(path, O_RDONLY);
+		if (!freopen("/dev/null", "w", stderr) || fd < 0 ||
+		    mapfile_read(&mf, mine, SIZE_MAX, MAPFILE_BINARY) != MAPFILE_OK)
+			_exit(3);
+		volatile const char *p = mmap(NULL, 2 * page, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED || ftruncate(open(path, O_WRONLY), 0) != 0)
+			_exit(3);
+		(void)p[page];
+		_exit(0);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	CHECK("mapfile: a SIGBUS elsewhere still ends the process",
+	      (WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS) ||
+		      (WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 3),
+	      "child %s %d", WIFSIGNALED(status) ? "signal" : "exit",
+	      WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	unlink(mine);
+	free(mine);
+	unlink(path);
+	free(path);
+}
+
+static void test_mapfile(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct mapfile mf;
+	int rc;
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/mxfence-unit.XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		CHECK("mapfile: a temporary folder", 0, "mkdtemp failed");
+		return;
+	}
+
+	char *small = tmp_file("small.txt", 1000, 'a');
+	rc = mapfile_read(&mf, small, SIZE_MAX, 0);
+	CHECK("mapfile: a small file is read, NUL after it",
+	      rc == MAPFILE_OK && !mf.mapped && same_bytes(&mf, small, true) &&
+		      !mapfile_shrank(&mf),
+	      "rc %d mapped %d", rc, mf.mapped);
+	mapfile_free(&mf);
+
+	char *large = tmp_file("large.txt", MAPFILE_MAP_MIN + 100, 'a');
+	rc = mapfile_read(&mf, large, SIZE_MAX, 0);
+	CHECK("mapfile: a large file is mapped, NUL after it",
+	      rc == MAPFILE_OK && mf.mapped && same_bytes(&mf, large, true) && !mapfile_shrank(&mf),
+	      "rc %d mapped %d", rc, mf.mapped);
+	mapfile_free(&mf);
+
+	/* No room for the NUL in its last page: read. */
+	char *pages = tmp_file("pages.txt", MAPFILE_MAP_MIN + 2 * page, 'a');
+	rc = mapfile_read(&mf, pages, SIZE_MAX, 0);
+	CHECK("mapfile: a large file of whole pages is read, NUL after it",
+	      rc == MAPFILE_OK && !mf.mapped && same_bytes(&mf, pages, true),
+	      "rc %d mapped %d", rc, mf.mapped);
+	mapfile_free(&mf);
+
+	rc = mapfile_read(&mf, small, SIZE_MAX, MAPFILE_BINARY);
+	CHECK("mapfile: binary: a small file is mapped",
+	      rc == MAPFILE_OK && mf.mapped && same_bytes(&mf, small, false),
+	      "rc %d mapped %d", rc, mf.mapped);
+	mapfile_free(&mf);
+
+	/* procfs: a regular file of size 0 that has bytes. */
+	rc = mapfile_read(&mf, "/proc/self/status", SIZE_MAX, MAPFILE_BINARY);
+	CHECK("mapfile: a file that says size 0 is read whole",
+	      rc == MAPFILE_OK && !mf.mapped && mf.len > 0 && strstr(mf.data, "Name:") != NULL,
+	      "rc %d len %zu", rc, mf.len);
+	mapfile_free(&mf);
+
+	rc = mapfile_read(&mf, large, MAPFILE_MAP_MIN, 0);
+	CHECK("mapfile: larger than max", rc == MAPFILE_TOO_LARGE, "rc %d", rc);
+	rc = mapfile_read(&mf, "/proc/self/status", 10, 0);
+	CHECK("mapfile: larger than max, found while reading", rc == MAPFILE_TOO_LARGE, "rc %d",
+	      rc);
+	rc = mapfile_read(&mf, tmpdir, SIZE_MAX, 0);
+	CHECK("mapfile: a directory", rc == MAPFILE_DIRECTORY, "rc %d", rc);
+	rc = mapfile_read(&mf, tmpdir, SIZE_MAX, MAPFILE_REGULAR);
+	CHECK("mapfile: regular only: a directory", rc == MAPFILE_NOT_REGULAR, "rc %d", rc);
+	rc = mapfile_read(&mf, "/dev/null", SIZE_MAX, MAPFILE_REGULAR);
+	CHECK("mapfile: regular only: a device", rc == MAPFILE_NOT_REGULAR, "rc %d", rc);
+	rc = mapfile_read(&mf, "/dev/null", SIZE_MAX, 0);
+	CHECK("mapfile: a device is read", rc == MAPFILE_OK && !mf.mapped && mf.len == 0,
+	      "rc %d", rc);
+	mapfile_free(&mf);
+	char *absent = xasprintf("%s/absent", tmpdir);
+	errno = 0;
+	rc = mapfile_read(&mf, absent, SIZE_MAX, 0);
+	CHECK("mapfile: a missing file", rc == MAPFILE_OPEN && errno == ENOENT, "rc %d errno %d",
+	      rc, errno);
+
+	test_mapfile_cut(page);
+
+	/* The state file's reader: a file cut short while mapped is unreadable, not a crash. */
+	struct state st = { .table = "unit", .genid = 7 }, back;
+	char err[512] = "", *state = state_path(tmpdir, "unit");
+	rc = state_write(tmpdir, &st, err, sizeof(err));
+	int rd = rc == 0 ? state_read(tmpdir, "unit", &back, err, sizeof(err)) : -2;
+	CHECK("mapfile: the state file reads back", rd == 0 && back.genid == 7, "rc %d %d: %s", rc,
+	      rd, err);
+	if (rd == 0)
+		state_free(&back);
+	char *hook = xasprintf("truncate -s 0 '%s'", state);
+	setenv("MXFENCE_TEST_AFTER_MAP", hook, 1);
+	rd = state_read(tmpdir, "unit", &back, err, sizeof(err));
+	unsetenv("MXFENCE_TEST_AFTER_MAP");
+	CHECK("mapfile: a state file cut short while mapped is unreadable",
+	      rd == -1 && strstr(err, "unit.state: file shrank while it was being read"), "rc %d: %s",
+	      rd, err);
+	unlink(state);
+	free(state);
+	free(hook);
+
+	unlink(small);
+	unlink(large);
+	unlink(pages);
+	free(absent);
+	free(small);
+	free(large);
+	free(pages);
+	rmdir(tmpdir);
+}
+
 int main(void)
 {
+	test_line_reader();
+	test_mapfile();
 	test_count_lines();
 	test_format_v6_against_inet_ntop();
+	test_family_text();
 	test_v4_parse_against_inet_pton();
 	test_v4_line_scan_against_parse();
 	test_format_v4_against_inet_ntop();
@@ -698,7 +1122,7 @@ int main(void)
 	test_sort();
 	test_index_v6();
 	test_special();
-	test_natcheck();
 	test_compare();
+	test_special_against_libcidr();
 	return failures ? 1 : 0;
 }
