@@ -110,18 +110,6 @@ struct nl {
 
 /* ---------------------------------------------------------------- helpers */
 
-static void __attribute__((noreturn)) nl_oom(void)
-{
-	fputs("mxfence: out of memory\n", stderr);
-	abort();
-}
-
-#define CHECK_ALLOC(p) \
-	do { \
-		if (!(p)) \
-			nl_oom(); \
-	} while (0)
-
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -461,10 +449,9 @@ static struct nlmsghdr *req_hdr(struct nl *nl, char *buf, uint16_t type, uint16_
 
 static int gen_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct nftnl_gen *g = nftnl_gen_alloc();
+	struct nftnl_gen *g = xcheck(nftnl_gen_alloc());
 	int rc = -EBADMSG;
 
-	CHECK_ALLOC(g);
 	if (nftnl_gen_nlmsg_parse(nlh, g) == 0 && nftnl_gen_is_set(g, NFTNL_GEN_ID)) {
 		*(uint32_t *)data = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
 		rc = 0;
@@ -687,9 +674,8 @@ static bool service_ports(const struct service *svc, enum proto p, struct ports 
 
 static struct nftnl_expr *expr_new(struct nftnl_rule *r, const char *name)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc(name);
+	struct nftnl_expr *e = xcheck(nftnl_expr_alloc(name));
 
-	CHECK_ALLOC(e);
 	nftnl_rule_add_expr(r, e);
 	return e;
 }
@@ -744,11 +730,10 @@ static struct nftnl_rule *service_rule(const char *table, const char *chain,
 				       const struct ports *pt, uint32_t anon_id, int fam,
 				       const char *set, uint32_t set_id, enum verdict v)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *r = xcheck(nftnl_rule_alloc());
 	struct nftnl_expr *e;
 	uint8_t l4 = pt->proto == PROTO_TCP ? IPPROTO_TCP : IPPROTO_UDP;
 
-	CHECK_ALLOC(r);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
@@ -806,12 +791,11 @@ typedef bool (*anon_text_fn)(const char *set, void *ctx, struct sbuf *sb);
 static char *rule_fingerprint(struct nftnl_rule *r, anon_text_fn anon, void *ctx,
 			      struct nl_rule_live *info)
 {
-	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+	struct nftnl_expr_iter *it = xcheck(nftnl_expr_iter_create(r));
 	struct nftnl_expr *e;
 	struct sbuf sb = { 0 };
 	char t[512];
 
-	CHECK_ALLOC(it);
 	while ((e = nftnl_expr_iter_next(it))) {
 		const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 		if (sb.len)
@@ -1008,8 +992,7 @@ struct nl_batch *nl_batch_new(struct nl *nl, uint32_t genid)
 
 	b->nl = nl;
 	b->genid = genid;
-	b->nb = nftnl_batch_alloc(BATCH_PAGE, BATCH_OVERRUN);
-	CHECK_ALLOC(b->nb);
+	b->nb = xcheck(nftnl_batch_alloc(BATCH_PAGE, BATCH_OVERRUN));
 	b->seq0 = nl ? nl->seq + 1 : 1;
 	b->next_id = 1;
 	batch_begin(b);
@@ -1054,10 +1037,9 @@ static uint32_t batch_new_set_id(struct nl_batch *b, const char *table, const ch
 static void table_msg(struct nl_batch *b, uint16_t type, uint16_t flags, const char *table,
 		      enum rec_kind kind)
 {
-	struct nftnl_table *t = nftnl_table_alloc();
+	struct nftnl_table *t = xcheck(nftnl_table_alloc());
 	struct nlmsghdr *nlh;
 
-	CHECK_ALLOC(t);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
 	nlh = batch_hdr(b, type, flags);
@@ -1079,9 +1061,8 @@ void nl_batch_del_table(struct nl_batch *b, const char *table)
 /* The key byte order, as nft records it: `nft list` needs it for some types. */
 static void set_udata_byteorder(struct nftnl_set *s)
 {
-	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
+	struct nftnl_udata_buf *ud = xcheck(nftnl_udata_buf_alloc(64));
 
-	CHECK_ALLOC(ud);
 	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, NFT_BYTEORDER_BIG_ENDIAN);
 	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
 			   nftnl_udata_buf_len(ud));
@@ -1103,9 +1084,8 @@ static void set_msg(struct nl_batch *b, struct nftnl_set *s, const char *what)
  */
 void nl_batch_add_set(struct nl_batch *b, const char *table, const char *set, enum family fam)
 {
-	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set *s = xcheck(nftnl_set_alloc());
 
-	CHECK_ALLOC(s);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
@@ -1120,10 +1100,9 @@ void nl_batch_add_set(struct nl_batch *b, const char *table, const char *set, en
 
 void nl_batch_add_chain(struct nl_batch *b, const char *table, const char *chain, int32_t prio)
 {
-	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nftnl_chain *c = xcheck(nftnl_chain_alloc());
 	struct nlmsghdr *nlh;
 
-	CHECK_ALLOC(c);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
@@ -1298,14 +1277,13 @@ void nl_batch_add_interval_set(struct nl_batch *b, const char *table, const char
  */
 static uint32_t anon_port_set(struct nl_batch *b, const char *table, const struct ports *pt)
 {
-	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set *s = xcheck(nftnl_set_alloc());
 	uint32_t id = b->next_id++;
 	/* nft counts the key-0 end element it adds to interval sets; we add none. */
 	uint32_t size = pt->ranges ? (uint32_t)(2 * pt->n) : (uint32_t)pt->n;
 	uint32_t flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | (pt->ranges ? NFT_SET_INTERVAL : 0);
 	char what[64];
 
-	CHECK_ALLOC(s);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, ANON_SET_NAME);
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
@@ -2143,9 +2121,8 @@ struct read_ctx {
 static int table_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct read_ctx *rc = data;
-	struct nftnl_table *t = nftnl_table_alloc();
+	struct nftnl_table *t = xcheck(nftnl_table_alloc());
 
-	CHECK_ALLOC(t);
 	if (nftnl_table_nlmsg_parse(nlh, t) == 0) {
 		const char *name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
 		if (name && streq(name, rc->table)) {
@@ -2160,10 +2137,9 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 static int set_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct read_ctx *rc = data;
-	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set *s = xcheck(nftnl_set_alloc());
 	struct nl_table_live *t = rc->t;
 
-	CHECK_ALLOC(s);
 	if (nftnl_set_nlmsg_parse(nlh, s) == 0) {
 		const char *table = nftnl_set_get_str(s, NFTNL_SET_TABLE);
 		const char *name = nftnl_set_get_str(s, NFTNL_SET_NAME);
@@ -2186,10 +2162,9 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct read_ctx *rc = data;
-	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nftnl_chain *c = xcheck(nftnl_chain_alloc());
 	struct nl_table_live *t = rc->t;
 
-	CHECK_ALLOC(c);
 	if (nftnl_chain_nlmsg_parse(nlh, c) == 0) {
 		const char *table = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE);
 		const char *name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
@@ -2227,10 +2202,9 @@ static bool live_anon_text(const char *set, void *ctx, struct sbuf *sb)
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct read_ctx *rc = data;
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *r = xcheck(nftnl_rule_alloc());
 	struct nl_table_live *t = rc->t;
 
-	CHECK_ALLOC(r);
 	if (nftnl_rule_nlmsg_parse(nlh, r) == 0) {
 		const char *table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
 		const char *chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
