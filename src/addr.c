@@ -16,29 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static u128 bytes_to_u128(const unsigned char *b, size_t n)
-{
-	u128 v = 0;
-
-	if (n == 16) {
-		uint64_t hi, lo;
-		memcpy(&hi, b, 8);
-		memcpy(&lo, b + 8, 8);
-		return (u128)be64toh(hi) << 64 | be64toh(lo);
-	}
-	for (size_t i = 0; i < n; i++)
-		v = (v << 8) | b[i];
-	return v;
-}
-
-static void u128_to_bytes(u128 v, unsigned char *b, size_t n)
-{
-	for (size_t i = n; i-- > 0;) {
-		b[i] = (unsigned char)(v & 0xff);
-		v >>= 8;
-	}
-}
-
 /* Decimal prefix length: 1 to 3 digits, no sign, no leading zero. */
 static enum parse_err parse_plen(const char *s, unsigned *out)
 {
@@ -171,14 +148,14 @@ static enum parse_err parse_any(const char *s, size_t len, struct prefix *out, u
 		if (inet_pton(AF_INET6, buf, bin) != 1)
 			return PARSE_BAD_V6;
 		fam = FAM_V6;
-		out->addr = bytes_to_u128(bin, 16);
+		out->addr = u128_from_be(bin, 16);
 	} else if (other) {
 		return PARSE_BAD_ADDR;
 	} else if (dot) {
 		if (inet_pton(AF_INET, buf, bin) != 1)
 			return PARSE_BAD_V4;
 		fam = FAM_V4;
-		out->addr = bytes_to_u128(bin, 4);
+		out->addr = u128_from_be(bin, 4);
 	} else {
 		return PARSE_BAD_V4; /* digits only: "10" */
 	}
@@ -363,7 +340,7 @@ size_t addr_format(u128 a, enum family f, char *buf)
 	 */
 	if (!w[0] && !w[1] && !w[2] && !w[3] && !w[4] && (w[5] == 0 || w[5] == 0xffff) &&
 	    (w[5] || w[6])) {
-		u128_to_bytes(a, bin, 16);
+		u128_to_be(a, bin, 16);
 		inet_ntop(AF_INET6, bin, buf, ADDR_STRLEN);
 		return strlen(buf);
 	}

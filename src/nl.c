@@ -169,21 +169,6 @@ static u128 key_max(unsigned key_len)
 	return key_len >= 16 ? ~(u128)0 : ((u128)1 << (8 * key_len)) - 1;
 }
 
-static void key_to_bytes(u128 k, unsigned len, uint8_t *out)
-{
-	for (unsigned i = 0; i < len; i++)
-		out[i] = (uint8_t)(k >> (8 * (len - 1 - i)));
-}
-
-static u128 key_from_bytes(const uint8_t *in, unsigned len)
-{
-	u128 k = 0;
-
-	for (unsigned i = 0; i < len; i++)
-		k = k << 8 | in[i];
-	return k;
-}
-
 /* "40.92.0.0/15" when [lo, hi] is one prefix, else "lo-hi"; ports as numbers. */
 static void interval_text(u128 lo, u128 hi, unsigned key_len, char *buf, size_t n)
 {
@@ -1174,7 +1159,7 @@ static void ew_elem(struct elem_writer *w, u128 key, bool end, bool open)
 	struct nlattr *el, *k;
 	uint8_t bytes[16];
 
-	key_to_bytes(key, w->key_len, bytes);
+	u128_to_be(key, bytes, w->key_len);
 	el = mnl_attr_nest_start(w->nlh, NFTA_LIST_ELEM);
 	k = mnl_attr_nest_start(w->nlh, NFTA_SET_ELEM_KEY);
 	mnl_attr_put(w->nlh, NFTA_DATA_VALUE, w->key_len, bytes);
@@ -1530,7 +1515,7 @@ static struct elem_info elem_decode(const struct nlattr *el, unsigned key_len)
 			mnl_attr_for_each_nested(k, a) {
 				if (mnl_attr_get_type(k) == NFTA_DATA_VALUE &&
 				    mnl_attr_get_payload_len(k) == key_len) {
-					ei.key = key_from_bytes(mnl_attr_get_payload(k), key_len);
+					ei.key = u128_from_be(mnl_attr_get_payload(k), key_len);
 					ei.ok = true;
 				}
 			}
