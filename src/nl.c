@@ -1973,14 +1973,14 @@ int nl_elems_parse(struct nl_elem_dump *d, const void *buf, size_t len)
 /* Ascending by key; on equal keys the end (of the interval before) first. */
 static int kelem_cmp(const void *pa, const void *pb)
 {
-	const struct nl_elem *a = pa, *b = pb;
+	const struct set_element *a = pa, *b = pb;
 
 	if (a->key != b->key)
 		return a->key < b->key ? -1 : 1;
 	return (int)b->end - (int)a->end;
 }
 
-static bool kelem_before(const struct nl_elem *a, const struct nl_elem *b)
+static bool kelem_before(const struct set_element *a, const struct set_element *b)
 {
 	return a->key < b->key || (a->key == b->key && a->end && !b->end);
 }
@@ -1991,7 +1991,7 @@ static bool kelem_before(const struct nl_elem *a, const struct nl_elem *b)
  */
 static void elems_order(struct nl_elem_dump *d)
 {
-	struct nl_elem *v = d->v;
+	struct set_element *v = d->v;
 	size_t n = d->n;
 	bool asc = true, desc = true;
 
@@ -2003,7 +2003,7 @@ static void elems_order(struct nl_elem_dump *d)
 	}
 	if (!asc && desc) {
 		for (size_t i = 0; i < n / 2; i++) {
-			struct nl_elem t = v[i];
+			struct set_element t = v[i];
 			v[i] = v[n - 1 - i];
 			v[n - 1 - i] = t;
 		}
@@ -2012,61 +2012,6 @@ static void elems_order(struct nl_elem_dump *d)
 		for (size_t i = 1; i < n; i++)
 			d->dups += v[i].key == v[i - 1].key && v[i].end == v[i - 1].end;
 	}
-}
-
-/*
- * Elements to intervals as the kernel's lookup sees them: a key matches if
- * the nearest element at or below it is a start. So a start opens, the next
- * end closes, a start while open and an end while closed change nothing (and
- * are odd: a delete could not name them), and a start left open runs to the
- * last key. The end at key 0 that nft adds to new interval sets is not odd.
- */
-static void elems_to_intervals(const struct nl_elem_dump *d, bool interval,
-			       struct nl_set_live *s)
-{
-	const struct nl_elem *v = d->v;
-	size_t n = d->n, k = 0, cap = 0;
-
-	s->iv = NULL;
-	if (!interval) {
-		s->iv = xmalloc_big((n ? n : 1) * sizeof(*s->iv));
-		for (size_t i = 0; i < n; i++) {
-			if (k && v[i].key == s->iv[k - 1].lo)
-				continue;
-			s->iv[k].lo = s->iv[k].hi = v[i].key;
-			k++;
-		}
-		s->n = k;
-		return;
-	}
-	/* At most one interval per start. */
-	for (size_t i = 0; i < n; i++)
-		cap += !v[i].end;
-	s->iv = xmalloc_big((cap ? cap : 1) * sizeof(*s->iv));
-	bool open = false;
-	u128 lo = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!v[i].end) {
-			if (open)
-				s->odd++;
-			else
-				lo = v[i].key;
-			open = true;
-		} else if (open) {
-			s->iv[k].lo = lo;
-			s->iv[k].hi = v[i].key - 1;
-			k++;
-			open = false;
-		} else if (v[i].key != 0) {
-			s->odd++;
-		}
-	}
-	if (open) {
-		s->iv[k].lo = lo;
-		s->iv[k].hi = key_max(d->key_len);
-		k++;
-	}
-	s->n = k;
 }
 
 int nl_elems_finish(struct nl_elem_dump *d, struct nl_set_live *s)
@@ -2083,7 +2028,8 @@ int nl_elems_finish(struct nl_elem_dump *d, struct nl_set_live *s)
 		return -EINTR;
 	}
 	s->nelems = d->n;
-	elems_to_intervals(d, s->flags & NFT_SET_INTERVAL, s);
+	elements_to_ranges(d->v, d->n, s->flags & NFT_SET_INTERVAL, key_max(d->key_len), &s->iv,
+			   &s->n, &s->odd);
 	s->odd += d->bad;
 	s->has_elems = true;
 	return 0;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "model.h"
 #include "policy.h"
 
 struct nl;
@@ -132,18 +133,13 @@ const struct nl_set_live *nl_table_live_set(const struct nl_table_live *t, const
  * buffer it receives to nl_elems_parse(), then makes the set's intervals with
  * nl_elems_finish(). Callable on bytes alone, for tests.
  */
-struct nl_elem {
-	u128 key;
-	uint32_t end; /* NFT_SET_ELEM_INTERVAL_END */
-} __attribute__((packed, aligned(4))); /* 20 bytes, for dumps of a million */
-
 struct nl_elem_dump {
 	/* Set by the caller. */
 	uint32_t seq, portid; /* of the request: messages of another are skipped */
 	uint32_t genid;       /* every reply's res_id must be its low 16 bits */
 	unsigned key_len;     /* the set's (1 to 16): keys of another length are bad */
 	/* Read so far. */
-	struct nl_elem *v;    /* as received; ascending after nl_elems_finish() */
+	struct set_element *v;    /* as received; ascending after nl_elems_finish() */
 	size_t n, cap;
 	size_t bad;           /* elements without a key of key_len bytes */
 	size_t dups;          /* the same element twice (nl_elems_finish()) */

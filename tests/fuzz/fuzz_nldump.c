@@ -126,7 +126,7 @@ static void want_buf(struct want *w, const uint8_t *p, size_t len, const struct 
 
 /* ------------------------------------------------------------ the intervals */
 
-static bool has_key(const struct nl_elem *v, size_t n, u128 key)
+static bool has_key(const struct set_element *v, size_t n, u128 key)
 {
 	size_t lo = 0, hi = n;
 
@@ -149,7 +149,7 @@ static bool has_key(const struct nl_elem *v, size_t n, u128 key)
 static void check_lookup(const struct nl_elem_dump *d, const struct nl_set_live *s,
 			 enum family f, bool interval)
 {
-	const struct nl_elem *v = d->v;
+	const struct set_element *v = d->v;
 	size_t j = 0;
 	char a[36], b[36];
 
