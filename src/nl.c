@@ -608,55 +608,6 @@ void nl_close(struct nl *nl)
 
 /* ---------------------------------------------------------------- rules */
 
-/* The ports of one protocol of a service: sorted, overlaps merged. */
-struct ports {
-	enum proto proto;
-	size_t n;
-	bool ranges; /* some entry is a range: the anonymous set is an interval set */
-	struct range *iv;
-};
-
-static int cmp_iv(const void *a, const void *b)
-{
-	const u128 *x = a, *y = b;
-
-	return x[0] < y[0] ? -1 : x[0] > y[0];
-}
-
-static bool service_ports(const struct service *svc, enum proto p, struct ports *out)
-{
-	out->proto = p;
-	out->n = 0;
-	out->ranges = false;
-	out->iv = xcalloc(svc->nports ? svc->nports : 1, sizeof(*out->iv));
-	for (size_t i = 0; i < svc->nports; i++) {
-		if (svc->ports[i].proto != p)
-			continue;
-		out->iv[out->n].lo = svc->ports[i].lo;
-		out->iv[out->n].hi = svc->ports[i].hi;
-		out->ranges |= svc->ports[i].lo != svc->ports[i].hi;
-		out->n++;
-	}
-	qsort(out->iv, out->n, sizeof(*out->iv), cmp_iv);
-	size_t k = 0;
-	for (size_t i = 0; i < out->n; i++) {
-		if (k && out->iv[i].lo <= out->iv[k - 1].hi) {
-			if (out->iv[i].hi > out->iv[k - 1].hi)
-				out->iv[k - 1].hi = out->iv[i].hi;
-			continue;
-		}
-		out->iv[k].lo = out->iv[i].lo;
-		out->iv[k].hi = out->iv[i].hi;
-		k++;
-	}
-	out->n = k;
-	if (!k) {
-		free(out->iv);
-		out->iv = NULL;
-	}
-	return k > 0;
-}
-
 static struct nftnl_expr *expr_new(struct nftnl_rule *r, const char *name)
 {
 	struct nftnl_expr *e = xcheck(nftnl_expr_alloc(name));
@@ -704,20 +655,38 @@ static void put_lookup(struct nftnl_rule *r, const char *set, uint32_t set_id)
 
 #define ANON_SET_NAME "__set%d"
 
+/* The kernel's hook number of a chain of the plan. */
+static uint32_t hook_number(enum plan_hook h)
+{
+	switch (h) {
+	case PLAN_HOOK_INPUT:
+		return NF_INET_LOCAL_IN;
+	}
+	return NF_INET_LOCAL_IN;
+}
+
+/* A chain's policy: accept or drop (nf_tables has no reject policy). */
+static uint32_t policy_number(enum verdict v)
+{
+	return v == VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP;
+}
+
 /*
- * One rule of a service, as nft 1.0.6 linearizes it:
+ * A rule of the plan as nft 1.0.6 linearizes it:
  *   meta l4proto; dport (cmp eq | cmp gte + lte | lookup of an anonymous set);
  *   [meta nfproto; saddr; lookup of the family's set]; counter; verdict.
  * The nfproto check is not implied by the lookup: without it the first bytes
- * of an IPv6 header would be looked up in the IPv4 set. fam < 0: no saddr.
+ * of an IPv6 header would be looked up in the IPv4 set. port_set_id and
+ * addr_set_id: the batch's ids of sets it creates, 0 for none.
  */
-static struct nftnl_rule *service_rule(const char *table, const char *chain,
-				       const struct ports *pt, uint32_t anon_id, int fam,
-				       const char *set, uint32_t set_id, enum verdict v)
+static struct nftnl_rule *rule_build(const char *table, const char *chain,
+				     const struct plan_rule *pr, uint32_t port_set_id,
+				     uint32_t addr_set_id)
 {
 	struct nftnl_rule *r = xcheck(nftnl_rule_alloc());
+	const struct plan_ports *pp = &pr->ports;
 	struct nftnl_expr *e;
-	uint8_t l4 = pt->proto == PROTO_TCP ? IPPROTO_TCP : IPPROTO_UDP;
+	uint8_t l4 = pp->proto == PROTO_TCP ? IPPROTO_TCP : IPPROTO_UDP;
 
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
@@ -726,8 +695,8 @@ static struct nftnl_rule *service_rule(const char *table, const char *chain,
 	put_meta(r, NFT_META_L4PROTO);
 	put_cmp(r, NFT_CMP_EQ, &l4, sizeof(l4));
 	put_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-	if (pt->n == 1) {
-		uint16_t lo = htons((uint16_t)pt->iv[0].lo), hi = htons((uint16_t)pt->iv[0].hi);
+	if (pp->n == 1) {
+		uint16_t lo = htons((uint16_t)pp->v[0].lo), hi = htons((uint16_t)pp->v[0].hi);
 		if (lo == hi) {
 			put_cmp(r, NFT_CMP_EQ, &lo, sizeof(lo));
 		} else {
@@ -735,22 +704,27 @@ static struct nftnl_rule *service_rule(const char *table, const char *chain,
 			put_cmp(r, NFT_CMP_LTE, &hi, sizeof(hi));
 		}
 	} else {
-		put_lookup(r, ANON_SET_NAME, anon_id);
+		put_lookup(r, ANON_SET_NAME, port_set_id);
 	}
-	if (fam >= 0) {
-		uint8_t nfproto = fam == FAM_V4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	switch (pr->dest) {
+	case PLAN_DEST_ANY:
+		break;
+	}
+	if (pr->from) {
+		uint8_t nfproto = pr->from->fam == FAM_V4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
 		put_meta(r, NFT_META_NFPROTO);
 		put_cmp(r, NFT_CMP_EQ, &nfproto, sizeof(nfproto));
-		if (fam == FAM_V4)
+		if (pr->from->fam == FAM_V4)
 			put_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);
 		else
 			put_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16);
-		put_lookup(r, set, set_id);
+		put_lookup(r, pr->from->name, addr_set_id);
 	}
-	expr_new(r, "counter");
-	if (v == VERDICT_REJECT) {
+	if (pr->counter)
+		expr_new(r, "counter");
+	if (pr->verdict == VERDICT_REJECT) {
 		e = expr_new(r, "reject");
-		if (pt->proto == PROTO_TCP) {
+		if (pp->proto == PROTO_TCP) {
 			nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_TCP_RST);
 			nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 0);
 		} else {
@@ -761,7 +735,7 @@ static struct nftnl_rule *service_rule(const char *table, const char *chain,
 		e = expr_new(r, "immediate");
 		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT,
-				   v == VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP);
+				   pr->verdict == VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP);
 	}
 	return r;
 }
@@ -1083,22 +1057,22 @@ void nl_batch_add_set(struct nl_batch *b, const char *table, const char *set, en
 	nftnl_set_free(s);
 }
 
-void nl_batch_add_chain(struct nl_batch *b, const char *table, const char *chain, int32_t prio)
+void nl_batch_add_chain(struct nl_batch *b, const char *table, const struct plan_chain *pc)
 {
 	struct nftnl_chain *c = xcheck(nftnl_chain_alloc());
 	struct nlmsghdr *nlh;
 
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, pc->name);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_LOCAL_IN);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook_number(pc->hook));
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, pc->priority);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, policy_number(pc->policy));
 	nlh = batch_hdr(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	nftnl_chain_free(c);
-	batch_next(b, R_CHAIN_ADD, chain, 0);
+	batch_next(b, R_CHAIN_ADD, pc->name, 0);
 }
 
 /* ------------------------------------------------------------ elements */
@@ -1260,13 +1234,13 @@ void nl_batch_add_interval_set(struct nl_batch *b, const char *table, const char
  * interval only if there are ranges. Its name is a template the kernel fills
  * in ("__set%d" -> "__set0"), so the rule and the elements find it by id.
  */
-static uint32_t anon_port_set(struct nl_batch *b, const char *table, const struct ports *pt)
+static uint32_t anon_port_set(struct nl_batch *b, const char *table, const struct plan_ports *pp)
 {
 	struct nftnl_set *s = xcheck(nftnl_set_alloc());
 	uint32_t id = b->next_id++;
 	/* nft counts the key-0 end element it adds to interval sets; we add none. */
-	uint32_t size = pt->ranges ? (uint32_t)(2 * pt->n) : (uint32_t)pt->n;
-	uint32_t flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | (pt->ranges ? NFT_SET_INTERVAL : 0);
+	uint32_t size = pp->ranges ? (uint32_t)(2 * pp->n) : (uint32_t)pp->n;
+	uint32_t flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | (pp->ranges ? NFT_SET_INTERVAL : 0);
 	char what[64];
 
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
@@ -1278,175 +1252,76 @@ static uint32_t anon_port_set(struct nl_batch *b, const char *table, const struc
 	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
 	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
 	set_udata_byteorder(s);
-	snprintf(what, sizeof(what), "__set%%d (%s ports)", proto_name(pt->proto));
+	snprintf(what, sizeof(what), "__set%%d (%s ports)", proto_name(pp->proto));
 	set_msg(b, s, what);
 	nftnl_set_free(s);
-	elems_put(b, NFT_MSG_NEWSETELEM, table, ANON_SET_NAME, id, what, 2, pt->ranges, pt->iv,
-		  sizeof(*pt->iv), pt->n);
+	elems_put(b, NFT_MSG_NEWSETELEM, table, ANON_SET_NAME, id, what, 2, pp->ranges, pp->v,
+		  sizeof(*pp->v), pp->n);
 	return id;
 }
 
-static bool has_proto(const struct service *svc, enum proto p)
+/* "rule of service smtp: tcp from @smtp_v4 accept": how an error names a rule. */
+static void rule_what(const struct plan_rule *pr, char *buf, size_t n)
 {
-	for (size_t i = 0; i < svc->nports; i++)
-		if (svc->ports[i].proto == p)
-			return true;
-	return false;
+	if (pr->from)
+		snprintf(buf, n, "rule of service %s: %s from @%s %s", pr->svc->name,
+			 proto_name(pr->ports.proto), pr->from->name, verdict_name(pr->verdict));
+	else
+		snprintf(buf, n, "rule of service %s: %s %s", pr->svc->name,
+			 proto_name(pr->ports.proto), verdict_name(pr->verdict));
 }
 
-/*
- * The rules of a service in render_nft.c's order: per protocol the IPv4 and
- * IPv6 accepts, then per protocol the fallback. emit() gets each rule; a
- * rule whose ports need a set gets anon_id from anon() first.
- */
-struct rule_sink {
-	uint32_t (*anon)(struct rule_sink *s, const struct ports *pt);
-	void (*emit)(struct rule_sink *s, struct nftnl_rule *r, const struct ports *pt,
-		     const char *what);
-	uint32_t (*set_id)(struct rule_sink *s, const char *set);
-	const char *table, *chain;
-};
-
-static void service_rules(const struct service *svc, struct rule_sink *sink)
+void nl_batch_add_rules(struct nl_batch *b, const char *table, const struct plan_chain *pc)
 {
-	char sets[FAM_COUNT][64], what[256];
-	struct ports pt[2];
-	bool have[2];
+	char what[256];
 
-	for (int f = 0; f < FAM_COUNT; f++)
-		service_set_name(svc, (enum family)f, sets[f], sizeof(sets[f]));
-	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++)
-		have[p] = has_proto(svc, p) && service_ports(svc, p, &pt[p]);
-	for (int pass = 0; pass < 2; pass++) {
-		for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++) {
-			if (!have[p])
-				continue;
-			/* Pass 0: the accepts, f = FAM_V4, FAM_V6; pass 1: the fallback, f = -1. */
-			for (int f = pass ? -1 : 0; f < (pass ? 0 : FAM_COUNT); f++) {
-				uint32_t anon = pt[p].n > 1 ? sink->anon(sink, &pt[p]) : 0;
-				enum verdict v = f < 0 ? svc->otherwise : VERDICT_ACCEPT;
-				uint32_t sid = f < 0 ? 0 : sink->set_id(sink, sets[f]);
-				struct nftnl_rule *r = service_rule(sink->table, sink->chain, &pt[p],
-								    anon, f, f < 0 ? NULL : sets[f],
-								    sid, v);
-				if (f < 0)
-					snprintf(what, sizeof(what), "rule of service %s: %s %s",
-						 svc->name, proto_name(p), verdict_name(v));
-				else
-					snprintf(what, sizeof(what),
-						 "rule of service %s: %s from @%s accept", svc->name,
-						 proto_name(p), sets[f]);
-				sink->emit(sink, r, &pt[p], what);
-				nftnl_rule_free(r);
-			}
-		}
+	for (size_t i = 0; i < pc->nrules; i++) {
+		const struct plan_rule *pr = &pc->rules[i];
+		/* A rule's port set comes just before it, as nft sends them. */
+		uint32_t port_set = pr->ports.n > 1 ? anon_port_set(b, table, &pr->ports) : 0;
+		uint32_t addr_set = pr->from ? batch_set_id(b, table, pr->from->name) : 0;
+		struct nftnl_rule *r = rule_build(table, pc->name, pr, port_set, addr_set);
+		struct nlmsghdr *nlh = batch_hdr(b, NFT_MSG_NEWRULE, NLM_F_APPEND | NLM_F_CREATE);
+
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		nftnl_rule_free(r);
+		rule_what(pr, what, sizeof(what));
+		batch_next(b, R_RULE_ADD, what, 0);
 	}
-	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++)
-		if (have[p])
-			free(pt[p].iv);
 }
 
-struct batch_sink {
-	struct rule_sink s;
-	struct nl_batch *b;
-};
-
-static uint32_t bsink_anon(struct rule_sink *s, const struct ports *pt)
+void nl_batch_add_plan(struct nl_batch *b, const struct rule_plan *p)
 {
-	struct batch_sink *bs = (struct batch_sink *)s;
-
-	return anon_port_set(bs->b, s->table, pt);
+	nl_batch_add_table(b, p->table);
+	for (size_t i = 0; i < p->nsets; i++)
+		nl_batch_add_set(b, p->table, p->sets[i].name, p->sets[i].fam);
+	for (size_t i = 0; i < p->nchains; i++) {
+		nl_batch_add_chain(b, p->table, &p->chains[i]);
+		nl_batch_add_rules(b, p->table, &p->chains[i]);
+	}
 }
 
-static uint32_t bsink_set_id(struct rule_sink *s, const char *set)
+/* A fingerprint shows a rule's port set by its content. */
+static bool ports_text(const char *set, void *ctx, struct sbuf *sb)
 {
-	struct batch_sink *bs = (struct batch_sink *)s;
-
-	return batch_set_id(bs->b, s->table, set);
-}
-
-static void bsink_emit(struct rule_sink *s, struct nftnl_rule *r, const struct ports *pt,
-		       const char *what)
-{
-	struct batch_sink *bs = (struct batch_sink *)s;
-	struct nlmsghdr *nlh = batch_hdr(bs->b, NFT_MSG_NEWRULE, NLM_F_APPEND | NLM_F_CREATE);
-
-	(void)pt;
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	batch_next(bs->b, R_RULE_ADD, what, 0);
-}
-
-void nl_batch_add_service_rules(struct nl_batch *b, const char *table, const char *chain,
-				const struct service *svc)
-{
-	struct batch_sink bs = {
-		.s = {
-			.anon = bsink_anon,
-			.emit = bsink_emit,
-			.set_id = bsink_set_id,
-			.table = table,
-			.chain = chain,
-		},
-		.b = b,
-	};
-
-	service_rules(svc, &bs.s);
-}
-
-struct fp_sink {
-	struct rule_sink s;
-	char **fp;
-	size_t n, cap;
-};
-
-static uint32_t fsink_anon(struct rule_sink *s, const struct ports *pt)
-{
-	(void)s;
-	(void)pt;
-	return 0;
-}
-
-static uint32_t fsink_set_id(struct rule_sink *s, const char *set)
-{
-	(void)s;
-	(void)set;
-	return 0;
-}
-
-static bool fsink_anon_text(const char *set, void *ctx, struct sbuf *sb)
-{
-	const struct ports *pt = ctx;
+	const struct plan_ports *pp = ctx;
 
 	(void)set;
-	iv_list_text(sb, pt->iv, pt->n, 2);
+	iv_list_text(sb, pp->v, pp->n, 2);
 	return true;
 }
 
-static void fsink_emit(struct rule_sink *s, struct nftnl_rule *r, const struct ports *pt,
-		       const char *what)
+size_t nl_chain_fingerprints(const struct plan_chain *pc, char ***out)
 {
-	struct fp_sink *fs = (struct fp_sink *)s;
+	char **fp = xcalloc(pc->nrules + 1, sizeof(*fp));
 
-	(void)what;
-	fs->fp = grow(fs->fp, &fs->cap, fs->n + 1, sizeof(*fs->fp));
-	fs->fp[fs->n++] = rule_fingerprint(r, fsink_anon_text, (void *)pt, NULL);
-}
-
-size_t nl_service_fingerprints(const struct service *svc, char ***out)
-{
-	struct fp_sink fs = {
-		.s = {
-			.anon = fsink_anon,
-			.emit = fsink_emit,
-			.set_id = fsink_set_id,
-			.table = "",
-			.chain = "",
-		},
-	};
-
-	service_rules(svc, &fs.s);
-	*out = fs.fp;
-	return fs.n;
+	for (size_t i = 0; i < pc->nrules; i++) {
+		struct nftnl_rule *r = rule_build("", "", &pc->rules[i], 0, 0);
+		fp[i] = rule_fingerprint(r, ports_text, (void *)&pc->rules[i].ports, NULL);
+		nftnl_rule_free(r);
+	}
+	*out = fp;
+	return pc->nrules;
 }
 
 void nl_fingerprints_free(char **fp, size_t n)
@@ -2313,6 +2188,13 @@ void nl_table_live_free(struct nl_table_live *t)
 	}
 	free(t->rules);
 	memset(t, 0, sizeof(*t));
+}
+
+bool nl_chain_live_is(const struct nl_chain_live *c, const struct plan_chain *pc)
+{
+	return streq(c->name, pc->name) && c->base && c->type && streq(c->type, "filter") &&
+	       c->hook == hook_number(pc->hook) && c->prio == pc->priority &&
+	       c->policy == policy_number(pc->policy);
 }
 
 const struct nl_set_live *nl_table_live_set(const struct nl_table_live *t, const char *name)

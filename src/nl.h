@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "model.h"
 #include "policy.h"
+#include "ruleplan.h"
 
 struct nl;
 struct nlmsghdr;
@@ -91,7 +92,7 @@ struct nl_rule_live {
 	 * Its expressions in libnftnl's debug text, "[ meta load l4proto => reg 1 ]
 	 * [ cmp eq reg 1 0x00000006 ] ...", with counter values left out and an
 	 * anonymous set shown by content ("{ 465, 587 }"), so that it compares
-	 * equal to nl_service_fingerprints() whoever loaded the rule.
+	 * equal to nl_chain_fingerprints() whoever loaded the rule.
 	 */
 	char *fingerprint;
 };
@@ -124,6 +125,9 @@ struct nl_table_live {
 int nl_read_table(struct nl *nl, const char *table, bool with_elements,
 		  struct nl_table_live *out, char *err, size_t errlen);
 void nl_table_live_free(struct nl_table_live *t);
+
+/* Is the chain read back the plan's: name, type filter, hook, priority, policy? */
+bool nl_chain_live_is(const struct nl_chain_live *c, const struct plan_chain *pc);
 
 /* The named set of the table, or NULL. */
 const struct nl_set_live *nl_table_live_set(const struct nl_table_live *t, const char *name);
@@ -185,15 +189,16 @@ void nl_batch_add_table(struct nl_batch *b, const char *table);
 void nl_batch_del_table(struct nl_batch *b, const char *table);
 /* An interval set of addresses of family fam, with a set id for this batch. */
 void nl_batch_add_set(struct nl_batch *b, const char *table, const char *set, enum family fam);
-/* A base chain: type filter, hook input, priority prio, policy accept. */
-void nl_batch_add_chain(struct nl_batch *b, const char *table, const char *chain, int32_t prio);
+/* A base chain of the plan: type filter, its hook, priority and policy. */
+void nl_batch_add_chain(struct nl_batch *b, const char *table, const struct plan_chain *c);
 /*
- * The rules of one service, as render_nft.c writes them. Several ports of one
- * protocol become an anonymous constant set per rule, created just before it,
- * as nft does (so `nft list` prints "tcp dport { 465, 587 }" either way).
+ * The rules of a chain of the plan, in order. Several ports of one protocol
+ * become an anonymous constant set per rule, created just before it, as nft
+ * does (so `nft list` prints "tcp dport { 465, 587 }" either way).
  */
-void nl_batch_add_service_rules(struct nl_batch *b, const char *table, const char *chain,
-				const struct service *svc);
+void nl_batch_add_rules(struct nl_batch *b, const char *table, const struct plan_chain *c);
+/* The table, the plan's sets, its chains and their rules: all but the elements. */
+void nl_batch_add_plan(struct nl_batch *b, const struct rule_plan *p);
 
 /*
  * Elements of intervals [lo, hi]: ascending, disjoint (adjacent allowed). A
@@ -254,11 +259,11 @@ int nl_batch_foreach(struct nl_batch *b, int (*cb)(const struct nlmsghdr *nlh, v
 		     void *data);
 
 /*
- * What the rules of a service look like to nl_read_table(): n fingerprints,
- * in the order nl_batch_add_service_rules() adds them. Free with
- * nl_fingerprints_free().
+ * What the rules of a chain of the plan look like to nl_read_table()
+ * (struct nl_rule_live's fingerprint): c->nrules fingerprints, in order.
+ * Free with nl_fingerprints_free().
  */
-size_t nl_service_fingerprints(const struct service *svc, char ***out);
+size_t nl_chain_fingerprints(const struct plan_chain *c, char ***out);
 void nl_fingerprints_free(char **fp, size_t n);
 
 /* Largest element payload of one NEWSETELEM/DELSETELEM message (a 16-bit attribute length). */

@@ -143,9 +143,13 @@ static int cmd_apply(int argc, char **argv)
 			nl_batch_add_interval_set(b, pol.table, name, &svc->set[f]);
 		}
 	}
-	nl_batch_add_chain(b, pol.table, "input", pol.priority);
-	for (size_t i = 0; i < pol.nservices; i++)
-		nl_batch_add_service_rules(b, pol.table, "input", &pol.services[i]);
+	struct rule_plan plan;
+	rule_plan_build(&pol, &plan);
+	for (size_t i = 0; i < plan.nchains; i++) {
+		nl_batch_add_chain(b, pol.table, &plan.chains[i]);
+		nl_batch_add_rules(b, pol.table, &plan.chains[i]);
+	}
+	rule_plan_free(&plan);
 	t2 = now();
 
 	struct nl_result res;
@@ -308,13 +312,16 @@ static int cmd_fp(int argc, char **argv)
 		return usage();
 	if (load_policy(argv[0], &pol) < 0)
 		return 2;
-	for (size_t i = 0; i < pol.nservices; i++) {
+	struct rule_plan plan;
+	rule_plan_build(&pol, &plan);
+	for (size_t i = 0; i < plan.nchains; i++) {
 		char **fp;
-		size_t n = nl_service_fingerprints(&pol.services[i], &fp);
+		size_t n = nl_chain_fingerprints(&plan.chains[i], &fp);
 		for (size_t k = 0; k < n; k++)
 			printf("%s\n", fp[k]);
 		nl_fingerprints_free(fp, n);
 	}
+	rule_plan_free(&plan);
 	policy_free(&pol);
 	return 0;
 }
