@@ -88,10 +88,10 @@
 
 /*
  * nl_read_table: start over at most this many times if the ruleset moves,
- * and at most ODD_RETRIES of them for unpaired elements (see there).
+ * and at most UNPAIRED_RETRIES of them for unpaired elements (see there).
  */
 #define READ_ATTEMPTS 8
-#define ODD_RETRIES 2
+#define UNPAIRED_RETRIES 2
 
 /* The largest errno: a reply claiming another error code is malformed. */
 #define MAX_ERRNO 4095
@@ -200,7 +200,7 @@ static void interval_text(u128 lo, u128 hi, unsigned key_len, char *buf, size_t 
 }
 
 /* "{ 465, 587 }": how a fingerprint shows an anonymous set. */
-static void iv_list_text(struct sbuf *sb, const struct range *iv, size_t n, unsigned key_len)
+static void range_list_text(struct sbuf *sb, const struct range *iv, size_t n, unsigned key_len)
 {
 	char t[2 * ADDR_STRLEN + 8];
 
@@ -799,20 +799,20 @@ static char *rule_fingerprint(struct nftnl_rule *r, anon_text_fn anon, void *ctx
 
 /* ---------------------------------------------------------------- batch */
 
-enum rec_kind {
-	R_BEGIN,
-	R_END,
-	R_TABLE_ADD,
-	R_TABLE_DEL,
-	R_SET_ADD,
-	R_CHAIN_ADD,
-	R_RULE_ADD,
-	R_ELEMS_ADD,
-	R_ELEMS_DEL,
+enum op {
+	OP_BEGIN,
+	OP_END,
+	OP_TABLE_ADD,
+	OP_TABLE_DEL,
+	OP_SET_ADD,
+	OP_CHAIN_ADD,
+	OP_RULE_ADD,
+	OP_ELEMS_ADD,
+	OP_ELEMS_DEL,
 };
 
 /* What message seq0 + i of a batch was about. */
-struct rec {
+struct op_record {
 	uint8_t kind;
 	uint8_t key_len;
 	uint32_t what; /* index into whats: "smtp_v4", "mxfence", a rule's description */
@@ -828,8 +828,8 @@ struct nl_batch {
 	struct nftnl_batch *nb;
 	uint32_t genid;
 	uint32_t seq0;
-	struct rec *recs;
-	size_t nrecs, recs_cap;
+	struct op_record *ops;
+	size_t nops, ops_cap;
 	char **whats;
 	size_t nwhats, whats_cap;
 	struct set_id *ids;
@@ -865,7 +865,7 @@ static uint32_t batch_what(struct nl_batch *b, const char *what)
 
 static uint32_t batch_seq(const struct nl_batch *b)
 {
-	return b->seq0 + (uint32_t)b->nrecs;
+	return b->seq0 + (uint32_t)b->nops;
 }
 
 /*
@@ -900,10 +900,10 @@ static struct nlmsghdr *batch_hdr(struct nl_batch *b, uint16_t type, uint16_t fl
 }
 
 /* The message at the batch cursor is complete: record it and move on. */
-static void batch_next(struct nl_batch *b, enum rec_kind kind, const char *what, unsigned key_len)
+static void batch_next(struct nl_batch *b, enum op kind, const char *what, unsigned key_len)
 {
-	b->recs = grow(b->recs, &b->recs_cap, b->nrecs + 1, sizeof(*b->recs));
-	b->recs[b->nrecs++] = (struct rec){
+	b->ops = grow(b->ops, &b->ops_cap, b->nops + 1, sizeof(*b->ops));
+	b->ops[b->nops++] = (struct op_record){
 		.kind = (uint8_t)kind,
 		.key_len = (uint8_t)key_len,
 		.what = batch_what(b, what ? what : ""),
@@ -927,7 +927,7 @@ static void batch_begin(struct nl_batch *b)
 	g->res_id = htons(NFNL_SUBSYS_NFTABLES);
 	if (b->genid)
 		mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(b->genid));
-	batch_next(b, R_BEGIN, "transaction", 0);
+	batch_next(b, OP_BEGIN, "transaction", 0);
 }
 
 static void batch_end(struct nl_batch *b)
@@ -942,7 +942,7 @@ static void batch_end(struct nl_batch *b)
 	g->nfgen_family = AF_UNSPEC;
 	g->version = NFNETLINK_V0;
 	g->res_id = htons(NFNL_SUBSYS_NFTABLES);
-	batch_next(b, R_END, "transaction", 0);
+	batch_next(b, OP_END, "transaction", 0);
 }
 
 struct nl_batch *nl_batch_new(struct nl *nl, uint32_t genid)
@@ -971,7 +971,7 @@ void nl_batch_free(struct nl_batch *b)
 		free(b->ids[i].name);
 	}
 	free(b->ids);
-	free(b->recs);
+	free(b->ops);
 	free(b);
 }
 
@@ -994,7 +994,7 @@ static uint32_t batch_new_set_id(struct nl_batch *b, const char *table, const ch
 }
 
 static void table_msg(struct nl_batch *b, uint16_t type, uint16_t flags, const char *table,
-		      enum rec_kind kind)
+		      enum op kind)
 {
 	struct nftnl_table *t = xcheck(nftnl_table_alloc());
 	struct nlmsghdr *nlh;
@@ -1009,12 +1009,12 @@ static void table_msg(struct nl_batch *b, uint16_t type, uint16_t flags, const c
 
 void nl_batch_add_table(struct nl_batch *b, const char *table)
 {
-	table_msg(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, table, R_TABLE_ADD);
+	table_msg(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, table, OP_TABLE_ADD);
 }
 
 void nl_batch_del_table(struct nl_batch *b, const char *table)
 {
-	table_msg(b, NFT_MSG_DELTABLE, 0, table, R_TABLE_DEL);
+	table_msg(b, NFT_MSG_DELTABLE, 0, table, OP_TABLE_DEL);
 }
 
 /* The key byte order, as nft records it: `nft list` needs it for some types. */
@@ -1033,7 +1033,7 @@ static void set_msg(struct nl_batch *b, struct nftnl_set *s, const char *what)
 	struct nlmsghdr *nlh = batch_hdr(b, NFT_MSG_NEWSET, NLM_F_CREATE);
 
 	nftnl_set_nlmsg_build_payload(nlh, s);
-	batch_next(b, R_SET_ADD, what, 0);
+	batch_next(b, OP_SET_ADD, what, 0);
 }
 
 /*
@@ -1072,7 +1072,7 @@ void nl_batch_add_chain(struct nl_batch *b, const char *table, const struct plan
 	nlh = batch_hdr(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	nftnl_chain_free(c);
-	batch_next(b, R_CHAIN_ADD, pc->name, 0);
+	batch_next(b, OP_CHAIN_ADD, pc->name, 0);
 }
 
 /* ------------------------------------------------------------ elements */
@@ -1087,7 +1087,7 @@ void nl_batch_add_chain(struct nl_batch *b, const char *table, const struct plan
 struct elem_writer {
 	struct nl_batch *b;
 	uint16_t type;
-	enum rec_kind kind;
+	enum op kind;
 	const char *table, *set, *what;
 	uint32_t set_id;
 	unsigned key_len;
@@ -1096,7 +1096,7 @@ struct elem_writer {
 	size_t used;
 };
 
-static void ew_open(struct elem_writer *w)
+static void elem_writer_open(struct elem_writer *w)
 {
 	uint16_t flags = w->type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0;
 
@@ -1109,7 +1109,7 @@ static void ew_open(struct elem_writer *w)
 	w->used = 0;
 }
 
-static void ew_close(struct elem_writer *w)
+static void elem_writer_close(struct elem_writer *w)
 {
 	if (!w->nlh)
 		return;
@@ -1119,16 +1119,16 @@ static void ew_close(struct elem_writer *w)
 }
 
 /* Room for `need` more bytes of elements, in this message or a new one. */
-static void ew_room(struct elem_writer *w, size_t need)
+static void elem_writer_reserve(struct elem_writer *w, size_t need)
 {
 	if (w->nlh && w->used + need > NL_ELEMS_MAX)
-		ew_close(w);
+		elem_writer_close(w);
 	if (!w->nlh)
-		ew_open(w);
+		elem_writer_open(w);
 	w->used += need;
 }
 
-static void ew_elem(struct elem_writer *w, u128 key, bool end, bool open)
+static void elem_writer_put(struct elem_writer *w, u128 key, bool end, bool open)
 {
 	struct nlattr *el, *k;
 	uint8_t bytes[16];
@@ -1170,7 +1170,7 @@ static void elems_put(struct nl_batch *b, uint16_t type, const char *table, cons
 	struct elem_writer w = {
 		.b = b,
 		.type = type,
-		.kind = type == NFT_MSG_NEWSETELEM ? R_ELEMS_ADD : R_ELEMS_DEL,
+		.kind = type == NFT_MSG_NEWSETELEM ? OP_ELEMS_ADD : OP_ELEMS_DEL,
 		.table = table,
 		.set = set,
 		.what = what,
@@ -1191,21 +1191,21 @@ static void elems_put(struct nl_batch *b, uint16_t type, const char *table, cons
 		}
 		prev_hi = hi;
 		if (!interval) {
-			ew_room(&w, ELEM_START_SZ(key_len));
-			ew_elem(&w, lo, false, false);
+			elem_writer_reserve(&w, ELEM_START_SZ(key_len));
+			elem_writer_put(&w, lo, false, false);
 			b->elements++;
 		} else if (hi == max) {
-			ew_room(&w, add ? ELEM_OPEN_SZ(key_len) : ELEM_START_SZ(key_len));
-			ew_elem(&w, lo, false, add);
+			elem_writer_reserve(&w, add ? ELEM_OPEN_SZ(key_len) : ELEM_START_SZ(key_len));
+			elem_writer_put(&w, lo, false, add);
 			b->elements++;
 		} else {
-			ew_room(&w, ELEM_START_SZ(key_len) + ELEM_END_SZ(key_len));
-			ew_elem(&w, lo, false, false);
-			ew_elem(&w, hi + 1, true, false);
+			elem_writer_reserve(&w, ELEM_START_SZ(key_len) + ELEM_END_SZ(key_len));
+			elem_writer_put(&w, lo, false, false);
+			elem_writer_put(&w, hi + 1, true, false);
 			b->elements += 2;
 		}
 	}
-	ew_close(&w);
+	elem_writer_close(&w);
 }
 
 void nl_batch_add_elems(struct nl_batch *b, const char *table, const char *set, enum family fam,
@@ -1286,7 +1286,7 @@ void nl_batch_add_rules(struct nl_batch *b, const char *table, const struct plan
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 		nftnl_rule_free(r);
 		rule_what(pr, what, sizeof(what));
-		batch_next(b, R_RULE_ADD, what, 0);
+		batch_next(b, OP_RULE_ADD, what, 0);
 	}
 }
 
@@ -1307,7 +1307,7 @@ static bool ports_text(const char *set, void *ctx, struct sbuf *sb)
 	const struct plan_ports *pp = ctx;
 
 	(void)set;
-	iv_list_text(sb, pp->v, pp->n, 2);
+	range_list_text(sb, pp->v, pp->n, 2);
 	return true;
 }
 
@@ -1350,7 +1350,7 @@ int nl_batch_foreach(struct nl_batch *b, int (*cb)(const struct nlmsghdr *nlh, v
 
 /* ---------------------------------------------------------------- send */
 
-struct kerr {
+struct kernel_error {
 	uint32_t seq;
 	int error;    /* positive errno */
 	bool has_off;
@@ -1467,14 +1467,14 @@ static const char *errno_text(int e)
 	}
 }
 
-static void describe_error(struct nl_batch *b, const struct kerr *k, char *out, size_t n)
+static void describe_error(struct nl_batch *b, const struct kernel_error *k, char *out, size_t n)
 {
-	const struct rec *r = NULL;
+	const struct op_record *r = NULL;
 	const char *what = "?";
 	char ext[160] = "";
 
-	if (k->seq - b->seq0 < b->nrecs) {
-		r = &b->recs[k->seq - b->seq0];
+	if (k->seq - b->seq0 < b->nops) {
+		r = &b->ops[k->seq - b->seq0];
 		what = b->whats[r->what];
 	}
 	if (k->msg[0])
@@ -1488,8 +1488,8 @@ static void describe_error(struct nl_batch *b, const struct kerr *k, char *out, 
 		return;
 	}
 	switch (r->kind) {
-	case R_BEGIN:
-	case R_END:
+	case OP_BEGIN:
+	case OP_END:
 		if (k->error == ERESTART)
 			snprintf(out, n,
 				 "the ruleset changed since generation %u (another process committed); nothing applied",
@@ -1497,33 +1497,33 @@ static void describe_error(struct nl_batch *b, const struct kerr *k, char *out, 
 		else
 			snprintf(out, n, "transaction: %s%s", errno_text(k->error), ext);
 		break;
-	case R_TABLE_ADD:
+	case OP_TABLE_ADD:
 		snprintf(out, n, "table %s: cannot create: %s%s", what, errno_text(k->error), ext);
 		break;
-	case R_TABLE_DEL:
+	case OP_TABLE_DEL:
 		snprintf(out, n, "table %s: cannot delete: %s%s", what,
 			 k->error == ENOENT ? "no such table" : errno_text(k->error), ext);
 		break;
-	case R_SET_ADD:
+	case OP_SET_ADD:
 		snprintf(out, n, "set %s: cannot create: %s%s", what,
 			 k->error == ENOENT ? "no such table" : errno_text(k->error), ext);
 		break;
-	case R_CHAIN_ADD:
+	case OP_CHAIN_ADD:
 		snprintf(out, n, "chain %s: cannot create: %s%s", what,
 			 k->error == ENOENT ? "no such table" : errno_text(k->error), ext);
 		break;
-	case R_RULE_ADD:
+	case OP_RULE_ADD:
 		snprintf(out, n, "%s: %s%s", what,
 			 k->error == ENOENT ? "a chain or set it names does not exist"
 					    : errno_text(k->error),
 			 ext);
 		break;
-	case R_ELEMS_ADD:
-	case R_ELEMS_DEL: {
+	case OP_ELEMS_ADD:
+	case OP_ELEMS_DEL: {
 		struct find_msg f = { .seq = k->seq };
 		char iv[2 * ADDR_STRLEN + 8] = "";
 		u128 lo, hi;
-		bool add = r->kind == R_ELEMS_ADD;
+		bool add = r->kind == OP_ELEMS_ADD;
 
 		if (k->has_off && nl_batch_foreach(b, find_msg_cb, &f) > 0 &&
 		    failing_interval(f.nlh, k->off, r->key_len, &lo, &hi))
@@ -1547,11 +1547,11 @@ static void describe_error(struct nl_batch *b, const struct kerr *k, char *out, 
 }
 
 /* Collect the errors (and ignore the ACKs) of this batch's replies. */
-static void parse_errors(struct nl_batch *b, const char *buf, size_t len, struct kerr *keep,
+static void parse_errors(struct nl_batch *b, const char *buf, size_t len, struct kernel_error *keep,
 			 size_t *nerr)
 {
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-	uint32_t nseq = (uint32_t)b->nrecs;
+	uint32_t nseq = (uint32_t)b->nops;
 	int left = (int)len;
 
 	for (; nlmsg_whole(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
@@ -1564,7 +1564,7 @@ static void parse_errors(struct nl_batch *b, const char *buf, size_t len, struct
 		if (!e->error)
 			continue;
 		if (*nerr < KEEP_ERRORS) {
-			struct kerr *k = &keep[*nerr];
+			struct kernel_error *k = &keep[*nerr];
 			memset(k, 0, sizeof(*k));
 			k->seq = nlh->nlmsg_seq;
 			k->error = -e->error;
@@ -1612,7 +1612,7 @@ static void result_error(struct nl_result *res, enum nl_status st, int error, co
 enum nl_status nl_batch_send(struct nl_batch *b, bool dry_run, struct nl_result *res)
 {
 	struct nl *nl = b->nl;
-	struct kerr keep[KEEP_ERRORS];
+	struct kernel_error keep[KEEP_ERRORS];
 	size_t nerr = 0;
 	struct iovec *iov = NULL;
 	uint32_t gen0 = 0, gen1 = 0;
@@ -1639,8 +1639,8 @@ enum nl_status nl_batch_send(struct nl_batch *b, bool dry_run, struct nl_result 
 		result_error(res, NL_ERROR, ENOMEM, "%s; nothing sent", b->problem);
 		return res->status;
 	}
-	nl->seq = b->seq0 + (uint32_t)b->nrecs;
-	res->messages = b->nrecs;
+	nl->seq = b->seq0 + (uint32_t)b->nops;
+	res->messages = b->nops;
 	res->elements = b->elements;
 
 	niov = nftnl_batch_iovec_len(b->nb);
@@ -1846,7 +1846,7 @@ int nl_elems_parse(struct nl_elem_dump *d, const void *buf, size_t len)
 }
 
 /* Ascending by key; on equal keys the end (of the interval before) first. */
-static int kelem_cmp(const void *pa, const void *pb)
+static int element_cmp(const void *pa, const void *pb)
 {
 	const struct set_element *a = pa, *b = pb;
 
@@ -1855,7 +1855,7 @@ static int kelem_cmp(const void *pa, const void *pb)
 	return (int)b->end - (int)a->end;
 }
 
-static bool kelem_before(const struct set_element *a, const struct set_element *b)
+static bool element_before(const struct set_element *a, const struct set_element *b)
 {
 	return a->key < b->key || (a->key == b->key && a->end && !b->end);
 }
@@ -1871,9 +1871,9 @@ static void elems_order(struct nl_elem_dump *d)
 	bool asc = true, desc = true;
 
 	for (size_t i = 1; i < n && (asc || desc); i++) {
-		if (!kelem_before(&v[i - 1], &v[i]))
+		if (!element_before(&v[i - 1], &v[i]))
 			asc = false;
-		if (!kelem_before(&v[i], &v[i - 1]))
+		if (!element_before(&v[i], &v[i - 1]))
 			desc = false;
 	}
 	if (!asc && desc) {
@@ -1883,7 +1883,7 @@ static void elems_order(struct nl_elem_dump *d)
 			v[n - 1 - i] = t;
 		}
 	} else if (!asc) {
-		qsort(v, n, sizeof(*v), kelem_cmp);
+		qsort(v, n, sizeof(*v), element_cmp);
 		for (size_t i = 1; i < n; i++)
 			d->dups += v[i].key == v[i - 1].key && v[i].end == v[i - 1].end;
 	}
@@ -1904,8 +1904,8 @@ int nl_elems_finish(struct nl_elem_dump *d, struct nl_set_live *s)
 	}
 	s->nelems = d->n;
 	elements_to_ranges(d->v, d->n, s->flags & NFT_SET_INTERVAL, key_max(d->key_len), &s->iv,
-			   &s->n, &s->odd);
-	s->odd += d->bad;
+			   &s->n, &s->unpaired);
+	s->unpaired += d->bad;
 	s->has_elems = true;
 	return 0;
 }
@@ -2001,7 +2001,7 @@ static bool live_anon_text(const char *set, void *ctx, struct sbuf *sb)
 
 	if (!s || !s->has_elems)
 		return false;
-	iv_list_text(sb, s->iv, s->n, s->key_len);
+	range_list_text(sb, s->iv, s->n, s->key_len);
 	return true;
 }
 
@@ -2102,10 +2102,10 @@ static int read_once(struct nl *nl, const char *table, bool with_elements,
 	return 0;
 }
 
-static bool table_odd(const struct nl_table_live *t)
+static bool table_has_unpaired(const struct nl_table_live *t)
 {
 	for (size_t i = 0; i < t->nsets; i++)
-		if (t->sets[i].odd)
+		if (t->sets[i].unpaired)
 			return true;
 	return false;
 }
@@ -2116,7 +2116,7 @@ int nl_read_table(struct nl *nl, const char *table, bool with_elements,
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	for (int attempt = 0, odd_retries = 0; attempt < READ_ATTEMPTS; attempt++) {
+	for (int attempt = 0, unpaired_retries = 0; attempt < READ_ATTEMPTS; attempt++) {
 		uint32_t g1, g2;
 
 		nl_table_live_free(out);
@@ -2151,7 +2151,7 @@ int nl_read_table(struct nl *nl, const char *table, bool with_elements,
 		 * dump that ran across it loses elements and shows unpaired ones:
 		 * read again, a couple of times, before reporting them as found.
 		 */
-		if (table_odd(out) && odd_retries++ < ODD_RETRIES) {
+		if (table_has_unpaired(out) && unpaired_retries++ < UNPAIRED_RETRIES) {
 			rc = -EINTR;
 			continue;
 		}

@@ -68,7 +68,7 @@ struct nl_set_live {
 	 * end outside one (nft's end element at key 0 does not count). The
 	 * lookup ignores them, a delta cannot name them: replace the set whole.
 	 */
-	size_t odd;
+	size_t unpaired;
 };
 
 struct nl_chain_live {
@@ -115,7 +115,7 @@ struct nl_table_live {
  * then table, sets, chains, rules (and elements), every reply's res_id
  * checked against the generation, GETGEN again; all over again (8 times at
  * most) if anything moved or an element came twice. Unpaired elements cause
- * up to two more reads before they are reported (odd): a batch that was
+ * up to two more reads before a set's `unpaired` counts them: a batch that was
  * aborted (a dry run) does not change the generation but can make a dump
  * running across it lose elements. with_elements = false skips the named
  * sets' elements (anonymous sets are always read: they are a rule's ports).
@@ -166,7 +166,7 @@ int nl_elems_parse(struct nl_elem_dump *d, const void *buf, size_t len);
 /*
  * The elements of a dump that ended well, sorted, to the intervals of s (see
  * struct nl_set_live): s->flags say whether it is an interval set; iv, n,
- * nelems and has_elems are set, odd is added to. Returns 0, or -EINTR
+ * nelems and has_elems are set, unpaired is added to. Returns 0, or -EINTR
  * (d->err filled, s untouched) if an element came twice: the dump raced a
  * change.
  */

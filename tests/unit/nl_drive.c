@@ -261,8 +261,8 @@ static int cmd_ivs(int argc, char **argv, bool raw)
 		if (raw && !streq(s->name, argv[1]))
 			continue;
 		if (raw)
-			fprintf(stderr, "# set %s: %zu elements, %zu intervals, %zu odd, genid %u, %u attempts\n",
-				s->name, s->nelems, s->n, s->odd, t.genid, t.attempts);
+			fprintf(stderr, "# set %s: %zu elements, %zu intervals, %zu unpaired, genid %u, %u attempts\n",
+				s->name, s->nelems, s->n, s->unpaired, t.genid, t.attempts);
 		print_ivs(s->name, s->fam, s->iv, s->n, !raw);
 	}
 	fprintf(stderr, "# read %.3f s\n", secs);
@@ -284,9 +284,9 @@ static int cmd_read(int argc, char **argv)
 	       t.genid, t.flags, t.attempts, secs);
 	for (size_t i = 0; i < t.nsets; i++) {
 		const struct nl_set_live *s = &t.sets[i];
-		printf("set %s flags=0x%x key_type=%u key_len=%u elements=%d nelems=%zu intervals=%zu odd=%zu\n",
+		printf("set %s flags=0x%x key_type=%u key_len=%u elements=%d nelems=%zu intervals=%zu unpaired=%zu\n",
 		       s->name, s->flags, s->key_type, s->key_len, s->has_elems, s->nelems, s->n,
-		       s->odd);
+		       s->unpaired);
 	}
 	for (size_t i = 0; i < t.nchains; i++) {
 		const struct nl_chain_live *c = &t.chains[i];
