@@ -23,7 +23,8 @@ LINK_PKGS := $(filter-out libcurl,$(PKGS))
 LDLIBS += $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null) -lcidr -lpthread
 
 BUILD ?= build
-SRCS := $(wildcard src/*.c)
+# src/nl/: the kernel layer, the only files that include libmnl and libnftnl.
+SRCS := $(wildcard src/*.c src/nl/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/main.o,$(OBJS))
 
@@ -41,11 +42,11 @@ mxfence: $(OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%.o: src/%.c | $(BUILD)
+$(BUILD)/%.o: src/%.c | $(BUILD) $(BUILD)/nl
 	$(quiet) CC $<
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD):
+$(BUILD) $(BUILD)/nl:
 	$(Q)mkdir -p $@
 
 # Test programs link the objects without main().

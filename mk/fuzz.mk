@@ -28,7 +28,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Wall -We
 	$(shell $(FUZZ_PKG_CONFIG) --cflags $(FUZZ_PKGS) 2>/dev/null)
 FUZZ_LDLIBS := $(shell $(FUZZ_PKG_CONFIG) --libs $(FUZZ_PKGS) 2>/dev/null) -lcidr -lpthread
 
-FUZZ_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+FUZZ_SRCS := $(filter-out src/main.c,$(wildcard src/*.c src/nl/*.c))
 FUZZ_LIB_OBJS := $(FUZZ_SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_UTIL_OBJ := $(FUZZ_BUILD)/obj/fuzz_util.o $(FUZZ_BUILD)/obj/fuzz_fixtures.o
 FUZZ_FEED_BINS := $(FUZZ_FEEDS:%=$(FUZZ_BUILD)/%)
@@ -44,11 +44,11 @@ endif
 
 fuzz-build: $(FUZZ_FEED_BINS) $(FUZZ_OTHER_BINS)
 
-$(FUZZ_BUILD)/obj:
+$(FUZZ_BUILD)/obj $(FUZZ_BUILD)/obj/nl:
 	$(FUZZ_Q)mkdir -p $@
 
 # The code under test: coverage for libFuzzer, sanitizers.
-$(FUZZ_BUILD)/obj/%.o: src/%.c | $(FUZZ_BUILD)/obj
+$(FUZZ_BUILD)/obj/%.o: src/%.c | $(FUZZ_BUILD)/obj $(FUZZ_BUILD)/obj/nl
 	$(fuzz_quiet) FUZZCC $<
 	$(FUZZ_Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
@@ -81,7 +81,7 @@ fuzz-clean:
 
 # Dependency files are made by the compiler, never by a rule.
 $(FUZZ_BUILD)/obj/%.d: ;
--include $(wildcard $(FUZZ_BUILD)/obj/*.d)
+-include $(wildcard $(FUZZ_BUILD)/obj/*.d $(FUZZ_BUILD)/obj/nl/*.d)
 
 # mxfence itself, and the programs of tests/unit, with ASan and UBSan.
 SAN_CC ?= clang
@@ -89,15 +89,15 @@ SAN_BUILD ?= build-san
 SAN_BIN ?= mxfence-san
 SAN_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -MMD -MP $(FUZZ_SAN) \
 	$(shell $(FUZZ_PKG_CONFIG) --cflags $(FUZZ_PKGS) 2>/dev/null)
-SAN_OBJS := $(wildcard src/*.c)
+SAN_OBJS := $(wildcard src/*.c src/nl/*.c)
 SAN_OBJS := $(SAN_OBJS:src/%.c=$(SAN_BUILD)/%.o)
 SAN_LIB_OBJS := $(filter-out $(SAN_BUILD)/main.o,$(SAN_OBJS))
 SAN_UNIT := $(SAN_BUILD)/unit $(SAN_BUILD)/nl_test $(SAN_BUILD)/nl_drive $(SAN_BUILD)/spf_test \
 	$(SAN_BUILD)/spf_drive
-$(SAN_BUILD) $(SAN_BUILD)/tests:
+$(SAN_BUILD) $(SAN_BUILD)/nl $(SAN_BUILD)/tests:
 	$(FUZZ_Q)mkdir -p $@
 
-$(SAN_BUILD)/%.o: src/%.c | $(SAN_BUILD)
+$(SAN_BUILD)/%.o: src/%.c | $(SAN_BUILD) $(SAN_BUILD)/nl
 	$(fuzz_quiet) SANCC $<
 	$(FUZZ_Q)$(SAN_CC) $(SAN_CFLAGS) -c -o $@ $<
 
@@ -125,7 +125,7 @@ sanitize-clean:
 	rm -rf $(SAN_BUILD) $(SAN_BIN)
 
 $(SAN_BUILD)/%.d: ;
--include $(wildcard $(SAN_BUILD)/*.d)
+-include $(wildcard $(SAN_BUILD)/*.d $(SAN_BUILD)/nl/*.d)
 
 .PHONY: fuzz-build fuzz fuzz-regress fuzz-clean sanitize sanitize-build sanitize-clean
 

@@ -1,7 +1,8 @@
 /*
  * The kernel side: one NETLINK_NETFILTER socket, batches that reach nf_tables
  * as one transaction in one sendmsg(), and a consistent read-back of our
- * table. The only file pair that includes libmnl and libnftnl.
+ * table. Its implementation, src/nl/ (see nl/nl-private.h), is the only code
+ * that includes libmnl and libnftnl.
  *
  * Everything here works on family inet tables. Keys are addresses as u128
  * (addr.h), sent big-endian in 4 or 16 bytes.

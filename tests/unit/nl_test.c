@@ -1,5 +1,5 @@
 /*
- * Unit tests of src/nl.c that need no kernel: batches are built without a
+ * Unit tests of the kernel layer (src/nl/) that need no kernel: batches are built without a
  * socket and their messages parsed back with libnftnl. Rule expressions are
  * compared with what nft 1.0.6 sends for the same rules (its --debug=netlink
  * output), so that `nft list` shows our rules exactly as it shows its own.
