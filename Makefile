@@ -27,6 +27,7 @@ LINK_PKGS := $(filter-out libcurl,$(PKGS))
 LDLIBS += $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null) -lcidr -lpthread
 
 BUILD ?= build
+# src/nl/: the kernel layer, the only files that include libmnl and libnftnl.
 SRCS := $(wildcard src/*.c src/nl/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/main.o,$(OBJS))
@@ -45,12 +46,11 @@ mxfence: $(OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%.o: src/%.c | $(BUILD)
+$(BUILD)/%.o: src/%.c | $(BUILD) $(BUILD)/nl
 	$(quiet) CC $<
-	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD):
+$(BUILD) $(BUILD)/nl:
 	$(Q)mkdir -p $@
 
 # Test programs link the objects without main(): the unit tests (each run by

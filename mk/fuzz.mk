@@ -44,13 +44,12 @@ endif
 
 fuzz-build: $(FUZZ_FEED_BINS) $(FUZZ_OTHER_BINS)
 
-$(FUZZ_BUILD)/obj:
+$(FUZZ_BUILD)/obj $(FUZZ_BUILD)/obj/nl:
 	$(FUZZ_Q)mkdir -p $@
 
 # The code under test: coverage for libFuzzer, sanitizers.
-$(FUZZ_BUILD)/obj/%.o: src/%.c | $(FUZZ_BUILD)/obj
+$(FUZZ_BUILD)/obj/%.o: src/%.c | $(FUZZ_BUILD)/obj $(FUZZ_BUILD)/obj/nl
 	$(fuzz_quiet) FUZZCC $<
-	$(FUZZ_Q)mkdir -p $(dir $@)
 	$(FUZZ_Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_BUILD)/obj/fuzz_%.o: tests/fuzz/fuzz_%.c | $(FUZZ_BUILD)/obj
@@ -99,12 +98,11 @@ SAN_UNIT := $(SAN_BUILD)/unit $(SAN_BUILD)/nl_test $(SAN_BUILD)/spf_test \
 # Each tests/unit/NAME.sh runs NAME_test (unit.sh: unit); these run the sanitized ones.
 SAN_UNIT_SH := $(patsubst tests/unit/%.sh,$(SAN_BUILD)/tests/%.sh,$(wildcard tests/unit/*.sh))
 SAN_TOOLS := $(SAN_BUILD)/nl_drive $(SAN_BUILD)/spf_drive
-$(SAN_BUILD) $(SAN_BUILD)/tests:
+$(SAN_BUILD) $(SAN_BUILD)/nl $(SAN_BUILD)/tests:
 	$(FUZZ_Q)mkdir -p $@
 
-$(SAN_BUILD)/%.o: src/%.c | $(SAN_BUILD)
+$(SAN_BUILD)/%.o: src/%.c | $(SAN_BUILD) $(SAN_BUILD)/nl
 	$(fuzz_quiet) SANCC $<
-	$(FUZZ_Q)mkdir -p $(dir $@)
 	$(FUZZ_Q)$(SAN_CC) $(SAN_CFLAGS) -c -o $@ $<
 
 $(SAN_BIN): $(SAN_OBJS)

@@ -16,21 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static u128 bytes_to_u128(const unsigned char *b, size_t n)
-{
-	u128 v = 0;
-
-	if (n == 16) {
-		uint64_t hi, lo;
-		memcpy(&hi, b, 8);
-		memcpy(&lo, b + 8, 8);
-		return (u128)be64toh(hi) << 64 | be64toh(lo);
-	}
-	for (size_t i = 0; i < n; i++)
-		v = (v << 8) | b[i];
-	return v;
-}
-
 /* Decimal prefix length: 1 to 3 digits, no sign, no leading zero. */
 static enum parse_err parse_plen(const char *s, unsigned *out)
 {
@@ -163,14 +148,14 @@ static enum parse_err parse_any(const char *s, size_t len, struct prefix *out, u
 		if (inet_pton(AF_INET6, buf, bin) != 1)
 			return PARSE_BAD_V6;
 		fam = FAM_V6;
-		out->addr = bytes_to_u128(bin, 16);
+		out->addr = u128_from_be(bin, 16);
 	} else if (other) {
 		return PARSE_BAD_ADDR;
 	} else if (dot) {
 		if (inet_pton(AF_INET, buf, bin) != 1)
 			return PARSE_BAD_V4;
 		fam = FAM_V4;
-		out->addr = bytes_to_u128(bin, 4);
+		out->addr = u128_from_be(bin, 4);
 	} else {
 		return PARSE_BAD_V4; /* digits only: "10" */
 	}

@@ -2,9 +2,11 @@
 #ifndef MXFENCE_ADDR_H
 #define MXFENCE_ADDR_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef unsigned __int128 u128;
 
@@ -37,6 +39,51 @@ static inline u128 host_mask(unsigned bits, unsigned plen)
 struct range {
 	u128 lo, hi;
 };
+
+/*
+ * The low n bytes (1 to 16) of v, most significant first: network order, as
+ * the kernel and the state file keep keys; and back. Inline: a state file or
+ * a batch converts millions.
+ */
+static inline void u128_to_be(u128 v, void *out, size_t n)
+{
+	unsigned char *b = out;
+
+	if (n == 16) {
+		uint64_t hi = htobe64((uint64_t)(v >> 64)), lo = htobe64((uint64_t)v);
+		memcpy(b, &hi, 8);
+		memcpy(b + 8, &lo, 8);
+		return;
+	}
+	if (n == 4) {
+		uint32_t w = htobe32((uint32_t)v);
+		memcpy(b, &w, 4);
+		return;
+	}
+	for (size_t i = n; i-- > 0; v >>= 8)
+		b[i] = (unsigned char)v;
+}
+
+static inline u128 u128_from_be(const void *in, size_t n)
+{
+	const unsigned char *b = in;
+	u128 v = 0;
+
+	if (n == 16) {
+		uint64_t hi, lo;
+		memcpy(&hi, b, 8);
+		memcpy(&lo, b + 8, 8);
+		return (u128)be64toh(hi) << 64 | be64toh(lo);
+	}
+	if (n == 4) {
+		uint32_t w;
+		memcpy(&w, b, 4);
+		return be32toh(w);
+	}
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | b[i];
+	return v;
+}
 
 struct prefix {
 	u128 addr;

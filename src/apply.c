@@ -51,14 +51,13 @@ static bool removal_gate(const struct kernel_view *live, const struct set_list *
 static void add_whole_table(struct nl_batch *b, const struct policy *pol,
 			    const struct set_list *want, bool present)
 {
+	struct rule_plan plan;
+
+	rule_plan_build(pol, &plan);
 	if (present)
 		nl_batch_del_table(b, pol->table);
-	nl_batch_add_table(b, pol->table);
-	for (size_t i = 0; i < want->n; i++)
-		nl_batch_add_set(b, pol->table, want->v[i].name, want->v[i].fam);
-	nl_batch_add_chain(b, pol->table, "input", pol->priority);
-	for (size_t i = 0; i < pol->nservices; i++)
-		nl_batch_add_service_rules(b, pol->table, "input", &pol->services[i]);
+	nl_batch_add_plan(b, &plan);
+	rule_plan_free(&plan);
 	for (size_t i = 0; i < want->n; i++)
 		nl_batch_add_elems(b, pol->table, want->v[i].name, want->v[i].fam,
 				   want->v[i].iv.v, want->v[i].iv.n);

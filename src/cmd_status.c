@@ -10,32 +10,37 @@
 #include "live.h"
 #include "natcheck.h"
 #include "nl.h"
+#include "ruleplan.h"
 #include "util.h"
 
 static void counters(const struct policy *pol, const struct nl_table_live *t)
 {
-	size_t r = 0;
+	struct rule_plan plan;
+	/* Per service: packets and bytes accepted, then of the other verdict. */
+	uint64_t (*sum)[4] = xcalloc(pol->nservices + 1, sizeof(*sum));
 
-	for (size_t k = 0; k < pol->nservices; k++) {
-		char **fp;
-		size_t nfp = nl_service_fingerprints(&pol->services[k], &fp);
-		uint64_t acc = 0, acc_b = 0, other = 0, other_b = 0;
-		for (size_t j = 0; j < nfp && r < t->nrules; j++, r++) {
+	rule_plan_build(pol, &plan);
+	for (size_t c = 0; c < plan.nchains; c++) {
+		const struct plan_chain *pc = &plan.chains[c];
+		size_t j = 0;
+		for (size_t r = 0; r < t->nrules && j < pc->nrules; r++) {
 			const struct nl_rule_live *rule = &t->rules[r];
-			if (rule->set_name) {
-				acc += rule->packets;
-				acc_b += rule->bytes;
-			} else {
-				other += rule->packets;
-				other_b += rule->bytes;
-			}
+			if (!streq(rule->chain, pc->name))
+				continue;
+			uint64_t *s = sum[pc->rules[j++].svc - pol->services];
+			int k = rule->set_name ? 0 : 2;
+			s[k] += rule->packets;
+			s[k + 1] += rule->bytes;
 		}
-		nl_fingerprints_free(fp, nfp);
-		printf("  service %s: accepted %llu packets (%llu bytes), %s %llu packets (%llu bytes)\n",
-		       pol->services[k].name, (unsigned long long)acc, (unsigned long long)acc_b,
-		       pol->services[k].otherwise == VERDICT_REJECT ? "rejected" : "dropped",
-		       (unsigned long long)other, (unsigned long long)other_b);
 	}
+	rule_plan_free(&plan);
+	for (size_t k = 0; k < pol->nservices; k++)
+		printf("  service %s: accepted %llu packets (%llu bytes), %s %llu packets (%llu bytes)\n",
+		       pol->services[k].name, (unsigned long long)sum[k][0],
+		       (unsigned long long)sum[k][1],
+		       pol->services[k].otherwise == VERDICT_REJECT ? "rejected" : "dropped",
+		       (unsigned long long)sum[k][2], (unsigned long long)sum[k][3]);
+	free(sum);
 }
 
 /* The fetched sources' copies in the cache: when fetched, when last confirmed current. */

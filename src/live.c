@@ -1,73 +1,74 @@
 #include "live.h"
 
-#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ruleplan.h"
 #include "util.h"
 
-/* Does the live table have exactly the policy's sets, chain and rules? */
-static bool structure_matches(const struct policy *pol, const struct nl_table_live *t, char *why,
-			      size_t n)
+/* Does the live table have exactly the plan's sets, chains and rules? */
+static bool structure_matches(const struct rule_plan *plan, const struct nl_table_live *t,
+			      char *why, size_t n)
 {
-	size_t named = 0, expect_rules = 0, r = 0;
-	char name[NAME_MAX_LEN + 8];
+	size_t named = 0;
 
 	if (!t->present)
-		return snprintf(why, n, "table inet %s is absent", pol->table), false;
+		return snprintf(why, n, "table inet %s is absent", plan->table), false;
 	for (size_t i = 0; i < t->nsets; i++) {
 		const struct nl_set_live *s = &t->sets[i];
 		if (s->flags & NFT_SET_ANONYMOUS)
 			continue;
 		named++;
-		bool found = false;
-		for (size_t k = 0; k < pol->nservices && !found; k++)
-			for (int f = 0; f < FAM_COUNT && !found; f++) {
-				service_set_name(&pol->services[k], (enum family)f, name, sizeof(name));
-				if (!streq(name, s->name))
-					continue;
-				found = true;
-				if (s->key_len != (f == FAM_V4 ? 4u : 16u) || s->fam != (enum family)f ||
-				    !(s->flags & NFT_SET_INTERVAL) || (s->flags & NFT_SET_CONSTANT))
-					return snprintf(why, n, "set %s has another type or flags", s->name),
-					       false;
-			}
-		if (!found)
+		const struct plan_set *ps = rule_plan_set(plan, s->name);
+		if (!ps)
 			return snprintf(why, n, "set %s is not the policy's", s->name), false;
+		if (s->key_len != (ps->fam == FAM_V4 ? 4u : 16u) || s->fam != ps->fam ||
+		    !(s->flags & NFT_SET_INTERVAL) || (s->flags & NFT_SET_CONSTANT))
+			return snprintf(why, n, "set %s has another type or flags", s->name), false;
 	}
-	if (named != pol->nservices * FAM_COUNT)
-		return snprintf(why, n, "the table has %zu sets, the policy %zu", named,
-				pol->nservices * FAM_COUNT),
+	if (named != plan->nsets)
+		return snprintf(why, n, "the table has %zu sets, the policy %zu", named, plan->nsets),
 		       false;
-	if (t->nchains != 1 || !streq(t->chains[0].name, "input"))
-		return snprintf(why, n, "the table's chains are not the policy's (one chain, input)"),
+	if (t->nchains != plan->nchains)
+		return snprintf(why, n, "the table has %zu chains, the policy %zu", t->nchains,
+				plan->nchains),
 		       false;
-	const struct nl_chain_live *c = &t->chains[0];
-	if (!c->base || c->hook != NF_INET_LOCAL_IN || c->prio != pol->priority ||
-	    c->policy != NF_ACCEPT || !c->type || !streq(c->type, "filter"))
-		return snprintf(why, n, "chain input is not type filter hook input priority %d policy accept",
-				pol->priority),
-		       false;
-	for (size_t k = 0; k < pol->nservices; k++) {
+	for (size_t c = 0; c < plan->nchains; c++) {
+		const struct plan_chain *pc = &plan->chains[c];
+		const struct nl_chain_live *lc = NULL;
+		for (size_t k = 0; k < t->nchains && !lc; k++)
+			if (streq(t->chains[k].name, pc->name))
+				lc = &t->chains[k];
+		if (!lc)
+			return snprintf(why, n, "the table has no chain %s", pc->name), false;
+		if (!nl_chain_live_is(lc, pc))
+			return snprintf(why, n,
+					"chain %s is not type filter hook %s priority %d policy %s",
+					pc->name, plan_hook_name(pc->hook), pc->priority,
+					verdict_name(pc->policy)),
+			       false;
+		/* The table's rules come chain by chain, each chain's in order. */
 		char **fp;
-		size_t nfp = nl_service_fingerprints(&pol->services[k], &fp);
-		expect_rules += nfp;
-		for (size_t j = 0; j < nfp; j++, r++) {
-			if (r >= t->nrules || !streq(t->rules[r].fingerprint, fp[j])) {
+		size_t nfp = nl_chain_fingerprints(pc, &fp), j = 0;
+		for (size_t r = 0; r < t->nrules; r++) {
+			if (!streq(t->rules[r].chain, pc->name))
+				continue;
+			if (j < nfp && !streq(t->rules[r].fingerprint, fp[j])) {
 				snprintf(why, n, "the rules of service %s differ from the policy's",
-					 pol->services[k].name);
+					 pc->rules[j].svc->name);
 				nl_fingerprints_free(fp, nfp);
 				return false;
 			}
+			j++;
 		}
 		nl_fingerprints_free(fp, nfp);
+		if (j != nfp)
+			return snprintf(why, n, "chain %s has %zu rules, the policy %zu", pc->name, j,
+					nfp),
+			       false;
 	}
-	if (t->nrules != expect_rules)
-		return snprintf(why, n, "chain input has %zu rules, the policy %zu", t->nrules,
-				expect_rules),
-		       false;
 	return true;
 }
 
@@ -132,7 +133,10 @@ int kernel_view_read(struct nl *nl, const struct policy *pol, const char *state_
 		for (size_t i = 0; i < out->state.nsources; i++)
 			out->sets.source_names[i] = xstrdup(out->state.sources[i]);
 	}
-	out->structure_ok = structure_matches(pol, &out->table, out->why, sizeof(out->why));
+	struct rule_plan plan;
+	rule_plan_build(pol, &plan);
+	out->structure_ok = structure_matches(&plan, &out->table, out->why, sizeof(out->why));
+	rule_plan_free(&plan);
 	return 0;
 }
 

@@ -485,3 +485,51 @@ ssize_t ranges_find(const struct range *v, size_t n, u128 addr)
 	}
 	return lo < n && v[lo].lo <= addr ? (ssize_t)lo : -1;
 }
+
+void elements_to_ranges(const struct set_element *v, size_t n, bool interval, u128 last,
+			struct range **out, size_t *nout, size_t *unpaired)
+{
+	struct range *iv;
+	size_t k = 0, cap = 0;
+
+	if (!interval) {
+		iv = xmalloc_big((n ? n : 1) * sizeof(*iv));
+		for (size_t i = 0; i < n; i++) {
+			if (k && v[i].key == iv[k - 1].lo)
+				continue;
+			iv[k].lo = iv[k].hi = v[i].key;
+			k++;
+		}
+		*out = iv;
+		*nout = k;
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		cap += !v[i].end;
+	iv = xmalloc_big((cap ? cap : 1) * sizeof(*iv));
+	bool open = false;
+	u128 lo = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].end) {
+			if (open)
+				(*unpaired)++;
+			else
+				lo = v[i].key;
+			open = true;
+		} else if (open) {
+			iv[k].lo = lo;
+			iv[k].hi = v[i].key - 1;
+			k++;
+			open = false;
+		} else if (v[i].key != 0) {
+			(*unpaired)++;
+		}
+	}
+	if (open) {
+		iv[k].lo = lo;
+		iv[k].hi = last;
+		k++;
+	}
+	*out = iv;
+	*nout = k;
+}

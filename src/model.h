@@ -112,6 +112,29 @@ u128 ranges_addresses(const struct range *v, size_t n);
 /* The interval of v holding addr, or -1. */
 ssize_t ranges_find(const struct range *v, size_t n, u128 addr);
 
+/*
+ * An element of a set as the kernel keeps an interval set: where an interval
+ * starts, or (end) the key just past where one ends. 20 bytes, for dumps of a
+ * million.
+ */
+struct set_element {
+	u128 key;
+	uint32_t end; /* NFT_SET_ELEM_INTERVAL_END */
+} __attribute__((packed, aligned(4)));
+
+/*
+ * Elements (ascending; on equal keys an end first) to the intervals a lookup
+ * of the kernel sees: a key matches if the nearest element at or below it is
+ * a start. A start opens, the next end closes, a start left open runs to
+ * `last`. A start while open and an end while closed change nothing: they
+ * pair with nothing and are counted in *unpaired (a delete could not name
+ * them), except the end at key 0 that nft adds to new interval sets.
+ * interval = false: a set of single keys, each its own interval. *out is
+ * allocated (one interval per start at most), *nout set.
+ */
+void elements_to_ranges(const struct set_element *v, size_t n, bool interval, u128 last,
+			struct range **out, size_t *nout, size_t *unpaired);
+
 /* Sort n prefixes by start address (MSD radix; tmp holds n). Stable. */
 void input_sort(struct input_prefix *v, size_t n, struct input_prefix *tmp);
 

@@ -1,7 +1,8 @@
 /*
  * The kernel side: one NETLINK_NETFILTER socket, batches that reach nf_tables
  * as one transaction in one sendmsg(), and a consistent read-back of our
- * table. The only file pair that includes libmnl and libnftnl.
+ * table. Its implementation, src/nl/ (see nl/nl-private.h), is the only code
+ * that includes libmnl and libnftnl.
  *
  * Everything here works on family inet tables. Keys are addresses as u128
  * (addr.h), sent big-endian in 4 or 16 bytes.
@@ -14,7 +15,9 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "model.h"
 #include "policy.h"
+#include "ruleplan.h"
 
 struct nl;
 struct nlmsghdr;
@@ -66,7 +69,7 @@ struct nl_set_live {
 	 * end outside one (nft's end element at key 0 does not count). The
 	 * lookup ignores them, a delta cannot name them: replace the set whole.
 	 */
-	size_t odd;
+	size_t unpaired;
 };
 
 struct nl_chain_live {
@@ -90,7 +93,7 @@ struct nl_rule_live {
 	 * Its expressions in libnftnl's debug text, "[ meta load l4proto => reg 1 ]
 	 * [ cmp eq reg 1 0x00000006 ] ...", with counter values left out and an
 	 * anonymous set shown by content ("{ 465, 587 }"), so that it compares
-	 * equal to nl_service_fingerprints() whoever loaded the rule.
+	 * equal to nl_chain_fingerprints() whoever loaded the rule.
 	 */
 	char *fingerprint;
 };
@@ -113,7 +116,7 @@ struct nl_table_live {
  * then table, sets, chains, rules (and elements), every reply's res_id
  * checked against the generation, GETGEN again; all over again (8 times at
  * most) if anything moved or an element came twice. Unpaired elements cause
- * up to two more reads before they are reported (odd): a batch that was
+ * up to two more reads before a set's `unpaired` counts them: a batch that was
  * aborted (a dry run) does not change the generation but can make a dump
  * running across it lose elements. with_elements = false skips the named
  * sets' elements (anonymous sets are always read: they are a rule's ports).
@@ -124,6 +127,9 @@ int nl_read_table(struct nl *nl, const char *table, bool with_elements,
 		  struct nl_table_live *out, char *err, size_t errlen);
 void nl_table_live_free(struct nl_table_live *t);
 
+/* Is the chain read back the plan's: name, type filter, hook, priority, policy? */
+bool nl_chain_live_is(const struct nl_chain_live *c, const struct plan_chain *pc);
+
 /* The named set of the table, or NULL. */
 const struct nl_set_live *nl_table_live_set(const struct nl_table_live *t, const char *name);
 
@@ -132,18 +138,13 @@ const struct nl_set_live *nl_table_live_set(const struct nl_table_live *t, const
  * buffer it receives to nl_elems_parse(), then makes the set's intervals with
  * nl_elems_finish(). Callable on bytes alone, for tests.
  */
-struct nl_elem {
-	u128 key;
-	uint32_t end; /* NFT_SET_ELEM_INTERVAL_END */
-} __attribute__((packed, aligned(4))); /* 20 bytes, for dumps of a million */
-
 struct nl_elem_dump {
 	/* Set by the caller. */
 	uint32_t seq, portid; /* of the request: messages of another are skipped */
 	uint32_t genid;       /* every reply's res_id must be its low 16 bits */
 	unsigned key_len;     /* the set's (1 to 16): keys of another length are bad */
 	/* Read so far. */
-	struct nl_elem *v;    /* as received; ascending after nl_elems_finish() */
+	struct set_element *v;    /* as received; ascending after nl_elems_finish() */
 	size_t n, cap;
 	size_t bad;           /* elements without a key of key_len bytes */
 	size_t dups;          /* the same element twice (nl_elems_finish()) */
@@ -166,7 +167,7 @@ int nl_elems_parse(struct nl_elem_dump *d, const void *buf, size_t len);
 /*
  * The elements of a dump that ended well, sorted, to the intervals of s (see
  * struct nl_set_live): s->flags say whether it is an interval set; iv, n,
- * nelems and has_elems are set, odd is added to. Returns 0, or -EINTR
+ * nelems and has_elems are set, unpaired is added to. Returns 0, or -EINTR
  * (d->err filled, s untouched) if an element came twice: the dump raced a
  * change.
  */
@@ -189,15 +190,16 @@ void nl_batch_add_table(struct nl_batch *b, const char *table);
 void nl_batch_del_table(struct nl_batch *b, const char *table);
 /* An interval set of addresses of family fam, with a set id for this batch. */
 void nl_batch_add_set(struct nl_batch *b, const char *table, const char *set, enum family fam);
-/* A base chain: type filter, hook input, priority prio, policy accept. */
-void nl_batch_add_chain(struct nl_batch *b, const char *table, const char *chain, int32_t prio);
+/* A base chain of the plan: type filter, its hook, priority and policy. */
+void nl_batch_add_chain(struct nl_batch *b, const char *table, const struct plan_chain *c);
 /*
- * The rules of one service, as render_nft.c writes them. Several ports of one
- * protocol become an anonymous constant set per rule, created just before it,
- * as nft does (so `nft list` prints "tcp dport { 465, 587 }" either way).
+ * The rules of a chain of the plan, in order. Several ports of one protocol
+ * become an anonymous constant set per rule, created just before it, as nft
+ * does (so `nft list` prints "tcp dport { 465, 587 }" either way).
  */
-void nl_batch_add_service_rules(struct nl_batch *b, const char *table, const char *chain,
-				const struct service *svc);
+void nl_batch_add_rules(struct nl_batch *b, const char *table, const struct plan_chain *c);
+/* The table, the plan's sets, its chains and their rules: all but the elements. */
+void nl_batch_add_plan(struct nl_batch *b, const struct rule_plan *p);
 
 /*
  * Elements of intervals [lo, hi]: ascending, disjoint (adjacent allowed). A
@@ -258,11 +260,11 @@ int nl_batch_foreach(struct nl_batch *b, int (*cb)(const struct nlmsghdr *nlh, v
 		     void *data);
 
 /*
- * What the rules of a service look like to nl_read_table(): n fingerprints,
- * in the order nl_batch_add_service_rules() adds them. Free with
- * nl_fingerprints_free().
+ * What the rules of a chain of the plan look like to nl_read_table()
+ * (struct nl_rule_live's fingerprint): c->nrules fingerprints, in order.
+ * Free with nl_fingerprints_free().
  */
-size_t nl_service_fingerprints(const struct service *svc, char ***out);
+size_t nl_chain_fingerprints(const struct plan_chain *c, char ***out);
 void nl_fingerprints_free(char **fp, size_t n);
 
 /* Largest element payload of one NEWSETELEM/DELSETELEM message (a 16-bit attribute length). */

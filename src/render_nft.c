@@ -1,5 +1,6 @@
 /*
- * The nft script: one table, replaced whole by one `nft -f` transaction.
+ * The nft script: one table, replaced whole by one `nft -f` transaction; its
+ * sets, chains and rules are those of the rule plan (ruleplan.h).
  * "table ... {}" then "delete table" makes the delete valid on a first load.
  * Byte-identical for identical inputs: no timestamps, policy order.
  */
@@ -9,6 +10,7 @@
 
 #include "feed.h"
 #include "render.h"
+#include "ruleplan.h"
 #include "util.h"
 
 void portrange_format(const struct portrange *p, char *buf, size_t n)
@@ -178,14 +180,12 @@ static void write_elements(FILE *f, const struct interval_set *s)
 		free(ec.slot[k].p);
 }
 
-static void set_block(FILE *f, const struct service *svc, enum family fam)
+static void set_block(FILE *f, const struct plan_set *ps)
 {
-	const struct interval_set *s = &svc->set[fam];
-	char name[64];
+	const struct interval_set *s = &ps->svc->set[ps->fam];
 
-	service_set_name(svc, fam, name, sizeof(name));
-	fprintf(f, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n", name,
-		fam == FAM_V4 ? "ipv4_addr" : "ipv6_addr");
+	fprintf(f, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n", ps->name,
+		ps->fam == FAM_V4 ? "ipv4_addr" : "ipv6_addr");
 	if (s->n) {
 		fputs("\t\telements = {", f);
 		write_elements(f, s);
@@ -194,75 +194,68 @@ static void set_block(FILE *f, const struct service *svc, enum family fam)
 	fputs("\t}\n", f);
 }
 
-/* "25", "{ 25, 587, 1000-2000 }" for the ports of one protocol. */
-static void dport_expr(const struct service *svc, enum proto p, char *buf, size_t n)
+/* "25", "1000-2000", "{ 25, 587, 1000-2000 }" */
+static void dport_expr(FILE *f, const struct plan_ports *pp)
 {
-	size_t count = 0, o = 0;
-
-	for (size_t i = 0; i < svc->nports; i++)
-		count += svc->ports[i].proto == p;
-	if (count > 1)
-		o += (size_t)snprintf(buf + o, n - o, "{ ");
-	bool first = true;
-	for (size_t i = 0; i < svc->nports && o < n; i++) {
-		const struct portrange *r = &svc->ports[i];
-		if (r->proto != p)
-			continue;
-		o += (size_t)snprintf(buf + o, n - o, "%s%u", first ? "" : ", ", r->lo);
-		if (r->hi != r->lo && o < n)
-			o += (size_t)snprintf(buf + o, n - o, "-%u", r->hi);
-		first = false;
+	if (pp->n > 1)
+		fputs("{ ", f);
+	for (size_t i = 0; i < pp->n; i++) {
+		fprintf(f, "%s%u", i ? ", " : "", (unsigned)pp->v[i].lo);
+		if (pp->v[i].hi != pp->v[i].lo)
+			fprintf(f, "-%u", (unsigned)pp->v[i].hi);
 	}
-	if (count > 1 && o < n)
-		snprintf(buf + o, n - o, " }");
+	if (pp->n > 1)
+		fputs(" }", f);
 }
 
-static bool has_proto(const struct service *svc, enum proto p)
+static void rule_line(FILE *f, const struct plan_rule *r)
 {
-	for (size_t i = 0; i < svc->nports; i++)
-		if (svc->ports[i].proto == p)
-			return true;
-	return false;
+	fprintf(f, "\t\t%s dport ", proto_name(r->ports.proto));
+	dport_expr(f, &r->ports);
+	switch (r->dest) {
+	case PLAN_DEST_ANY:
+		break;
+	}
+	if (r->from)
+		fprintf(f, " %s saddr @%s", r->from->fam == FAM_V4 ? "ip" : "ip6", r->from->name);
+	if (r->counter)
+		fputs(" counter", f);
+	switch (r->verdict) {
+	case VERDICT_ACCEPT:
+		fputs(" accept\n", f);
+		break;
+	case VERDICT_DROP:
+		fputs(" drop\n", f);
+		break;
+	case VERDICT_REJECT:
+		fprintf(f, " reject with %s\n",
+			r->ports.proto == PROTO_TCP ? "tcp reset" : "icmpx port-unreachable");
+		break;
+	}
 }
 
-static void service_rules(FILE *f, const struct service *svc)
+static void chain_block(FILE *f, const struct plan_chain *c)
 {
-	char ports[4096], v4[64], v6[64];
-
-	service_set_name(svc, FAM_V4, v4, sizeof(v4));
-	service_set_name(svc, FAM_V6, v6, sizeof(v6));
-	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++) {
-		if (!has_proto(svc, p))
-			continue;
-		dport_expr(svc, p, ports, sizeof(ports));
-		fprintf(f, "\t\t%s dport %s ip saddr @%s counter accept\n", proto_name(p), ports, v4);
-		fprintf(f, "\t\t%s dport %s ip6 saddr @%s counter accept\n", proto_name(p), ports, v6);
-	}
-	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++) {
-		if (!has_proto(svc, p))
-			continue;
-		dport_expr(svc, p, ports, sizeof(ports));
-		if (svc->otherwise == VERDICT_REJECT)
-			fprintf(f, "\t\t%s dport %s counter reject with %s\n", proto_name(p), ports,
-				p == PROTO_TCP ? "tcp reset" : "icmpx port-unreachable");
-		else
-			fprintf(f, "\t\t%s dport %s counter drop\n", proto_name(p), ports);
-	}
+	fprintf(f, "\tchain %s {\n\t\ttype filter hook %s priority %d; policy %s;\n", c->name,
+		plan_hook_name(c->hook), c->priority, verdict_name(c->policy));
+	for (size_t i = 0; i < c->nrules; i++)
+		rule_line(f, &c->rules[i]);
+	fputs("\t}\n", f);
 }
 
 int render_nft(FILE *f, const struct policy *pol)
 {
+	struct rule_plan plan;
+
+	rule_plan_build(pol, &plan);
 	header(f, pol);
-	fprintf(f, "table inet %s {}\ndelete table inet %s\ntable inet %s {\n", pol->table,
-		pol->table, pol->table);
-	for (size_t i = 0; i < pol->nservices; i++) {
-		set_block(f, &pol->services[i], FAM_V4);
-		set_block(f, &pol->services[i], FAM_V6);
-	}
-	fprintf(f, "\tchain input {\n\t\ttype filter hook input priority %d; policy accept;\n",
-		pol->priority);
-	for (size_t i = 0; i < pol->nservices; i++)
-		service_rules(f, &pol->services[i]);
-	fputs("\t}\n}\n", f);
+	fprintf(f, "table inet %s {}\ndelete table inet %s\ntable inet %s {\n", plan.table,
+		plan.table, plan.table);
+	for (size_t i = 0; i < plan.nsets; i++)
+		set_block(f, &plan.sets[i]);
+	for (size_t i = 0; i < plan.nchains; i++)
+		chain_block(f, &plan.chains[i]);
+	fputs("}\n", f);
+	rule_plan_free(&plan);
 	return ferror(f) ? -1 : 0;
 }

@@ -77,19 +77,6 @@ static void put_str(struct out *o, const char *s)
 	put(o, s, n);
 }
 
-/* A key as its klen (4 or 16) bytes, big-endian. */
-static void key_bytes(u128 k, size_t klen, unsigned char *b)
-{
-	if (klen == 4) {
-		uint32_t v = htobe32((uint32_t)k);
-		memcpy(b, &v, 4);
-	} else {
-		uint64_t hi = htobe64((uint64_t)(k >> 64)), lo = htobe64((uint64_t)k);
-		memcpy(b, &hi, 8);
-		memcpy(b + 8, &lo, 8);
-	}
-}
-
 /* Where the generation id lies in the file: after the magic. */
 #define GENID_OFFSET sizeof(magic)
 
@@ -113,8 +100,8 @@ static void encode(struct out *o, const struct state *st)
 		for (size_t k = 0; k < s->iv.n; k++) {
 			if (k % block == 0)
 				room(o, block * 2 * klen);
-			key_bytes(s->iv.v[k].lo, klen, o->p + o->n);
-			key_bytes(s->iv.v[k].hi, klen, o->p + o->n + klen);
+			u128_to_be(s->iv.v[k].lo, o->p + o->n, klen);
+			u128_to_be(s->iv.v[k].hi, o->p + o->n + klen, klen);
 			o->n += 2 * klen;
 		}
 		for (size_t k = 0; k < s->iv.n; k++) {
@@ -273,20 +260,6 @@ static char *get_str(struct in *in)
 	return xstrndup((const char *)b, n);
 }
 
-/* A key of klen (4 or 16) big-endian bytes at b. */
-static u128 key_at(const unsigned char *b, size_t klen)
-{
-	if (klen == 4) {
-		uint32_t v;
-		memcpy(&v, b, 4);
-		return be32toh(v);
-	}
-	uint64_t hi, lo;
-	memcpy(&hi, b, 8);
-	memcpy(&lo, b + 8, 8);
-	return (u128)be64toh(hi) << 64 | be64toh(lo);
-}
-
 int state_decode(const unsigned char *buf, size_t len, struct state *st, char *err, size_t errlen)
 {
 	struct in in = { buf, len, false };
@@ -337,8 +310,8 @@ int state_decode(const unsigned char *buf, size_t len, struct state *st, char *e
 		u128 prev_hi = 0, max = fam_max(s.fam);
 		bool bad = false;
 		for (uint64_t k = 0; k < n; k++) {
-			u128 lo = key_at(keys + 2 * keylen * k, keylen);
-			u128 hi = key_at(keys + 2 * keylen * k + keylen, keylen);
+			u128 lo = u128_from_be(keys + 2 * keylen * k, keylen);
+			u128 hi = u128_from_be(keys + 2 * keylen * k + keylen, keylen);
 			/* Sorted, disjoint, inside the family: anything else is damage. */
 			bad |= lo > hi || (k && lo <= prev_hi) || hi > max;
 			s.iv.v[k].lo = lo;

@@ -15,6 +15,13 @@ static void oom(void)
 	abort();
 }
 
+void *xcheck(void *p)
+{
+	if (!p)
+		oom();
+	return p;
+}
+
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);

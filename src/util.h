@@ -15,6 +15,8 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap);
+/* What another library allocated (libnftnl's *_alloc): p, or the same out-of-memory exit. */
+void *xcheck(void *p);
 
 /* Large arrays: hint the kernel to back them with huge pages. */
 void *xmalloc_big(size_t n);

@@ -126,7 +126,7 @@ static void want_buf(struct want *w, const uint8_t *p, size_t len, const struct 
 
 /* ------------------------------------------------------------ the intervals */
 
-static bool has_key(const struct nl_elem *v, size_t n, u128 key)
+static bool has_key(const struct set_element *v, size_t n, u128 key)
 {
 	size_t lo = 0, hi = n;
 
@@ -149,7 +149,7 @@ static bool has_key(const struct nl_elem *v, size_t n, u128 key)
 static void check_lookup(const struct nl_elem_dump *d, const struct nl_set_live *s,
 			 enum family f, bool interval)
 {
-	const struct nl_elem *v = d->v;
+	const struct set_element *v = d->v;
 	size_t j = 0;
 	char a[36], b[36];
 
@@ -245,9 +245,9 @@ static void hostile(const uint8_t *data, size_t size)
 			FUZZ_CHECK(d.dups && d.err[0], "finish failed: %zu twice, %s", d.dups,
 				   d.err);
 		} else {
-			FUZZ_CHECK(s.has_elems && s.nelems == d.n && s.odd >= d.bad,
-				   "%zu elements, %zu bad; the set says %zu, %zu odd", d.n, d.bad,
-				   s.nelems, s.odd);
+			FUZZ_CHECK(s.has_elems && s.nelems == d.n && s.unpaired >= d.bad,
+				   "%zu elements, %zu bad; the set says %zu, %zu unpaired", d.n, d.bad,
+				   s.nelems, s.unpaired);
 			fuzz_check_ranges(s.iv, s.n, f, true, "dump");
 			check_lookup(&d, &s, f, interval);
 		}
@@ -445,7 +445,7 @@ static void made_dump(const uint8_t *data, size_t size)
 	FUZZ_CHECK(d.n == elements && !d.bad, "made dump: %zu elements of %zu read, %zu bad", d.n,
 		   elements, d.bad);
 	FUZZ_CHECK(nl_elems_finish(&d, &s) == 0, "made dump: %s", d.err);
-	FUZZ_CHECK(s.n == n && !s.odd, "made dump: %zu intervals, %zu odd, not %zu", s.n, s.odd, n);
+	FUZZ_CHECK(s.n == n && !s.unpaired, "made dump: %zu intervals, %zu unpaired, not %zu", s.n, s.unpaired, n);
 	for (size_t i = 0; i < n; i++) {
 		char a[36], z[36];
 		FUZZ_CHECK(s.iv[i].lo == iv[i].lo && s.iv[i].hi == iv[i].hi,

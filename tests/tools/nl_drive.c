@@ -143,9 +143,13 @@ static int cmd_apply(int argc, char **argv)
 			nl_batch_add_interval_set(b, pol.table, name, &svc->set[f]);
 		}
 	}
-	nl_batch_add_chain(b, pol.table, "input", pol.priority);
-	for (size_t i = 0; i < pol.nservices; i++)
-		nl_batch_add_service_rules(b, pol.table, "input", &pol.services[i]);
+	struct rule_plan plan;
+	rule_plan_build(&pol, &plan);
+	for (size_t i = 0; i < plan.nchains; i++) {
+		nl_batch_add_chain(b, pol.table, &plan.chains[i]);
+		nl_batch_add_rules(b, pol.table, &plan.chains[i]);
+	}
+	rule_plan_free(&plan);
 	t2 = now();
 
 	struct nl_result res;
@@ -257,8 +261,8 @@ static int cmd_ivs(int argc, char **argv, bool raw)
 		if (raw && !streq(s->name, argv[1]))
 			continue;
 		if (raw)
-			fprintf(stderr, "# set %s: %zu elements, %zu intervals, %zu odd, genid %u, %u attempts\n",
-				s->name, s->nelems, s->n, s->odd, t.genid, t.attempts);
+			fprintf(stderr, "# set %s: %zu elements, %zu intervals, %zu unpaired, genid %u, %u attempts\n",
+				s->name, s->nelems, s->n, s->unpaired, t.genid, t.attempts);
 		print_ivs(s->name, s->fam, s->iv, s->n, !raw);
 	}
 	fprintf(stderr, "# read %.3f s\n", secs);
@@ -280,9 +284,9 @@ static int cmd_read(int argc, char **argv)
 	       t.genid, t.flags, t.attempts, secs);
 	for (size_t i = 0; i < t.nsets; i++) {
 		const struct nl_set_live *s = &t.sets[i];
-		printf("set %s flags=0x%x key_type=%u key_len=%u elements=%d nelems=%zu intervals=%zu odd=%zu\n",
+		printf("set %s flags=0x%x key_type=%u key_len=%u elements=%d nelems=%zu intervals=%zu unpaired=%zu\n",
 		       s->name, s->flags, s->key_type, s->key_len, s->has_elems, s->nelems, s->n,
-		       s->odd);
+		       s->unpaired);
 	}
 	for (size_t i = 0; i < t.nchains; i++) {
 		const struct nl_chain_live *c = &t.chains[i];
@@ -308,13 +312,16 @@ static int cmd_fp(int argc, char **argv)
 		return usage();
 	if (load_policy(argv[0], &pol) < 0)
 		return 2;
-	for (size_t i = 0; i < pol.nservices; i++) {
+	struct rule_plan plan;
+	rule_plan_build(&pol, &plan);
+	for (size_t i = 0; i < plan.nchains; i++) {
 		char **fp;
-		size_t n = nl_service_fingerprints(&pol.services[i], &fp);
+		size_t n = nl_chain_fingerprints(&plan.chains[i], &fp);
 		for (size_t k = 0; k < n; k++)
 			printf("%s\n", fp[k]);
 		nl_fingerprints_free(fp, n);
 	}
+	rule_plan_free(&plan);
 	policy_free(&pol);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * Unit tests of src/nl.c that need no kernel: batches are built without a
+ * Unit tests of the kernel layer (src/nl/) that need no kernel: batches are built without a
  * socket and their messages parsed back with libnftnl. Rule expressions are
  * compared with what nft 1.0.6 sends for the same rules (its --debug=netlink
  * output), so that `nft list` shows our rules exactly as it shows its own.
@@ -329,7 +329,10 @@ static void test_objects(void)
 	nl_batch_add_table(b, "mxfence");
 	nl_batch_add_set(b, "mxfence", "smtp_v4", FAM_V4);
 	nl_batch_add_set(b, "mxfence", "smtp_v6", FAM_V6);
-	nl_batch_add_chain(b, "mxfence", "input", -10);
+	struct plan_chain input = {
+		.name = "input", .hook = PLAN_HOOK_INPUT, .priority = -10, .policy = VERDICT_ACCEPT
+	};
+	nl_batch_add_chain(b, "mxfence", &input);
 	msgs_get(b, &m);
 	EXPECT(m.n == 7, "%zu messages, want 7", m.n);
 	if (m.n == 7) {
@@ -429,6 +432,14 @@ static const char *const golden_syslog[] = {
 	L4("11") "  [ cmp eq reg 1 0x00000202 ]\n" CTR "  [ reject type 2 code 1 ]\n",
 };
 
+/* The plan of a policy of one service (the plan borrows svc). */
+static void plan_of(struct service *svc, struct rule_plan *plan)
+{
+	struct policy pol = { .table = "mxfence", .priority = -10, .services = svc, .nservices = 1 };
+
+	rule_plan_build(&pol, plan);
+}
+
 static bool check_rules(const char *name, struct service *svc, const char *const *golden,
 			size_t ngolden, bool anon_ranges)
 {
@@ -443,7 +454,10 @@ static bool check_rules(const char *name, struct service *svc, const char *const
 	service_set_name(svc, FAM_V6, v6, sizeof(v6));
 	nl_batch_add_set(b, "mxfence", v4, FAM_V4);
 	nl_batch_add_set(b, "mxfence", v6, FAM_V6);
-	nl_batch_add_service_rules(b, "mxfence", "input", svc);
+	struct rule_plan plan;
+	plan_of(svc, &plan);
+	nl_batch_add_rules(b, "mxfence", &plan.chains[0]);
+	rule_plan_free(&plan);
 	msgs_get(b, &m);
 
 	struct nftnl_set *s = nftnl_set_alloc();
@@ -546,7 +560,10 @@ static void test_rules(void)
 	struct nl_batch *b = nl_batch_new(NULL, 0);
 	struct msgs m;
 	struct elem_msgs em;
-	nl_batch_add_service_rules(b, "mxfence", "input", &s4);
+	struct rule_plan plan;
+	plan_of(&s4, &plan);
+	nl_batch_add_rules(b, "mxfence", &plan.chains[0]);
+	rule_plan_free(&plan);
 	msgs_get(b, &m);
 	/* BEGIN, set, elements, rule: the first rule's set. */
 	struct msgs one = { .v = m.v + 2, .n = 1 };
@@ -568,7 +585,9 @@ static void test_rules(void)
 	/* Fingerprints: the same text nl_read_table() makes of kernel rules. */
 	ok = true;
 	char **fp;
-	size_t n = nl_service_fingerprints(&s1, &fp);
+	plan_of(&s1, &plan);
+	size_t n = nl_chain_fingerprints(&plan.chains[0], &fp);
+	rule_plan_free(&plan);
 	EXPECT(n == 3, "%zu fingerprints", n);
 	if (n == 3) {
 		EXPECT(!strcmp(fp[0], "[ meta load l4proto => reg 1 ] [ cmp eq reg 1 0x00000006 ] "
@@ -583,11 +602,82 @@ static void test_rules(void)
 		       fp[2]);
 	}
 	nl_fingerprints_free(fp, n);
-	n = nl_service_fingerprints(&s4, &fp);
+	plan_of(&s4, &plan);
+	n = nl_chain_fingerprints(&plan.chains[0], &fp);
+	rule_plan_free(&plan);
 	EXPECT(n == 3 && strstr(fp[0], "set { 4190, 10024-10026, 65000-65535 }"),
 	       "sieve fingerprint: %s", n ? fp[0] : "none");
 	nl_fingerprints_free(fp, n);
 	result("fingerprints show counters without values and anonymous sets by content", ok);
+}
+
+/*
+ * The plan: a service's ports of a protocol sorted, overlapping ones merged
+ * (the policy refuses such a service; the plan does not rely on it), rules
+ * in the order the script and the batch write them.
+ */
+static void test_plan(void)
+{
+	bool ok = true;
+	struct portrange p[] = { { PROTO_TCP, 587, 587 }, { PROTO_UDP, 514, 514 },
+				 { PROTO_TCP, 25, 30 },   { PROTO_TCP, 26, 26 },
+				 { PROTO_TCP, 31, 31 },   { PROTO_TCP, 587, 587 } };
+	struct service svc = make_service("mix", p, 6, VERDICT_DROP);
+	struct rule_plan plan;
+
+	plan_of(&svc, &plan);
+	EXPECT(plan.nsets == 2 && !strcmp(plan.sets[0].name, "mix_v4") &&
+		       plan.sets[1].fam == FAM_V6,
+	       "%zu sets", plan.nsets);
+	EXPECT(plan.nchains == 1 && !strcmp(plan.chains[0].name, "input") &&
+		       plan.chains[0].priority == -10 && plan.chains[0].policy == VERDICT_ACCEPT,
+	       "not one input chain at -10, policy accept");
+	const struct plan_chain *c = &plan.chains[0];
+	EXPECT(c->nrules == 6, "%zu rules, want 6", c->nrules);
+	if (c->nrules == 6) {
+		const struct plan_ports *t = &c->rules[0].ports;
+		EXPECT(t->proto == PROTO_TCP && t->n == 3 && t->ranges && t->v[0].lo == 25 &&
+			       t->v[0].hi == 30 && t->v[1].lo == 31 && t->v[2].lo == 587 &&
+			       t->v[2].hi == 587,
+		       "tcp ports not { 25-30, 31, 587 } (%zu entries)", t->n);
+		EXPECT(c->rules[2].ports.proto == PROTO_UDP && c->rules[2].ports.n == 1 &&
+			       !c->rules[2].ports.ranges,
+		       "udp ports not 514 alone");
+		EXPECT(c->rules[0].from == &plan.sets[0] && c->rules[1].from == &plan.sets[1] &&
+			       c->rules[2].from == &plan.sets[0] && c->rules[3].from == &plan.sets[1] &&
+			       !c->rules[4].from && !c->rules[5].from,
+		       "rules do not look up v4, v6, v4, v6, then any source");
+		for (size_t i = 0; i < 6; i++)
+			EXPECT(c->rules[i].counter && c->rules[i].svc == &svc &&
+				       c->rules[i].verdict == (i < 4 ? VERDICT_ACCEPT : VERDICT_DROP),
+			       "rule %zu: counter, service or verdict", i);
+		EXPECT(c->rules[4].ports.proto == PROTO_TCP && c->rules[5].ports.proto == PROTO_UDP,
+		       "fallbacks not tcp then udp");
+	}
+
+	/* The batch's anonymous set holds the merged ports. */
+	struct nl_batch *b = nl_batch_new(NULL, 0);
+	struct msgs m;
+	struct elem_msgs em;
+	nl_batch_add_rules(b, "mxfence", c);
+	msgs_get(b, &m);
+	struct msgs one = { .v = m.v + 2, .n = 1 };
+	elems_from(&one, 2, &em);
+	EXPECT(em.n == 6 && em.v[0].key == 25 && em.v[1].key == 31 && em.v[1].end &&
+		       em.v[2].key == 31 && em.v[3].key == 32 && em.v[4].key == 587 &&
+		       em.v[5].key == 588,
+	       "anonymous set not [25, 31) [31, 32) [587, 588): %zu elements", em.n);
+	free(em.v);
+	msgs_free(&m);
+	nl_batch_free(b);
+
+	char **fp;
+	size_t n = nl_chain_fingerprints(c, &fp);
+	EXPECT(n == 6 && strstr(fp[0], "set { 25-30, 31, 587 }") && strstr(fp[5], "0x00000202"),
+	       "fingerprints: %s", n ? fp[0] : "none");
+	nl_fingerprints_free(fp, n);
+	rule_plan_free(&plan);
+	result("the plan merges and sorts a protocol's ports; batch and fingerprints use it", ok);
 }
 
 static void check_chunking(enum family f, size_t count)
@@ -726,6 +816,7 @@ int main(void)
 	test_begin();
 	test_objects();
 	test_rules();
+	test_plan();
 	check_chunking(FAM_V4, 100000);
 	check_chunking(FAM_V6, 50000);
 	check_chunking(FAM_V4, 1);
