@@ -242,7 +242,7 @@ static void parse_to(struct reader *r, struct service *svc, const char *v)
 		unsigned flags;
 		enum parse_err e = prefix_parse(w, strlen(w), &p, &flags);
 
-		if (e == PARSE_BAD_ADDR && strpbrk(w, "ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ-")) {
+		if (e == PARSE_BAD_ADDR && strpbrk(w, "ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ")) {
 			perr(r, "to takes addresses and prefixes, not host names '%s'", w);
 			continue;
 		}
