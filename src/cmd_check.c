@@ -1,9 +1,10 @@
 /* mxfence check [-c CONF]: parse and lint the policy and its sources; write nothing. */
-#include <errno.h>
 #include <stdio.h>
 
 #include "cmd.h"
+#include "diag.h"
 #include "natcheck.h"
+#include "nl.h"
 
 /*
  * Service ports that another table DNATs past the policy, read from the
@@ -13,11 +14,15 @@ static void dnat_warnings(const struct policy *pol)
 {
 	struct nat_rule_list rules;
 	struct diag d = { 0 };
+	struct nl *nl;
 	char err[512];
-	int rc = nl_read_dnat(pol->table, &rules, err, sizeof(err));
+	int rc;
 
-	if (rc == -EPERM || rc == -EACCES || rc == -EPROTONOSUPPORT || rc == -EAFNOSUPPORT)
+	/* Without the capability, or without nf_tables, there is nothing to read. */
+	if (nl_open(&nl, err, sizeof(err)) < 0)
 		return;
+	rc = nl_read_dnat(nl, pol->table, &rules, err, sizeof(err));
+	nl_close(nl);
 	if (rc < 0)
 		diag_warn(&d, NULL, "the kernel's nat rules were not checked: %s", err);
 	else

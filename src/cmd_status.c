@@ -77,13 +77,13 @@ static void fetched_sources(const struct policy *pol)
 }
 
 /* Service ports that another table DNATs past the policy. */
-static void dnat_warnings(const struct policy *pol)
+static void dnat_warnings(struct nl *nl, const struct policy *pol)
 {
 	struct nat_rule_list rules;
 	struct diag d = { 0 };
 	char err[512];
 
-	if (nl_read_dnat(pol->table, &rules, err, sizeof(err)) < 0)
+	if (nl_read_dnat(nl, pol->table, &rules, err, sizeof(err)) < 0)
 		diag_warn(&d, NULL, "the kernel's nat rules were not checked: %s", err);
 	else
 		natcheck(pol, &rules, &d);
@@ -166,7 +166,7 @@ int cmd_status(int argc, char **argv, struct globals *g)
 		printf("last applied: unknown (%s)\n", err);
 	}
 	fetched_sources(&pol);
-	dnat_warnings(&pol);
+	dnat_warnings(nl, &pol);
 out:
 	nl_table_live_free(&t);
 	nl_close(nl);

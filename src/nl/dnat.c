@@ -7,30 +7,11 @@
  * it is a DNAT rule and where to. Set lookups are resolved once the rules are
  * read: the sets' elements are dumped then.
  */
-#include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
-#include <linux/netfilter.h>
-#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_nat.h>
-#include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <linux/netlink.h>
 
-#include <libmnl/libmnl.h>
-#include <libnftnl/common.h>
-#include <libnftnl/expr.h>
-#include <libnftnl/gen.h>
-#include <libnftnl/rule.h>
-#include <libnftnl/set.h>
-
-#include "../nl.h"
-#include "../util.h"
+#include "nl-private.h"
 #include "dnat.h"
 
 #define READ_ATTEMPTS 8
@@ -69,28 +50,14 @@ struct lookup {
 };
 
 struct reader {
-	struct mnl_socket *sock;
-	uint32_t portid, seq;
+	struct nl *nl;
 	uint32_t gen;
 	const char *skip_table;
 	struct nat_rule_list *out;
 	struct lookup *lk;
 	size_t nlk, lkcap;
 	size_t rcap;
-	char *buf;
-	char *err;
-	size_t errlen;
 };
-
-static void rerr(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void rerr(struct reader *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->err, r->errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *family_name(uint32_t f)
 {
@@ -461,17 +428,17 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	const char *table;
 
 	if (!rule)
-		return MNL_CB_ERROR;
+		return -ENOMEM;
 	if (nftnl_rule_nlmsg_parse(nlh, rule) < 0) {
 		nftnl_rule_free(rule);
-		return MNL_CB_OK; /* not ours to judge: skip it */
+		return 0; /* not ours to judge: skip it */
 	}
 	nfproto = nftnl_rule_get_u32(rule, NFTNL_RULE_FAMILY);
 	table = nftnl_rule_get_str(rule, NFTNL_RULE_TABLE);
 	if (!table || (nfproto == NFPROTO_INET && r->skip_table && streq(table, r->skip_table)) ||
 	    (nfproto != NFPROTO_IPV4 && nfproto != NFPROTO_IPV6 && nfproto != NFPROTO_INET)) {
 		nftnl_rule_free(rule);
-		return MNL_CB_OK;
+		return 0;
 	}
 	memset(&m, 0, sizeof(m));
 	read_rule(rule, nfproto, &m);
@@ -518,50 +485,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 			free(m.pending[i].set);
 	}
 	nftnl_rule_free(rule);
-	return MNL_CB_OK;
-}
-
-/* Send a request, run its replies through cb; 0 or -errno (EINTR: a dump was interrupted). */
-static int talk(struct reader *r, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
-{
-	ssize_t len;
-	int rc;
-
-	if (mnl_socket_sendto(r->sock, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		len = mnl_socket_recvfrom(r->sock, r->buf, MNL_SOCKET_BUFFER_SIZE * 4);
-		if (len < 0)
-			return -errno;
-		rc = mnl_cb_run(r->buf, (size_t)len, nlh->nlmsg_seq, r->portid, cb, data);
-		if (rc < 0)
-			return -errno;
-		if (rc == MNL_CB_STOP)
-			return 0;
-	}
-}
-
-static int gen_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nftnl_gen *g = nftnl_gen_alloc();
-	int rc = MNL_CB_ERROR;
-
-	if (g && nftnl_gen_nlmsg_parse(nlh, g) == 0 && nftnl_gen_is_set(g, NFTNL_GEN_ID)) {
-		*(uint32_t *)data = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
-		rc = MNL_CB_OK;
-	}
-	nftnl_gen_free(g);
-	return rc;
-}
-
-static int getgen(struct reader *r, uint32_t *gen)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-
-	memset(buf, 0, sizeof(buf));
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, ++r->seq);
-	return talk(r, nlh, gen_cb, gen);
+	return 0;
 }
 
 struct set_info {
@@ -580,7 +504,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 		si->found = true;
 	}
 	nftnl_set_free(s);
-	return MNL_CB_OK;
+	return 0;
 }
 
 /* The intervals of a set (its keys, for a map), into rv. 0 or -errno. */
@@ -596,34 +520,29 @@ static int read_set(struct reader *r, const struct lookup *l, struct range_vec *
 		return -ENOMEM;
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, l->table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, l->set);
-	memset(buf, 0, sizeof(buf));
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, (uint16_t)l->nfproto, NLM_F_ACK, ++r->seq);
+	nlh = req_hdr(r->nl, buf, NFT_MSG_GETSET, (uint16_t)l->nfproto, NLM_F_ACK);
 	nftnl_set_nlmsg_build_payload(nlh, s);
-	rc = talk(r, nlh, set_cb, &si);
+	rc = nl_talk(r->nl, nlh, set_cb, &si, &r->gen);
 	if (rc < 0 || !si.found || si.key_len == 0 || si.key_len > 16) {
 		nftnl_set_free(s);
 		return rc < 0 ? rc : -ENOENT;
 	}
 
 	/* The elements, through the same reader as our own sets' (nl.h). */
-	struct nl_elem_dump d = { .portid = r->portid, .genid = r->gen, .key_len = si.key_len };
+	struct nl_elem_dump d = { .portid = r->nl->portid, .genid = r->gen, .key_len = si.key_len };
 	struct nl_set_live live = { .flags = si.flags, .key_len = si.key_len };
-	memset(buf, 0, sizeof(buf));
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (uint16_t)l->nfproto, NLM_F_DUMP,
-				    ++r->seq);
+	nlh = req_hdr(r->nl, buf, NFT_MSG_GETSETELEM, (uint16_t)l->nfproto, NLM_F_DUMP);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
 	d.seq = nlh->nlmsg_seq;
-	if (mnl_socket_sendto(r->sock, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	rc = 0;
+	rc = nl_send_raw(r->nl, nlh);
 	while (rc == 0) {
-		ssize_t len = mnl_socket_recvfrom(r->sock, r->buf, MNL_SOCKET_BUFFER_SIZE * 4);
+		ssize_t len = nl_recv(r->nl, true);
 		if (len < 0) {
-			rc = -errno;
+			rc = (int)len;
 			break;
 		}
-		rc = nl_elems_parse(&d, r->buf, (size_t)len);
+		rc = nl_elems_parse(&d, r->nl->buf, (size_t)len);
 	}
 	if (rc == 1)
 		rc = nl_elems_finish(&d, &live);
@@ -667,12 +586,11 @@ static int read_once(struct reader *r)
 	uint32_t after;
 	int rc;
 
-	rc = getgen(r, &r->gen);
+	rc = nl_getgen(r->nl, &r->gen);
 	if (rc < 0)
 		return rc;
-	memset(buf, 0, sizeof(buf));
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, AF_UNSPEC, NLM_F_DUMP, ++r->seq);
-	rc = talk(r, nlh, rule_cb, r);
+	nlh = req_hdr(r->nl, buf, NFT_MSG_GETRULE, AF_UNSPEC, NLM_F_DUMP);
+	rc = nl_talk(r->nl, nlh, rule_cb, r, &r->gen);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < r->nlk; i++) {
@@ -706,33 +624,19 @@ static int read_once(struct reader *r)
 		if (l->map)
 			snprintf(nr->target, sizeof(nr->target), "addresses of a map");
 	}
-	rc = getgen(r, &after);
+	rc = nl_getgen(r->nl, &after);
 	if (rc < 0)
 		return rc;
 	return after == r->gen ? 0 : -EINTR;
 }
 
-int nl_read_dnat(const char *skip_table, struct nat_rule_list *out, char *err, size_t errlen)
+int nl_read_dnat(struct nl *nl, const char *skip_table, struct nat_rule_list *out, char *err,
+		 size_t errlen)
 {
-	struct reader r = { .skip_table = skip_table, .out = out, .err = err, .errlen = errlen };
+	struct reader r = { .nl = nl, .skip_table = skip_table, .out = out };
 	int rc = -EINTR;
 
 	memset(out, 0, sizeof(*out));
-	r.sock = mnl_socket_open(NETLINK_NETFILTER);
-	if (!r.sock) {
-		rc = -errno;
-		rerr(&r, "cannot open a netfilter netlink socket: %s", strerror(-rc));
-		return rc;
-	}
-	if (mnl_socket_bind(r.sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-		rc = -errno;
-		rerr(&r, "cannot bind the netlink socket: %s", strerror(-rc));
-		mnl_socket_close(r.sock);
-		return rc;
-	}
-	r.portid = mnl_socket_get_portid(r.sock);
-	r.seq = (uint32_t)time(NULL);
-	r.buf = xmalloc(MNL_SOCKET_BUFFER_SIZE * 4);
 	for (int attempt = 0; attempt < READ_ATTEMPTS && rc == -EINTR; attempt++) {
 		nat_rule_list_free(out);
 		r.rcap = 0;
@@ -741,14 +645,10 @@ int nl_read_dnat(const char *skip_table, struct nat_rule_list *out, char *err, s
 	}
 	lookups_free(&r);
 	if (rc == -EINTR)
-		rerr(&r, "the ruleset kept changing while its nat rules were read");
-	else if (rc == -EPERM || rc == -EACCES)
-		rerr(&r, "permission denied: needs root or CAP_NET_ADMIN");
+		seterr(err, errlen, "the ruleset kept changing while its nat rules were read");
 	else if (rc < 0)
-		rerr(&r, "cannot read the ruleset's nat rules: %s", strerror(-rc));
+		seterr(err, errlen, "cannot read the ruleset's nat rules: %s", errno_text(-rc));
 	if (rc < 0)
 		nat_rule_list_free(out);
-	free(r.buf);
-	mnl_socket_close(r.sock);
 	return rc;
 }

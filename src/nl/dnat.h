@@ -43,13 +43,16 @@ struct nat_rule_list {
 	size_t n;
 };
 
+struct nl;
+
 /*
  * Every DNAT rule of every table but `skip_table` (family inet, ours), read
- * consistently (the generation checked before and after, again if it moved).
- * Returns 0, or -errno with err filled: -EPERM without CAP_NET_ADMIN,
- * -EPROTONOSUPPORT without nf_tables.
+ * consistently: every reply of the generation read first, and that
+ * generation again at the end; all over again if it moved. Returns 0, or
+ * -errno with err filled.
  */
-int nl_read_dnat(const char *skip_table, struct nat_rule_list *out, char *err, size_t errlen);
+int nl_read_dnat(struct nl *nl, const char *skip_table, struct nat_rule_list *out, char *err,
+		 size_t errlen);
 void nat_rule_list_free(struct nat_rule_list *l);
 
 #endif
