@@ -9,8 +9,9 @@
                                      with `to`, on the input and the forward path, to a
                                      destination in it and one outside, and a reply
   nftsets.py probes MODEL.json [MAX] addresses around the edges of at most MAX intervals
-                                     per set: "SET ADDR in|out PROTO/PORT OTHERWISE", the
-                                     service's first port and its verdict outside the set
+                                     per set: "SET ADDR in|out PROTO/PORT OTHERWISE [DEST]",
+                                     the service's first port, its verdict outside the set
+                                     and, for a family with `to`, its first destination
 
 Interval lines are "SET FIRST LAST", sorted by set then address. nft intervals are
 merged (adjacent or overlapping elements become one) so both sides compare as sets
@@ -371,8 +372,13 @@ def cmd_probes(model_path, limit):
     out = []
     for svc in model.get("services", []):
         proto, port, _ = parse_ports(svc["ports"][0])
-        flow = "%s/%d %s" % (proto, port, svc.get("otherwise"))
         for fam, f in model_families(svc):
+            # A family with `to`: the flow names its first destination.
+            dest = ""
+            if f.get("to"):
+                p = f["to"][0].split("/")
+                dest = " " + fmt(fam, element_range({"prefix": {"addr": p[0], "len": int(p[1])}})[0])
+            flow = "%s/%d %s%s" % (proto, port, svc.get("otherwise"), dest)
             top = (1 << FAMILY_BITS[fam]) - 1
             ivs = [(int(addr(i["first"])), int(addr(i["last"]))) for i in f.get("intervals", [])]
             if len(ivs) > limit:
