@@ -34,7 +34,6 @@ ip -n "$PN-g" link add g0 type veth peer name c0 netns "$PN-c" &&
 	ip -n "$PN-c" link set c0 up && ip -n "$PN-s" link set s0 up &&
 	ip -n "$PN-g" addr add 198.51.100.1/24 dev g0 && ip -n "$PN-g" addr add 192.0.2.1/26 dev g1 &&
 	ip -n "$PN-s" addr add 192.0.2.25/26 dev s0 &&
-	ip -n "$PN-c" route add 192.0.2.0/24 via 198.51.100.1 &&
 	ip -n "$PN-s" route add default via 192.0.2.1 &&
 	pk g sysctl -qw net.ipv4.ip_forward=1 || die "packet topology failed"
 PSRC=""
@@ -44,10 +43,12 @@ while [ $i -le 41 ]; do
 	PSRC="$PSRC 198.51.100.$i"
 	i=$((i + 1))
 done
+ip -n "$PN-c" route add 192.0.2.0/24 via 198.51.100.1 || die "client route failed"
 printf '%s\n' $PSRC >"$W/p_relays.txt"
-pk s "$W/connrate" serve 192.0.2.25 25 &
+# `ip netns exec` execs the server: $! is the server itself.
+ip netns exec "$PN-s" "$W/connrate" serve 192.0.2.25 25 &
 PK_PIDS="$PK_PIDS $!"
-pk g "$W/connrate" serve 198.51.100.1 25 &
+ip netns exec "$PN-g" "$W/connrate" serve 198.51.100.1 25 &
 PK_PIDS="$PK_PIDS $!"
 for kind in input forward; do
 	to=""
@@ -70,25 +71,36 @@ EOF
 done
 sleep 0.3
 
-# rate DST: connections per second from every client address to DST:25.
+# rate DST: connections per second from every client address to DST:25, the
+# best of two runs (other work on the machine only ever makes a run slower).
 rate() {
-	# shellcheck disable=SC2086
-	r=$(pk c "$W/connrate" load "$PS" "$1" 25 $PSRC) || die "connrate failed"
-	set -- $r
-	[ "$2" = 0 ] || die "connrate: $2 connections failed (of $1)"
-	awk -v n="$1" -v s="$3" 'BEGIN { printf "%.0f", n / s }'
+	best=0
+	for _ in 1 2; do
+		# shellcheck disable=SC2086
+		r=$(pk c "$W/connrate" load "$PS" "$1" 25 $PSRC) || die "connrate failed"
+		set -- "$1" $r
+		[ "$3" = 0 ] || die "connrate: $3 of $(($2 + $3)) connections to $1 failed"
+		best=$(awk -v n="$2" -v s="$4" -v b="$best" 'BEGIN { r = n / s; printf "%.0f", (r > b ? r : b) }')
+	done
+	echo "$best"
 }
 P_FWD0=$(rate 192.0.2.25)
 P_IN0=$(rate 198.51.100.1)
+# After each install the kernel frees the set it replaced: let it settle first.
 pk g ./mxfence --state-dir "$W/pstate" apply -c "$W/p_input.conf" >/dev/null || die "apply (input) failed"
+sleep 2
 P_IN=$(rate 198.51.100.1)
 pk g ./mxfence --state-dir "$W/pstate" apply -c "$W/p_forward.conf" >/dev/null || die "apply (forward) failed"
+sleep 2
 P_FWD=$(rate 192.0.2.25)
 pk_cleanup
 trap - EXIT
 
-P_COST=$(awk -v a="$P_IN" -v b="$P_FWD" 'BEGIN { printf "%.0f", (a > 0 ? (a - b) * 100 / a : 0) }')
+# The cost of the rules on each path: forwarding alone is slower than local delivery.
+P_IN_PCT=$(awk -v a="$P_IN0" -v b="$P_IN" 'BEGIN { printf "%+.0f", (a > 0 ? (b - a) * 100 / a : 0) }')
+P_FWD_PCT=$(awk -v a="$P_FWD0" -v b="$P_FWD" 'BEGIN { printf "%+.0f", (a > 0 ? (b - a) * 100 / a : 0) }')
 echo
-echo "packet path: connections per second from 32 clients, $PS s each, the ~900k-interval set"
-row "conn/s input path" "$P_IN/s with the ruleset ($P_IN0/s without)" "(information)" "-"
-row "conn/s forward path" "$P_FWD/s with the ruleset ($P_FWD0/s without); ${P_COST}% below input" "(information)" "-"
+echo "packet path: TCP connections per second from 32 clients through a gateway namespace,"
+echo "the ~900k-interval set; best of 2 runs of $PS s"
+row "conn/s input path" "$P_IN/s with the ruleset, $P_IN0/s without ($P_IN_PCT%)" "(information)" "-"
+row "conn/s forward path" "$P_FWD/s with the ruleset, $P_FWD0/s without ($P_FWD_PCT%)" "(information)" "-"
