@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "exitcode.h"
@@ -26,7 +27,7 @@ enum { OPT_STATE_DIR = 0x100, OPT_CACHE_DIR, OPT_JSON, OPT_HELP };
 	{ "help", no_argument, NULL, 'h' }
 
 /* What apply and refresh both take. */
-enum { OPT_DRY_RUN = 0x110, OPT_FORCE, OPT_LOCK_TIMEOUT };
+enum { OPT_DRY_RUN = 0x110, OPT_FORCE, OPT_LOCK_TIMEOUT, OPT_PROMETHEUS };
 #define APPLY_LONGOPTS                                                    \
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },                    \
 	{ "force", no_argument, NULL, OPT_FORCE },                        \
@@ -46,6 +47,14 @@ int policy_open(const struct globals *g, struct policy *pol);
  * a source that failed or a service left empty EXIT_REFUSED (a safety gate). */
 int policy_open_gated(const struct globals *g, struct policy *pol);
 
+struct saved_pending;
+/*
+ * After apply_run(): ok, put the saved ruleset prepared for it in place (or
+ * leave the one there when nothing changed and it is the same); else drop it.
+ * A failure is a warning on stderr. Harmless when nothing was prepared.
+ */
+void saved_end(struct saved_pending *p, bool ok, bool changed, const char *cmd);
+
 int cmd_build(int argc, char **argv, struct globals *g);
 int cmd_check(int argc, char **argv, struct globals *g);
 int cmd_verify(int argc, char **argv, struct globals *g);
@@ -55,9 +64,13 @@ int cmd_diff(int argc, char **argv, struct globals *g);
 int cmd_status(int argc, char **argv, struct globals *g);
 int cmd_fetch(int argc, char **argv, struct globals *g);
 int cmd_refresh(int argc, char **argv, struct globals *g);
+int cmd_restore(int argc, char **argv, struct globals *g);
+int cmd_monitor(int argc, char **argv, struct globals *g);
 
 /* A whole number of seconds, 0 to 86400. */
 int parse_seconds(const char *s, unsigned *out);
+/* "3600", "90m", "48h", "2d": 1 s to 365 days (cmd_monitor.c). */
+int parse_duration(const char *s, int64_t *out);
 
 /* cmd_report.c: what several commands print alike, from the library's results. */
 struct apply_report;

@@ -7,6 +7,7 @@
 #include "apply.h"
 #include "cmd.h"
 #include "diag.h"
+#include "saved.h"
 
 bool common_option(int opt, struct globals *g)
 {
@@ -108,4 +109,19 @@ int policy_open_gated(const struct globals *g, struct policy *pol)
 	}
 	diag_free(&d);
 	return rc;
+}
+
+void saved_end(struct saved_pending *p, bool ok, bool changed, const char *cmd)
+{
+	char err[600];
+
+	if (!p->tmp)
+		return;
+	if (!ok) {
+		saved_discard(p);
+		return;
+	}
+	if (saved_finish(p, !changed, err, sizeof(err)) < 0)
+		fprintf(stderr, "mxfence %s: warning: the ruleset was not saved (%s); a reboot or an "
+				"nftables reload would not bring it back\n", cmd, err);
 }

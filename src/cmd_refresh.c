@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "apply.h"
 #include "cmd.h"
@@ -12,6 +13,11 @@
 #include "diag.h"
 #include "fetch.h"
 #include "lock.h"
+#include "metrics.h"
+#include "monitor.h"
+#include "runrecord.h"
+#include "saved.h"
+#include "nl.h"
 #include "util.h"
 
 struct run {
@@ -83,11 +89,35 @@ static int verify_applied(const struct globals *g, const struct policy *pol,
 	return 0;
 }
 
+/*
+ * Every run but a dry run, whatever its outcome, is recorded for monitor and the metrics;
+ * with --prometheus the metrics file is written too. Returns rc.
+ */
+static int refresh_end(const struct globals *g, int rc, bool record, const char *prom)
+{
+	char err[600];
+
+	if (record && run_record_write(g->state_dir, (int64_t)time(NULL), rc, err, sizeof(err)) < 0)
+		fprintf(stderr, "mxfence refresh: warning: the run was not recorded (%s)\n", err);
+	if (prom) {
+		struct monitor_options mo = { .conf = g->conf, .state_dir = g->state_dir,
+					      .cache_dir = g->cache_dir,
+					      .max_age = MONITOR_DEFAULT_MAX_AGE };
+		struct monitor_report r;
+		monitor_check(&mo, &r);
+		if (metrics_write(prom, &r, err, sizeof(err)) < 0)
+			fprintf(stderr, "mxfence refresh: warning: %s\n", err);
+		monitor_report_free(&r);
+	}
+	return rc;
+}
+
 int cmd_refresh(int argc, char **argv, struct globals *g)
 {
 	static const struct option opts[] = {
 		COMMON_LONGOPTS,
 		APPLY_LONGOPTS,
+		{ "prometheus", required_argument, NULL, OPT_PROMETHEUS },
 		{ 0 },
 	};
 	/* refresh takes the lock itself, for the whole run: apply_run does not. */
@@ -99,6 +129,8 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 	struct run run = { 0 };
 	struct policy pol;
 	struct diag d = { 0 };
+	struct saved_pending saved = { .fd = -1 };
+	const char *prom = NULL;
 	char err[600], outcome[700];
 	int opt, rc, lock, cache_lock;
 
@@ -111,8 +143,12 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 			continue;
 		}
 		switch (opt) {
+		case OPT_PROMETHEUS:
+			prom = optarg;
+			break;
 		case 'h':
 			puts("usage: mxfence refresh [-c CONF] [--dry-run] [--force] [--lock-timeout SEC]\n"
+			     "                       [--prometheus FILE]\n"
 			     "Fetch, build, check the gates, apply and verify, one run at a time.\n"
 			     "Exit 0 applied or nothing to do, 2 error, 3 refused by a gate,\n"
 			     "4 applied but a source came from its last good copy.");
@@ -127,7 +163,7 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 	lock = lock_take(g->state_dir, ao.lock_timeout, err, sizeof(err));
 	if (lock < 0) {
 		fprintf(stderr, "refresh: %s; nothing changed\n", err);
-		return EXIT_INPUT;
+		return refresh_end(g, EXIT_INPUT, !ao.dry_run, prom);
 	}
 
 	/* Fetch: a failed source keeps its last good copy, which the build then reads. */
@@ -162,8 +198,12 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 			 rc == EXIT_REFUSED ? "refused by a gate" : "the build failed");
 		goto free_policy;
 	}
+	if (!ao.dry_run && saved_prepare(g->state_dir, &pol, &saved, err, sizeof(err)) < 0)
+		fprintf(stderr, "mxfence refresh: warning: the ruleset will not be saved (%s)\n", err);
 	rc = apply_run(&ao, &pol, &want, &rep);
 	print_apply_report(&pol, &want, &rep);
+	if (!ao.dry_run)
+		saved_end(&saved, rc == EXIT_OK, rep.outcome == APPLY_CHANGED, "refresh");
 	summarize(&run, &pol, &rep);
 	if (rc) {
 		snprintf(outcome, sizeof(outcome), "%s; nothing changed",
@@ -191,5 +231,5 @@ free_policy:
 out:
 	report(&run, outcome);
 	lock_release(lock);
-	return rc;
+	return refresh_end(g, rc, !ao.dry_run, prom);
 }

@@ -109,7 +109,8 @@ int cmd_status(int argc, char **argv, struct globals *g)
 			continue;
 		if (opt == 'h') {
 			puts("usage: mxfence status [-c CONF]\n"
-			     "The policy's table in the kernel: sets, counters, and the last apply.");
+			     "The policy's table in the kernel: sets, counters, and the last apply.\n"
+			     "Exit 0 the table is there, 1 it is absent, 2 error.");
 			return EXIT_OK;
 		}
 		return usage_error("status", "unknown option");
@@ -132,7 +133,9 @@ int cmd_status(int argc, char **argv, struct globals *g)
 		goto out;
 	}
 	if (!t.present) {
+		/* Exit 1: the services' ports are not guarded. */
 		printf("table inet %s: absent (generation %u)\n", pol.table, t.genid);
+		rc = EXIT_MISMATCH;
 	} else {
 		printf("table inet %s: present, generation %u\n", pol.table, t.genid);
 		for (size_t i = 0; i < t.nsets; i++) {

@@ -25,6 +25,8 @@ static const struct {
 	{ "status", cmd_status, "the table in the kernel, counters, the last apply" },
 	{ "fetch", cmd_fetch, "download fetched sources into the cache, validated" },
 	{ "refresh", cmd_refresh, "the nightly job: fetch, build, gates, apply, verify" },
+	{ "restore", cmd_restore, "at boot: load the saved ruleset (never fetches)" },
+	{ "monitor", cmd_monitor, "Nagios plugin and Prometheus metrics: is the table there?" },
 };
 
 static void usage(FILE *f)

@@ -28,7 +28,7 @@ struct reader {
 	enum section_kind kind;
 	size_t index; /* of the current service or source */
 	bool seen_table;
-	bool table_name_set, table_priority_set;
+	bool table_name_set, table_priority_set, table_unapplied_set;
 };
 
 const char *proto_name(enum proto p)
@@ -341,8 +341,18 @@ static void table_key(struct reader *r, const char *key, const char *value)
 			return perr(r, "invalid priority (expected an integer from -1000 to 1000) '%s'",
 				    value);
 		r->pol->priority = (int)x;
+	} else if (streq(key, "unapplied")) {
+		if (r->table_unapplied_set)
+			return perr(r, "duplicate key '%s'", key);
+		r->table_unapplied_set = true;
+		if (streq(value, "closed"))
+			r->pol->unapplied_open = false;
+		else if (streq(value, "open"))
+			r->pol->unapplied_open = true;
+		else
+			return perr(r, "invalid unapplied (expected closed or open) '%s'", value);
 	} else {
-		perr(r, "unknown key in [table] (expected name or priority) '%s'", key);
+		perr(r, "unknown key in [table] (expected name, priority or unapplied) '%s'", key);
 	}
 }
 

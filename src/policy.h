@@ -134,6 +134,12 @@ struct policy {
 	char *cache_dir;
 	char *table;
 	int priority;
+	/*
+	 * [table] unapplied: what `restore` does when nothing was ever applied
+	 * (no saved ruleset): false ("closed", the default) installs the table
+	 * with empty sets, so every service's ports refuse; true leaves them open.
+	 */
+	bool unapplied_open;
 	struct service *services;
 	size_t nservices;
 	struct source *sources;

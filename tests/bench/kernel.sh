@@ -41,6 +41,7 @@ set -e
 T=$W/timeit
 ./mxfence --state-dir $W/kst apply -c $W/k_a.conf >/dev/null
 \$T $W/k_delta.out $W/k_delta.err ./mxfence --state-dir $W/kst apply -c $W/k_b.conf >$W/k_delta.t
+\$T $W/k_mon.out $W/k_mon.err ./mxfence --state-dir $W/kst monitor -c $W/k_b.conf >$W/k_mon.t
 \$T /dev/null $W/k_diff.err ./mxfence --state-dir $W/kst diff -c $W/k_a.conf >$W/k_diff.t
 \$T /dev/null $W/k_dump.err ./mxfence --state-dir $W/kst diff --full-dump -c $W/k_a.conf >$W/k_dump.t
 \$T /dev/null $W/k_list.err nft list set inet mxfence smtp_v4 >$W/k_list.t
@@ -48,10 +49,12 @@ EOF
 unshare -n sh "$W/k_steps.sh" || die "kernel steps failed"
 kt() { tail -n 1 "$W/$1.t" | cut -d' ' -f"$2"; }
 # apply and nft exit 0; diff exits 1: the live set differs from k_a by the delta.
-for step in k_delta:0 k_diff:1 k_dump:1 k_list:0; do
+# monitor exits 0: the kernel holds what the delta applied, the saved ruleset with it.
+for step in k_delta:0 k_mon:0 k_diff:1 k_dump:1 k_list:0; do
 	[ "$(kt "${step%:*}" 3)" = "${step#*:}" ] ||
 		die "${step%:*} exited $(kt "${step%:*}" 3): $(head -c 300 "$W/${step%:*}.err")"
 done
+KMON=$(kt k_mon 1) KMON_RSS=$(awk -v k="$(kt k_mon 2)" 'BEGIN { printf "%.1f", k / 1024 }')
 KDELTA=$(kt k_delta 1) KDIFF=$(kt k_diff 1) KDUMP=$(kt k_dump 1) KLIST=$(kt k_list 1)
 KDUMP_RSS=$(awk -v k="$(kt k_dump 2)" 'BEGIN { printf "%.1f", k / 1024 }')
 KLIST_RSS=$(awk -v k="$(kt k_list 2)" 'BEGIN { printf "%.1f", k / 1024 }')
@@ -73,4 +76,5 @@ row "install peak RSS" "mxfence apply $KAP_RSS MB  nft -f $KNFT_RSS MB  (1/${KRS
 row "install user/sys" "mxfence apply user ${KAP_USER% *} s, kernel (sys) ${KAP_USER#* } s" "(information)" "-"
 row "delta ~1%" "mxfence apply $KDELTA s  (+$KDELTA_ADD/-$KDELTA_DEL intervals = $KDELTA_PCT%, $KDELTA_EL elements)" "(target <= 0.3 s)" "$(verdict "$KDELTA" "<=" 0.3)"
 row "diff via state file" "mxfence diff $KDIFF s" "(target <= 0.5 s)" "$(verdict "$KDIFF" "<=" 0.5)"
+row "monitor, fast path" "mxfence monitor $KMON s ($KMON_RSS MB; state file, saved ruleset read back)" "(target <= 0.5 s)" "$(verdict "$KMON" "<=" 0.5)"
 row "diff, full dump" "mxfence diff --full-dump $KDUMP s ($KDUMP_RSS MB)  nft list set $KLIST s ($KLIST_RSS MB)  ratio ${KDR}x" "(target > 1x)" "$(verdict "$KDR_RAW" ">" 1)"

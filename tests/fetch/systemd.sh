@@ -35,7 +35,7 @@ fi
 
 work=$(mktemp -d /tmp/mxfsystemd.XXXXXX) || exit 1
 trap 'rm -rf "$work"' EXIT
-units="mxfence-refresh.service mxfence-refresh.timer"
+units="mxfence-refresh.service mxfence-refresh.timer mxfence-restore.service"
 
 # install NAME MAKE-VARIABLES...: make install, its output in $work/NAME.log.
 install_to() {
@@ -57,7 +57,8 @@ if install_to dest DESTDIR="$dest" PREFIX=/usr; then
 		etc/mxfence/mxfence.conf etc/mxfence/relays.txt \
 		usr/share/mxfence/microsoft365-endpoints-worldwide-2024-07-14.json \
 		usr/lib/systemd/system/mxfence-refresh.service \
-		usr/lib/systemd/system/mxfence-refresh.timer; do
+		usr/lib/systemd/system/mxfence-refresh.timer \
+		usr/lib/systemd/system/mxfence-restore.service; do
 		[ -s "$dest/$f" ] || absent="$absent $f"
 	done
 	[ -x "$dest/usr/sbin/mxfence" ] || absent="$absent (usr/sbin/mxfence not executable)"
@@ -82,6 +83,9 @@ if install_to dest DESTDIR="$dest" PREFIX=/usr; then
 	expect_eq "ExecStart with PREFIX=/usr" \
 		"$(grep '^ExecStart=' "$dest/usr/lib/systemd/system/mxfence-refresh.service")" \
 		"ExecStart=/usr/sbin/mxfence refresh"
+	expect_eq "restore unit: ExecStart and ExecReload with PREFIX=/usr" \
+		"$(grep -E '^Exec(Start|Reload)=' "$dest/usr/lib/systemd/system/mxfence-restore.service" | tr '\n' ' ')" \
+		"ExecStart=/usr/sbin/mxfence restore ExecReload=/usr/sbin/mxfence restore "
 	if grep -rn '@[A-Z]*@' "$dest/usr/lib/systemd/system" >"$work/left" 2>&1; then
 		fail "no @VARIABLE@ left in installed units" "$(head -n 3 "$work/left")"
 	else
@@ -109,7 +113,9 @@ if install_to prefix PREFIX="$prefix" SYSCONFDIR="$prefix/etc"; then
 	# The verified unit is the packaged one but for the binary's folder.
 	if sed "s|$prefix/sbin/|/usr/sbin/|g" "$unitdir/mxfence-refresh.service" |
 		cmp -s - "$dest/usr/lib/systemd/system/mxfence-refresh.service" &&
-		cmp -s "$unitdir/mxfence-refresh.timer" "$dest/usr/lib/systemd/system/mxfence-refresh.timer"; then
+		cmp -s "$unitdir/mxfence-refresh.timer" "$dest/usr/lib/systemd/system/mxfence-refresh.timer" &&
+		sed "s|$prefix/sbin/|/usr/sbin/|g" "$unitdir/mxfence-restore.service" |
+		cmp -s - "$dest/usr/lib/systemd/system/mxfence-restore.service"; then
 		pass "verified units equal the packaged ones but for the path"
 	else
 		fail "verified units equal the packaged ones but for the path" \
@@ -124,6 +130,22 @@ if install_to prefix PREFIX="$prefix" SYSCONFDIR="$prefix/etc"; then
 	else
 		fail "systemd-analyze verify: service and timer" "exit $rc: $out"
 	fi
+	out=$(cd "$work" && MANPATH=$prefix/share/man systemd-analyze verify \
+		"$unitdir/mxfence-restore.service" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ] && [ -z "$out" ]; then
+		pass "systemd-analyze verify: restore unit"
+	else
+		fail "systemd-analyze verify: restore unit" "exit $rc: $out"
+	fi
+	# The reload command is checked as well: nftables reloads run it.
+	sed "s|^ExecReload=.*|ExecReload=$work/no-such-binary restore|" \
+		"$unitdir/mxfence-restore.service" >"$work/broken-restore.service"
+	out=$(cd "$work" && MANPATH=$prefix/share/man systemd-analyze verify "$work/broken-restore.service" 2>&1)
+	case $out in
+	*no-such-binary*) pass "systemd-analyze verify catches an absent ExecReload binary" ;;
+	*) fail "systemd-analyze verify catches an absent ExecReload binary" "said: $out" ;;
+	esac
 	# verify must be able to fail here, or the pass above means nothing.
 	sed "s|^ExecStart=.*|ExecStart=$work/no-such-binary refresh|" \
 		"$unitdir/mxfence-refresh.service" >"$work/broken.service"
@@ -201,6 +223,35 @@ if grep -qE '^(User|DynamicUser|AmbientCapabilities)=' "$work/service"; then
 	fail "service: root with CAP_NET_ADMIN only" "$(grep -E '^(User|DynamicUser|AmbientCapabilities)=' "$work/service")"
 else
 	pass "service: root with CAP_NET_ADMIN only"
+fi
+
+# The restore unit: early, after nftables' ruleset, before the network; again on its reload/restart.
+section "$src/mxfence-restore.service" Unit >"$work/r-unit"
+section "$src/mxfence-restore.service" Service >"$work/r-service"
+section "$src/mxfence-restore.service" Install >"$work/r-install"
+has "restore [Unit]: early boot, after nftables, before the network" "$work/r-unit" \
+	"DefaultDependencies=no" "After=nftables.service" "Before=network-pre.target shutdown.target" \
+	"Wants=network-pre.target" "Conflicts=shutdown.target"
+has "restore [Unit]: runs again on nftables reload and restart" "$work/r-unit" \
+	"PartOf=nftables.service" "ReloadPropagatedFrom=nftables.service"
+has "restore [Unit]: after the local file systems" "$work/r-unit" \
+	"After=local-fs.target systemd-modules-load.service" "RequiresMountsFor=/var/lib/mxfence /etc/mxfence"
+has "restore: oneshot, restore on start and on reload" "$work/r-service" \
+	"Type=oneshot" "RemainAfterExit=yes" "ExecStart=@SBINDIR@/mxfence restore" \
+	"ExecReload=@SBINDIR@/mxfence restore"
+has "restore: hardening" "$work/r-service" \
+	"CapabilityBoundingSet=CAP_NET_ADMIN" "NoNewPrivileges=yes" "ProtectSystem=strict" \
+	"RestrictAddressFamilies=AF_NETLINK AF_UNIX" "SystemCallFilter=@system-service"
+if grep -qE '^Exec.*(fetch|refresh)' "$work/r-service"; then
+	fail "restore: never fetches" "$(grep -E '^Exec' "$work/r-service")"
+else
+	pass "restore: never fetches"
+fi
+has "restore [Install]" "$work/r-install" "WantedBy=sysinit.target"
+if grep -qE '^# *OnFailure=' "$src/mxfence-refresh.service"; then
+	pass "refresh service documents its OnFailure= hook"
+else
+	fail "refresh service documents its OnFailure= hook" "no OnFailure= example in the unit's comments"
 fi
 
 has "timer: daily, persistent" "$work/timer" "OnCalendar=daily" "Persistent=true"
