@@ -21,7 +21,7 @@ static void counters(const struct policy *pol, const struct nl_table_live *t)
 
 	rule_plan_build(pol, &plan);
 	for (size_t c = 0; c < plan.nchains; c++) {
-		const struct plan_chain *pc = &plan.chains[c];
+		const struct rule_chain *pc = &plan.chains[c];
 		size_t j = 0;
 		for (size_t r = 0; r < t->nrules && j < pc->nrules; r++) {
 			const struct nl_rule_live *rule = &t->rules[r];

@@ -21,7 +21,7 @@ static bool structure_matches(const struct rule_plan *plan, const struct nl_tabl
 		if (s->flags & NFT_SET_ANONYMOUS)
 			continue;
 		named++;
-		const struct plan_set *ps = rule_plan_set(plan, s->name);
+		const struct rule_set *ps = rule_plan_set(plan, s->name);
 		if (!ps)
 			return snprintf(why, n, "set %s is not the policy's", s->name), false;
 		if (s->key_len != (ps->fam == FAM_V4 ? 4u : 16u) || s->fam != ps->fam ||
@@ -36,7 +36,7 @@ static bool structure_matches(const struct rule_plan *plan, const struct nl_tabl
 				plan->nchains),
 		       false;
 	for (size_t c = 0; c < plan->nchains; c++) {
-		const struct plan_chain *pc = &plan->chains[c];
+		const struct rule_chain *pc = &plan->chains[c];
 		const struct nl_chain_live *lc = NULL;
 		for (size_t k = 0; k < t->nchains && !lc; k++)
 			if (streq(t->chains[k].name, pc->name))
@@ -46,7 +46,7 @@ static bool structure_matches(const struct rule_plan *plan, const struct nl_tabl
 		if (!nl_chain_live_is(lc, pc))
 			return snprintf(why, n,
 					"chain %s is not type filter hook %s priority %d policy %s",
-					pc->name, plan_hook_name(pc->hook), pc->priority,
+					pc->name, rule_hook_name(pc->hook), pc->priority,
 					verdict_name(pc->policy)),
 			       false;
 		/* The table's rules come chain by chain, each chain's in order. */

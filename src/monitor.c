@@ -154,7 +154,7 @@ static void count_rules(const struct policy *pol, const struct nl_table_live *t,
 		return;
 	rule_plan_build(pol, &plan);
 	for (size_t c = 0; c < plan.nchains; c++) {
-		const struct plan_chain *pc = &plan.chains[c];
+		const struct rule_chain *pc = &plan.chains[c];
 		size_t j = 0;
 		for (size_t k = 0; k < t->nrules && j < pc->nrules; k++) {
 			const struct nl_rule_live *rule = &t->rules[k];

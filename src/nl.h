@@ -128,7 +128,7 @@ int nl_read_table(struct nl *nl, const char *table, bool with_elements,
 void nl_table_live_free(struct nl_table_live *t);
 
 /* Is the chain read back the plan's: name, type filter, hook, priority, policy? */
-bool nl_chain_live_is(const struct nl_chain_live *c, const struct plan_chain *pc);
+bool nl_chain_live_is(const struct nl_chain_live *c, const struct rule_chain *pc);
 
 /* The named set of the table, or NULL. */
 const struct nl_set_live *nl_table_live_set(const struct nl_table_live *t, const char *name);
@@ -191,13 +191,13 @@ void nl_batch_del_table(struct nl_batch *b, const char *table);
 /* An interval set of addresses of family fam, with a set id for this batch. */
 void nl_batch_add_set(struct nl_batch *b, const char *table, const char *set, enum family fam);
 /* A base chain of the plan: type filter, its hook, priority and policy. */
-void nl_batch_add_chain(struct nl_batch *b, const char *table, const struct plan_chain *c);
+void nl_batch_add_chain(struct nl_batch *b, const char *table, const struct rule_chain *c);
 /*
  * The rules of a chain of the plan, in order. Several ports of one protocol
  * become an anonymous constant set per rule, created just before it, as nft
  * does (so `nft list` prints "tcp dport { 465, 587 }" either way).
  */
-void nl_batch_add_rules(struct nl_batch *b, const char *table, const struct plan_chain *c);
+void nl_batch_add_rules(struct nl_batch *b, const char *table, const struct rule_chain *c);
 /* The table, the plan's sets, its chains and their rules: all but the elements. */
 void nl_batch_add_plan(struct nl_batch *b, const struct rule_plan *p);
 
@@ -264,7 +264,7 @@ int nl_batch_foreach(struct nl_batch *b, int (*cb)(const struct nlmsghdr *nlh, v
  * (struct nl_rule_live's fingerprint): c->nrules fingerprints, in order.
  * Free with nl_fingerprints_free().
  */
-size_t nl_chain_fingerprints(const struct plan_chain *c, char ***out);
+size_t nl_chain_fingerprints(const struct rule_chain *c, char ***out);
 void nl_fingerprints_free(char **fp, size_t n);
 
 /* Largest element payload of one NEWSETELEM/DELSETELEM message (a 16-bit attribute length). */

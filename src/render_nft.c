@@ -180,7 +180,7 @@ static void write_elements(FILE *f, const struct interval_set *s)
 		free(ec.slot[k].p);
 }
 
-static void set_block(FILE *f, const struct plan_set *ps)
+static void set_block(FILE *f, const struct rule_set *ps)
 {
 	const struct interval_set *s = &ps->svc->set[ps->fam];
 
@@ -195,7 +195,7 @@ static void set_block(FILE *f, const struct plan_set *ps)
 }
 
 /* "25", "1000-2000", "{ 25, 587, 1000-2000 }" */
-static void dport_expr(FILE *f, const struct plan_ports *pp)
+static void dport_expr(FILE *f, const struct rule_ports *pp)
 {
 	if (pp->n > 1)
 		fputs("{ ", f);
@@ -209,7 +209,7 @@ static void dport_expr(FILE *f, const struct plan_ports *pp)
 }
 
 /* "192.0.2.25", "192.0.2.0/26", "{ 192.0.2.25, 203.0.113.0/28 }": nft merges what touches. */
-static void dest_expr(FILE *f, const struct plan_dests *d)
+static void dest_expr(FILE *f, const struct rule_dests *d)
 {
 	struct prefix cover[256];
 	char text[PREFIX_STRLEN];
@@ -238,10 +238,10 @@ static void dest_expr(FILE *f, const struct plan_dests *d)
 	fputs(" }", f);
 }
 
-static void rule_line(FILE *f, const struct plan_rule *r)
+static void rule_line(FILE *f, const struct rule_spec *r)
 {
 	switch (r->dest) {
-	case PLAN_DEST_ANY:
+	case RULE_DEST_ANY:
 		if (r->only_fam >= 0)
 			fprintf(f, "\t\tmeta nfproto %s", r->only_fam == FAM_V4 ? "ipv4 " : "ipv6 ");
 		else
@@ -249,7 +249,7 @@ static void rule_line(FILE *f, const struct plan_rule *r)
 		fprintf(f, "%s dport ", proto_name(r->ports.proto));
 		dport_expr(f, &r->ports);
 		break;
-	case PLAN_DEST_ORIGINAL:
+	case RULE_DEST_ORIGINAL:
 		/* Replies carry the same original tuple: the direction keeps them out. */
 		fprintf(f, "\t\tmeta l4proto %s ct direction original ct original proto-dst ",
 			proto_name(r->ports.proto));
@@ -276,10 +276,10 @@ static void rule_line(FILE *f, const struct plan_rule *r)
 	}
 }
 
-static void chain_block(FILE *f, const struct plan_chain *c)
+static void chain_block(FILE *f, const struct rule_chain *c)
 {
 	fprintf(f, "\tchain %s {\n\t\ttype filter hook %s priority %d; policy %s;\n", c->name,
-		plan_hook_name(c->hook), c->priority, verdict_name(c->policy));
+		rule_hook_name(c->hook), c->priority, verdict_name(c->policy));
 	for (size_t i = 0; i < c->nrules; i++)
 		rule_line(f, &c->rules[i]);
 	fputs("\t}\n", f);

@@ -12,7 +12,7 @@ static int range_cmp(const void *a, const void *b)
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-bool service_ports(const struct service *svc, enum proto p, struct plan_ports *out)
+bool service_ports(const struct service *svc, enum proto p, struct rule_ports *out)
 {
 	size_t n = 0, k = 0;
 
@@ -45,10 +45,10 @@ bool service_ports(const struct service *svc, enum proto p, struct plan_ports *o
 	return k > 0;
 }
 
-static struct plan_rule *add_rule(struct plan_chain *c, size_t *cap, const struct service *svc,
-				  const struct plan_ports *ports)
+static struct rule_spec *add_rule(struct rule_chain *c, size_t *cap, const struct service *svc,
+				  const struct rule_ports *ports)
 {
-	struct plan_rule *r;
+	struct rule_spec *r;
 
 	c->rules = grow(c->rules, cap, c->nrules + 1, sizeof(*c->rules));
 	r = &c->rules[c->nrules++];
@@ -57,7 +57,7 @@ static struct plan_rule *add_rule(struct plan_chain *c, size_t *cap, const struc
 	r->ports = *ports;
 	r->ports.v = xcalloc(ports->n, sizeof(*ports->v));
 	memcpy(r->ports.v, ports->v, ports->n * sizeof(*ports->v));
-	r->dest = PLAN_DEST_ANY;
+	r->dest = RULE_DEST_ANY;
 	r->only_fam = -1;
 	r->counter = true;
 	return r;
@@ -67,10 +67,10 @@ static struct plan_rule *add_rule(struct plan_chain *c, size_t *cap, const struc
  * Per protocol the accepts of the IPv4 and the IPv6 set, then per protocol
  * the fallback: a source of no set gets `otherwise`.
  */
-static void service_rules(struct plan_chain *c, size_t *cap, const struct service *svc,
-			  const struct plan_set *sets)
+static void service_rules(struct rule_chain *c, size_t *cap, const struct service *svc,
+			  const struct rule_set *sets)
 {
-	struct plan_ports ports[2];
+	struct rule_ports ports[2];
 	bool have[2];
 
 	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++)
@@ -79,7 +79,7 @@ static void service_rules(struct plan_chain *c, size_t *cap, const struct servic
 		if (!have[p])
 			continue;
 		for (int f = 0; f < FAM_COUNT; f++) {
-			struct plan_rule *r = add_rule(c, cap, svc, &ports[p]);
+			struct rule_spec *r = add_rule(c, cap, svc, &ports[p]);
 			r->from = &sets[f];
 			r->verdict = VERDICT_ACCEPT;
 		}
@@ -87,7 +87,7 @@ static void service_rules(struct plan_chain *c, size_t *cap, const struct servic
 	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++) {
 		if (!have[p])
 			continue;
-		struct plan_rule *r = add_rule(c, cap, svc, &ports[p]);
+		struct rule_spec *r = add_rule(c, cap, svc, &ports[p]);
 		r->verdict = svc->otherwise;
 	}
 	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++)
@@ -96,10 +96,10 @@ static void service_rules(struct plan_chain *c, size_t *cap, const struct servic
 }
 
 /* A service with `to`, family f without one: that family's accept and fallback, in input. */
-static void family_rules(struct plan_chain *c, size_t *cap, const struct service *svc,
-			 const struct plan_set *set)
+static void family_rules(struct rule_chain *c, size_t *cap, const struct service *svc,
+			 const struct rule_set *set)
 {
-	struct plan_ports ports[2];
+	struct rule_ports ports[2];
 	bool have[2];
 
 	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++)
@@ -107,14 +107,14 @@ static void family_rules(struct plan_chain *c, size_t *cap, const struct service
 	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++) {
 		if (!have[p])
 			continue;
-		struct plan_rule *r = add_rule(c, cap, svc, &ports[p]);
+		struct rule_spec *r = add_rule(c, cap, svc, &ports[p]);
 		r->from = set;
 		r->verdict = VERDICT_ACCEPT;
 	}
 	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++) {
 		if (!have[p])
 			continue;
-		struct plan_rule *r = add_rule(c, cap, svc, &ports[p]);
+		struct rule_spec *r = add_rule(c, cap, svc, &ports[p]);
 		r->only_fam = (int)set->fam;
 		r->verdict = svc->otherwise;
 	}
@@ -129,19 +129,19 @@ static void family_rules(struct plan_chain *c, size_t *cap, const struct service
  * One port a rule: a set of them under `ct original proto-dst` has no type
  * that nft 1.0.6 can list back.
  */
-static void to_rules(struct plan_chain *c, size_t *cap, const struct service *svc,
-		     const struct plan_set *set, const struct plan_dests *to)
+static void to_rules(struct rule_chain *c, size_t *cap, const struct service *svc,
+		     const struct rule_set *set, const struct rule_dests *to)
 {
-	struct plan_ports ports;
+	struct rule_ports ports;
 
 	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++) {
 		if (!service_ports(svc, p, &ports))
 			continue;
 		for (size_t k = 0; k < ports.n; k++) {
-			struct plan_ports one = { p, &ports.v[k], 1, ports.v[k].lo != ports.v[k].hi };
+			struct rule_ports one = { p, &ports.v[k], 1, ports.v[k].lo != ports.v[k].hi };
 			for (int pass = 0; pass < 2; pass++) {
-				struct plan_rule *r = add_rule(c, cap, svc, &one);
-				r->dest = PLAN_DEST_ORIGINAL;
+				struct rule_spec *r = add_rule(c, cap, svc, &one);
+				r->dest = RULE_DEST_ORIGINAL;
 				r->to = to;
 				r->from = pass ? NULL : set;
 				r->verdict = pass ? svc->otherwise : VERDICT_ACCEPT;
@@ -151,8 +151,8 @@ static void to_rules(struct plan_chain *c, size_t *cap, const struct service *sv
 	}
 }
 
-/* The elements of a service's `to` in family f, as nft makes them (see struct plan_dests). */
-static void dests_build(const struct range_vec *to, enum family f, struct plan_dests *d)
+/* The elements of a service's `to` in family f, as nft makes them (see struct rule_dests). */
+static void dests_build(const struct range_vec *to, enum family f, struct rule_dests *d)
 {
 	struct prefix cover[256];
 	size_t hosts = 0, all = 0;
@@ -194,7 +194,7 @@ static bool policy_has_to(const struct policy *pol)
 	return false;
 }
 
-static void chain_init(struct plan_chain *c, const char *name, enum plan_hook hook, int prio)
+static void chain_init(struct rule_chain *c, const char *name, enum rule_hook hook, int prio)
 {
 	c->name = name;
 	c->hook = hook;
@@ -204,7 +204,7 @@ static void chain_init(struct plan_chain *c, const char *name, enum plan_hook ho
 
 void rule_plan_build(const struct policy *pol, struct rule_plan *out)
 {
-	struct plan_chain *input, *forward = NULL;
+	struct rule_chain *input, *forward = NULL;
 	size_t cap = 0, fcap = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -213,7 +213,7 @@ void rule_plan_build(const struct policy *pol, struct rule_plan *out)
 	out->sets = xcalloc(pol->nservices * FAM_COUNT + 1, sizeof(*out->sets));
 	for (size_t i = 0; i < pol->nservices; i++)
 		for (int f = 0; f < FAM_COUNT; f++) {
-			struct plan_set *s = &out->sets[out->nsets++];
+			struct rule_set *s = &out->sets[out->nsets++];
 			service_set_name(&pol->services[i], (enum family)f, s->name, sizeof(s->name));
 			s->fam = (enum family)f;
 			s->svc = &pol->services[i];
@@ -223,19 +223,19 @@ void rule_plan_build(const struct policy *pol, struct rule_plan *out)
 	out->nchains = policy_has_to(pol) ? 2 : 1;
 	out->chains = xcalloc(out->nchains, sizeof(*out->chains));
 	input = &out->chains[0];
-	chain_init(input, "input", PLAN_HOOK_INPUT, pol->priority);
+	chain_init(input, "input", RULE_HOOK_INPUT, pol->priority);
 	if (out->nchains == 2) {
 		forward = &out->chains[1];
-		chain_init(forward, "forward", PLAN_HOOK_FORWARD, pol->priority);
+		chain_init(forward, "forward", RULE_HOOK_FORWARD, pol->priority);
 	}
 	for (size_t i = 0; i < pol->nservices; i++) {
 		const struct service *svc = &pol->services[i];
-		const struct plan_set *sets = &out->sets[i * FAM_COUNT];
+		const struct rule_set *sets = &out->sets[i * FAM_COUNT];
 		if (!service_has_to(svc, FAM_V4) && !service_has_to(svc, FAM_V6)) {
 			service_rules(input, &cap, svc, sets);
 			continue;
 		}
-		const struct plan_dests *to[FAM_COUNT] = { NULL, NULL };
+		const struct rule_dests *to[FAM_COUNT] = { NULL, NULL };
 		for (int f = 0; f < FAM_COUNT; f++) {
 			if (!service_has_to(svc, (enum family)f))
 				continue;
@@ -269,7 +269,7 @@ void rule_plan_free(struct rule_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-const struct plan_set *rule_plan_set(const struct rule_plan *p, const char *name)
+const struct rule_set *rule_plan_set(const struct rule_plan *p, const char *name)
 {
 	for (size_t i = 0; i < p->nsets; i++)
 		if (streq(p->sets[i].name, name))
@@ -277,12 +277,12 @@ const struct plan_set *rule_plan_set(const struct rule_plan *p, const char *name
 	return NULL;
 }
 
-const char *plan_hook_name(enum plan_hook h)
+const char *rule_hook_name(enum rule_hook h)
 {
 	switch (h) {
-	case PLAN_HOOK_INPUT:
+	case RULE_HOOK_INPUT:
 		return "input";
-	case PLAN_HOOK_FORWARD:
+	case RULE_HOOK_FORWARD:
 		return "forward";
 	}
 	return "?";

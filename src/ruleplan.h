@@ -15,23 +15,23 @@
 #include "policy.h"
 
 /* "<service>_v4": a service name and the suffix. */
-#define PLAN_NAME_LEN (NAME_MAX_LEN + 8)
+#define RULE_NAME_LEN (NAME_MAX_LEN + 8)
 
 /* A named set of addresses: a service's sources of one family. */
-struct plan_set {
-	char name[PLAN_NAME_LEN];
+struct rule_set {
+	char name[RULE_NAME_LEN];
 	enum family fam;
 	const struct service *svc; /* its intervals: svc->set[fam] */
 };
 
 /* Where a chain hooks in. Every chain is type filter, family inet. */
-enum plan_hook {
-	PLAN_HOOK_INPUT,
-	PLAN_HOOK_FORWARD,
+enum rule_hook {
+	RULE_HOOK_INPUT,
+	RULE_HOOK_FORWARD,
 };
 
 /* The destination ports of a rule: one protocol, ascending, overlaps merged. */
-struct plan_ports {
+struct rule_ports {
 	enum proto proto;
 	struct range *v; /* n == 1: one port or one range; n > 1: a set of them */
 	size_t n;
@@ -43,14 +43,14 @@ struct plan_ports {
  * switches on it, so that a new kind is a compile warning in each of them
  * until each writes it.
  */
-enum plan_dest {
-	PLAN_DEST_ANY,      /* whatever the chain's hook sees: for input, this host's own */
+enum rule_dest {
+	RULE_DEST_ANY,      /* whatever the chain's hook sees: for input, this host's own */
 	/*
 	 * The service's `to`: the connection's destination and port as the
 	 * client sent them (the conntrack original tuple, whatever a DNAT made
 	 * of them), in the original direction only, so that no reply is judged.
 	 */
-	PLAN_DEST_ORIGINAL,
+	RULE_DEST_ORIGINAL,
 };
 
 /*
@@ -59,7 +59,7 @@ enum plan_dest {
  * of several, as nft makes it: of single addresses (adjacent ones apart), or
  * an interval set whose touching prefixes nft has merged.
  */
-struct plan_dests {
+struct rule_dests {
 	enum family fam;
 	struct range *v; /* the elements, ascending */
 	size_t n;
@@ -73,38 +73,38 @@ struct plan_dests {
  * destination; the source looked up in a set of its family (from), or any
  * source; then the counter and the verdict.
  */
-struct plan_rule {
+struct rule_spec {
 	const struct service *svc; /* the service it is a rule of */
-	struct plan_ports ports;   /* PLAN_DEST_ORIGINAL: one port or one range */
-	enum plan_dest dest;
-	const struct plan_dests *to; /* PLAN_DEST_ORIGINAL: the destinations */
+	struct rule_ports ports;   /* RULE_DEST_ORIGINAL: one port or one range */
+	enum rule_dest dest;
+	const struct rule_dests *to; /* RULE_DEST_ORIGINAL: the destinations */
 	/*
-	 * PLAN_DEST_ANY without from: the family it is limited to (meta nfproto,
+	 * RULE_DEST_ANY without from: the family it is limited to (meta nfproto,
 	 * first in the rule), or -1 for both. A service with a `to` of one family
 	 * only falls back so in the other.
 	 */
 	int only_fam;
-	const struct plan_set *from; /* NULL: any source, of only_fam */
+	const struct rule_set *from; /* NULL: any source, of only_fam */
 	bool counter;
 	enum verdict verdict;
 };
 
-struct plan_chain {
+struct rule_chain {
 	const char *name;    /* "input", "forward" */
-	enum plan_hook hook;
+	enum rule_hook hook;
 	int priority;
 	enum verdict policy; /* for what no rule decides */
-	struct plan_rule *rules;
+	struct rule_spec *rules;
 	size_t nrules;
 };
 
 struct rule_plan {
 	const char *table;         /* family inet */
-	struct plan_set *sets;     /* per service, IPv4 then IPv6 */
+	struct rule_set *sets;     /* per service, IPv4 then IPv6 */
 	size_t nsets;
-	struct plan_chain *chains;
+	struct rule_chain *chains;
 	size_t nchains;
-	struct plan_dests *dests;  /* per service and family with `to` */
+	struct rule_dests *dests;  /* per service and family with `to` */
 	size_t ndests;
 };
 
@@ -124,15 +124,15 @@ void rule_plan_build(const struct policy *pol, struct rule_plan *out);
 void rule_plan_free(struct rule_plan *p);
 
 /* The set of the plan named `name`, or NULL. */
-const struct plan_set *rule_plan_set(const struct rule_plan *p, const char *name);
+const struct rule_set *rule_plan_set(const struct rule_plan *p, const char *name);
 
 /* "input" */
-const char *plan_hook_name(enum plan_hook h);
+const char *rule_hook_name(enum rule_hook h);
 
 /*
  * The ports of protocol p of a service, sorted, overlapping ones merged
  * (adjacent ones stay apart, as written): false if it has none. Free out->v.
  */
-bool service_ports(const struct service *svc, enum proto p, struct plan_ports *out);
+bool service_ports(const struct service *svc, enum proto p, struct rule_ports *out);
 
 #endif

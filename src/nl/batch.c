@@ -238,7 +238,7 @@ void nl_batch_add_set(struct nl_batch *b, const char *table, const char *set, en
 	nftnl_set_free(s);
 }
 
-void nl_batch_add_chain(struct nl_batch *b, const char *table, const struct plan_chain *pc)
+void nl_batch_add_chain(struct nl_batch *b, const char *table, const struct rule_chain *pc)
 {
 	struct nftnl_chain *c = xcheck(nftnl_chain_alloc());
 	struct nlmsghdr *nlh;
@@ -413,7 +413,7 @@ void nl_batch_add_interval_set(struct nl_batch *b, const char *table, const char
  * interval only if there are ranges. Its name is a template the kernel fills
  * in ("__set%d" -> "__set0"), so the rule and the elements find it by id.
  */
-static uint32_t anon_port_set(struct nl_batch *b, const char *table, const struct plan_ports *pp)
+static uint32_t anon_port_set(struct nl_batch *b, const char *table, const struct rule_ports *pp)
 {
 	struct nftnl_set *s = xcheck(nftnl_set_alloc());
 	uint32_t id = b->next_id++;
@@ -444,7 +444,7 @@ static uint32_t anon_port_set(struct nl_batch *b, const char *table, const struc
  * constant, of addresses, interval when some element is a prefix (nft has
  * merged the prefixes that touch: the plan's intervals).
  */
-static uint32_t anon_dest_set(struct nl_batch *b, const char *table, const struct plan_dests *d)
+static uint32_t anon_dest_set(struct nl_batch *b, const char *table, const struct rule_dests *d)
 {
 	struct nftnl_set *s = xcheck(nftnl_set_alloc());
 	uint32_t id = b->next_id++;
@@ -470,7 +470,7 @@ static uint32_t anon_dest_set(struct nl_batch *b, const char *table, const struc
 }
 
 /* "rule of service smtp: tcp from @smtp_v4 accept": how an error names a rule. */
-static void rule_what(const struct plan_rule *pr, char *buf, size_t n)
+static void rule_what(const struct rule_spec *pr, char *buf, size_t n)
 {
 	if (pr->from)
 		snprintf(buf, n, "rule of service %s: %s from @%s %s", pr->svc->name,
@@ -480,15 +480,15 @@ static void rule_what(const struct plan_rule *pr, char *buf, size_t n)
 			 proto_name(pr->ports.proto), verdict_name(pr->verdict));
 }
 
-void nl_batch_add_rules(struct nl_batch *b, const char *table, const struct plan_chain *pc)
+void nl_batch_add_rules(struct nl_batch *b, const char *table, const struct rule_chain *pc)
 {
 	char what[256];
 
 	for (size_t i = 0; i < pc->nrules; i++) {
-		const struct plan_rule *pr = &pc->rules[i];
+		const struct rule_spec *pr = &pc->rules[i];
 		/* A rule's port set comes just before it, as nft sends them. */
 		uint32_t port_set = pr->ports.n > 1 ? anon_port_set(b, table, &pr->ports) : 0;
-		uint32_t dest_set = pr->dest == PLAN_DEST_ORIGINAL && !pr->to->single
+		uint32_t dest_set = pr->dest == RULE_DEST_ORIGINAL && !pr->to->single
 					    ? anon_dest_set(b, table, pr->to)
 					    : 0;
 		uint32_t addr_set = pr->from ? batch_set_id(b, table, pr->from->name) : 0;

@@ -146,9 +146,9 @@ struct nlmsghdr *req_hdr(struct nl *nl, char *buf, uint16_t type, uint16_t fam, 
 
 /* ---- rules.c */
 
-uint32_t hook_number(enum plan_hook h);
+uint32_t hook_number(enum rule_hook h);
 uint32_t policy_number(enum verdict v);
-struct nftnl_rule *rule_build(const char *table, const char *chain, const struct plan_rule *pr,
+struct nftnl_rule *rule_build(const char *table, const char *chain, const struct rule_spec *pr,
 			      uint32_t port_set_id, uint32_t addr_set_id, uint32_t dest_set_id);
 
 /* Set contents for a fingerprint's anonymous lookup; NULL if unknown. */

@@ -430,7 +430,7 @@ void nl_table_live_free(struct nl_table_live *t)
 	memset(t, 0, sizeof(*t));
 }
 
-bool nl_chain_live_is(const struct nl_chain_live *c, const struct plan_chain *pc)
+bool nl_chain_live_is(const struct nl_chain_live *c, const struct rule_chain *pc)
 {
 	return streq(c->name, pc->name) && c->base && c->type && streq(c->type, "filter") &&
 	       c->hook == hook_number(pc->hook) && c->prio == pc->priority &&

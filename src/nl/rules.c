@@ -50,12 +50,12 @@ static void put_lookup(struct nftnl_rule *r, const char *set, uint32_t set_id)
 }
 
 /* The kernel's hook number of a chain of the plan. */
-uint32_t hook_number(enum plan_hook h)
+uint32_t hook_number(enum rule_hook h)
 {
 	switch (h) {
-	case PLAN_HOOK_INPUT:
+	case RULE_HOOK_INPUT:
 		return NF_INET_LOCAL_IN;
-	case PLAN_HOOK_FORWARD:
+	case RULE_HOOK_FORWARD:
 		return NF_INET_FORWARD;
 	}
 	return NF_INET_LOCAL_IN;
@@ -78,7 +78,7 @@ static void put_ct(struct nftnl_rule *r, uint32_t key, bool original)
 }
 
 /* The port match after its load: one port, or a range (nft 1.0.6: gte, lte). */
-static void put_port_cmp(struct nftnl_rule *r, const struct plan_ports *pp, uint32_t port_set_id)
+static void put_port_cmp(struct nftnl_rule *r, const struct rule_ports *pp, uint32_t port_set_id)
 {
 	if (pp->n == 1) {
 		uint16_t lo = htons((uint16_t)pp->v[0].lo), hi = htons((uint16_t)pp->v[0].hi);
@@ -94,11 +94,11 @@ static void put_port_cmp(struct nftnl_rule *r, const struct plan_ports *pp, uint
 }
 
 /*
- * The original destination (PLAN_DEST_ORIGINAL) after its load: an address
+ * The original destination (RULE_DEST_ORIGINAL) after its load: an address
  * (cmp), one prefix (its bytes compared, or its mask and then a cmp when it
  * ends inside a byte, as nft 1.0.6 does), or the rule's anonymous set.
  */
-static void put_dest_match(struct nftnl_rule *r, const struct plan_dests *d, uint32_t dest_set_id)
+static void put_dest_match(struct nftnl_rule *r, const struct rule_dests *d, uint32_t dest_set_id)
 {
 	unsigned len = fam_key_len(d->fam);
 	uint8_t net[16], mask[16], zero[16] = { 0 };
@@ -134,11 +134,11 @@ static void put_dest_match(struct nftnl_rule *r, const struct plan_dests *d, uin
  * addr_set_id: the batch's ids of sets it creates, 0 for none.
  */
 struct nftnl_rule *rule_build(const char *table, const char *chain,
-			      const struct plan_rule *pr, uint32_t port_set_id,
+			      const struct rule_spec *pr, uint32_t port_set_id,
 			      uint32_t addr_set_id, uint32_t dest_set_id)
 {
 	struct nftnl_rule *r = xcheck(nftnl_rule_alloc());
-	const struct plan_ports *pp = &pr->ports;
+	const struct rule_ports *pp = &pr->ports;
 	struct nftnl_expr *e;
 	uint8_t l4 = pp->proto == PROTO_TCP ? IPPROTO_TCP : IPPROTO_UDP;
 
@@ -147,7 +147,7 @@ struct nftnl_rule *rule_build(const char *table, const char *chain,
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 
 	switch (pr->dest) {
-	case PLAN_DEST_ANY:
+	case RULE_DEST_ANY:
 		if (pr->only_fam >= 0 && !pr->from) {
 			uint8_t nfproto = pr->only_fam == FAM_V4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
 			put_meta(r, NFT_META_NFPROTO);
@@ -158,7 +158,7 @@ struct nftnl_rule *rule_build(const char *table, const char *chain,
 		put_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
 		put_port_cmp(r, pp, port_set_id);
 		break;
-	case PLAN_DEST_ORIGINAL: {
+	case RULE_DEST_ORIGINAL: {
 		/*
 		 * The conntrack original tuple: what the client sent, before any
 		 * DNAT. It is the same for the packets of both directions, so the
@@ -263,17 +263,17 @@ char *rule_fingerprint(struct nftnl_rule *r, anon_text_fn anon, void *ctx,
 /* A fingerprint shows a rule's anonymous set by its content: its destinations, or its ports. */
 static bool plan_anon_text(const char *set, void *ctx, struct sbuf *sb)
 {
-	const struct plan_rule *pr = ctx;
+	const struct rule_spec *pr = ctx;
 
 	(void)set;
-	if (pr->dest == PLAN_DEST_ORIGINAL && !pr->to->single)
+	if (pr->dest == RULE_DEST_ORIGINAL && !pr->to->single)
 		range_list_text(sb, pr->to->v, pr->to->n, fam_key_len(pr->to->fam));
 	else
 		range_list_text(sb, pr->ports.v, pr->ports.n, 2);
 	return true;
 }
 
-size_t nl_chain_fingerprints(const struct plan_chain *pc, char ***out)
+size_t nl_chain_fingerprints(const struct rule_chain *pc, char ***out)
 {
 	char **fp = xcalloc(pc->nrules + 1, sizeof(*fp));
 

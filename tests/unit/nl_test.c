@@ -329,8 +329,8 @@ static void test_objects(void)
 	nl_batch_add_table(b, "mxfence");
 	nl_batch_add_set(b, "mxfence", "smtp_v4", FAM_V4);
 	nl_batch_add_set(b, "mxfence", "smtp_v6", FAM_V6);
-	struct plan_chain input = {
-		.name = "input", .hook = PLAN_HOOK_INPUT, .priority = -10, .policy = VERDICT_ACCEPT
+	struct rule_chain input = {
+		.name = "input", .hook = RULE_HOOK_INPUT, .priority = -10, .policy = VERDICT_ACCEPT
 	};
 	nl_batch_add_chain(b, "mxfence", &input);
 	msgs_get(b, &m);
@@ -632,10 +632,10 @@ static void test_plan(void)
 	EXPECT(plan.nchains == 1 && !strcmp(plan.chains[0].name, "input") &&
 		       plan.chains[0].priority == -10 && plan.chains[0].policy == VERDICT_ACCEPT,
 	       "not one input chain at -10, policy accept");
-	const struct plan_chain *c = &plan.chains[0];
+	const struct rule_chain *c = &plan.chains[0];
 	EXPECT(c->nrules == 6, "%zu rules, want 6", c->nrules);
 	if (c->nrules == 6) {
-		const struct plan_ports *t = &c->rules[0].ports;
+		const struct rule_ports *t = &c->rules[0].ports;
 		EXPECT(t->proto == PROTO_TCP && t->n == 3 && t->ranges && t->v[0].lo == 25 &&
 			       t->v[0].hi == 30 && t->v[1].lo == 31 && t->v[2].lo == 587 &&
 			       t->v[2].hi == 587,
