@@ -56,7 +56,7 @@ $(BUILD) $(BUILD)/nl:
 # Test programs link the objects without main(): the unit tests (each run by
 # tests/unit/NAME.sh), and the tools the shell tests drive (tests/tools).
 UNIT_PROGS := tests/unit/unit tests/unit/nl_test tests/unit/spf_test tests/unit/policy_test \
-	tests/unit/feed_test tests/unit/state_test tests/unit/diffview_test
+	tests/unit/feed_test tests/unit/state_test tests/unit/diffview_test tests/unit/plan_test
 TOOL_PROGS := tests/tools/nl_drive tests/tools/spf_drive
 TEST_PROGS := $(UNIT_PROGS) $(TOOL_PROGS)
 tests/unit/%: tests/unit/%.c $(LIB_OBJS)

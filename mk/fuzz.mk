@@ -19,7 +19,7 @@ FUZZ_PKG_CONFIG ?= pkg-config
 FUZZ_PKGS := libnftnl libmnl jansson inih libcurl ldns libcrypto
 
 FUZZ_FEEDS := list postfix-cidr m365 aws google azure
-FUZZ_OTHERS := policy flows state modelfile addr cachemeta spf dns nldump saved
+FUZZ_OTHERS := policy flows state modelfile addr cachemeta spf dns nldump saved plan
 FUZZ_HARNESSES := $(FUZZ_FEEDS) $(FUZZ_OTHERS)
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -94,7 +94,7 @@ SAN_OBJS := $(SAN_OBJS:src/%.c=$(SAN_BUILD)/%.o)
 SAN_LIB_OBJS := $(filter-out $(SAN_BUILD)/main.o,$(SAN_OBJS))
 SAN_UNIT := $(SAN_BUILD)/unit $(SAN_BUILD)/nl_test $(SAN_BUILD)/spf_test \
 	$(SAN_BUILD)/policy_test $(SAN_BUILD)/feed_test $(SAN_BUILD)/state_test \
-	$(SAN_BUILD)/diffview_test
+	$(SAN_BUILD)/diffview_test $(SAN_BUILD)/plan_test
 # Each tests/unit/NAME.sh runs NAME_test (unit.sh: unit); these run the sanitized ones.
 SAN_UNIT_SH := $(patsubst tests/unit/%.sh,$(SAN_BUILD)/tests/%.sh,$(wildcard tests/unit/*.sh))
 SAN_TOOLS := $(SAN_BUILD)/nl_drive $(SAN_BUILD)/spf_drive

@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "audit.h"
 #include "diffview.h"
 #include "exitcode.h"
 #include "live.h"
 #include "lock.h"
 #include "nl.h"
+#include "plan_apply.h"
 #include "util.h"
 
 /* The removal gate: refuse when a service would lose more than max-removal of a family. */
@@ -254,12 +256,31 @@ static void attempt_reset(struct apply_report *rep)
 	rep->genid = 0;
 }
 
+/* The audit line of a commit; a trail that cannot be appended to is noted in the report. */
+static void audit_commit(const struct apply_options *o, int fd, const struct policy *pol,
+			 struct apply_report *rep)
+{
+	struct audit_service *svc = xcalloc(rep->nservices + 1, sizeof(*svc));
+	struct audit_entry e = {
+		.time = (int64_t)time(NULL), .command = o->audit, .plan_sha256 = o->plan_sha256,
+		.table = pol->table, .netns = netns_inode(), .gen_before = rep->genid_before,
+		.gen_after = rep->genid, .services = svc, .nservices = rep->nservices,
+	};
+
+	for (size_t i = 0; i < rep->nservices; i++) {
+		svc[i].name = pol->services[i].name;
+		svc[i].t = rep->services[i];
+	}
+	audit_append(fd, &e, rep->audit_err, sizeof(rep->audit_err));
+	free(svc);
+}
+
 int apply_run(const struct apply_options *o, struct policy *pol, struct set_list *want,
 	      struct apply_report *rep)
 {
 	struct nl *nl = NULL;
 	char err[600];
-	int lock = -1;
+	int lock = -1, audit = -1;
 
 	memset(rep, 0, sizeof(*rep));
 	if (nl_open(&nl, err, sizeof(err)) < 0) {
@@ -271,13 +292,20 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_list
 		nl_close(nl);
 		return EXIT_INPUT;
 	}
+	if (o->audit && !o->dry_run && (audit = audit_open(o->state_dir, err, sizeof(err))) < 0) {
+		failed(rep, APPLY_AT_AUDIT, err);
+		lock_release(lock);
+		nl_close(nl);
+		return EXIT_INPUT;
+	}
 	/*
 	 * From here on the sets' intervals live in `want`; the inputs behind them
 	 * only serve provenance, which a dry run's diff shows and a commit does not.
 	 */
-	if (o->dry_run)
+	/* A plan's sets are made from the plan and the kernel, attempt by attempt. */
+	if (!o->plan && o->dry_run)
 		wanted_sets_from_policy(pol, want);
-	else
+	else if (!o->plan)
 		wanted_sets_take_from_policy(pol, want);
 
 	rep->outcome = APPLY_FAILED;
@@ -290,14 +318,26 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_list
 			failed(rep, APPLY_AT_READ, err);
 			goto done;
 		}
-		bool present = live.table.present, replace = !live.structure_ok;
-		if (present && !o->force && removal_gate(&live, want, rep)) {
+		if (o->plan) {
+			set_list_free(want);
+			if (plan_check_live(o->plan, &live, rep->stale, sizeof(rep->stale)) < 0 ||
+			    plan_wanted_sets(o->plan, pol, &live, want, rep->stale,
+					     sizeof(rep->stale)) < 0) {
+				rep->genid = rep->genid_before = live.table.genid;
+				kernel_view_free(&live);
+				rep->outcome = APPLY_STALE;
+				goto done;
+			}
+		}
+		bool present = live.table.present;
+		bool replace = o->plan ? o->plan->change == PLAN_REPLACE : !live.structure_ok;
+		if (present && !o->force && !o->plan && removal_gate(&live, want, rep)) {
 			kernel_view_free(&live);
 			rep->outcome = APPLY_REFUSED;
 			goto done;
 		}
 		attempt_reset(rep);
-		rep->genid = live.table.genid;
+		rep->genid = rep->genid_before = live.table.genid;
 		/*
 		 * A whole table is counted now, before its batch takes its memory:
 		 * its gains are the whole set. A delta is counted during the commit.
@@ -359,6 +399,8 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_list
 			} else {
 				rep->genid = res.genid;
 				rep->outcome = APPLY_CHANGED;
+				if (audit >= 0)
+					audit_commit(o, audit, pol, rep);
 			}
 			goto done;
 		case NL_RESTART:
@@ -377,6 +419,7 @@ int apply_run(const struct apply_options *o, struct policy *pol, struct set_list
 		}
 	}
 done:
+	audit_close(audit);
 	lock_release(lock);
 	nl_close(nl);
 	switch (rep->outcome) {
@@ -385,6 +428,7 @@ done:
 	case APPLY_CHECKED:
 		return EXIT_OK;
 	case APPLY_REFUSED:
+	case APPLY_STALE:
 		return EXIT_REFUSED;
 	case APPLY_FAILED:
 		break;

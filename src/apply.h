@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "diffview.h"
+#include "plan.h"
 #include "policy.h"
 #include "sets.h"
 
@@ -20,6 +21,20 @@ struct apply_options {
 	bool force;   /* past the removal gate */
 	bool lock;    /* take the state folder's lock (refresh holds it already) */
 	unsigned lock_timeout;
+	/*
+	 * Apply exactly this plan's change instead of the policy's: pol is
+	 * plan_policy() of it. A kernel that no longer holds what the plan was
+	 * computed against refuses it (APPLY_STALE).
+	 */
+	const struct plan *plan;
+	const char *plan_sha256; /* its digest, for the audit trail */
+	/*
+	 * A commit appends a line to the audit trail (<state_dir>/audit.log)
+	 * naming this command ("apply", "apply --plan", "refresh"); NULL: none.
+	 * The trail is opened once the lock is held, before the kernel is read:
+	 * one that cannot be written stops the change.
+	 */
+	const char *audit;
 };
 
 enum apply_outcome {
@@ -27,6 +42,7 @@ enum apply_outcome {
 	APPLY_NOTHING, /* the kernel holds the policy already */
 	APPLY_CHECKED, /* dry run: the kernel accepted the batch and discarded it */
 	APPLY_REFUSED, /* the removal gate: see refusals; the kernel is untouched */
+	APPLY_STALE,   /* a plan's kernel state is gone: see stale; the kernel is untouched */
 	APPLY_FAILED,  /* see stage and err; nothing was changed */
 };
 
@@ -34,6 +50,7 @@ enum apply_outcome {
 enum apply_stage {
 	APPLY_AT_OPEN,    /* netlink could not be opened (err) */
 	APPLY_AT_LOCK,    /* the state folder's lock (err) */
+	APPLY_AT_AUDIT,   /* the audit trail cannot be opened (err) */
 	APPLY_AT_READ,    /* reading the kernel (err) */
 	APPLY_AT_SEND,    /* the kernel refused the batch (err) */
 	APPLY_AT_RETRIES, /* the ruleset kept changing, APPLY_ATTEMPTS times */
@@ -77,6 +94,9 @@ struct apply_report {
 	enum apply_stage stage; /* APPLY_FAILED */
 	char err[600];          /* APPLY_FAILED, but at APPLY_AT_RETRIES */
 	uint32_t genid;         /* the generation the kernel holds afterwards */
+	uint32_t genid_before;  /* the generation the last attempt read */
+	char stale[512];        /* APPLY_STALE: why the plan no longer fits the kernel */
+	char audit_err[512];    /* APPLY_CHANGED: the audit line could not be appended, why */
 
 	/* APPLY_CHANGED, APPLY_CHECKED: the batch. */
 	bool replaced;       /* the table is made whole... */
@@ -105,8 +125,9 @@ struct apply_report {
  * Make the kernel hold the compiled policy. Fills `want` with the policy's
  * sets (set_list_free() it); unless a dry run, the services' own interval sets
  * are freed on the way. Prints nothing: what it did, or why not, is in rep
- * (apply_report_free() it). Returns EXIT_OK, EXIT_REFUSED (the removal gate)
- * or EXIT_INPUT (nothing changed).
+ * (apply_report_free() it). Returns EXIT_OK, EXIT_REFUSED (the removal gate,
+ * a stale plan) or EXIT_INPUT (nothing changed). With o->plan, `want` is made
+ * from the plan and the kernel.
  */
 int apply_run(const struct apply_options *o, struct policy *pol, struct set_list *want,
 	      struct apply_report *rep);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "exitcode.h"
 #include "policy.h"
@@ -66,11 +67,16 @@ int cmd_fetch(int argc, char **argv, struct globals *g);
 int cmd_refresh(int argc, char **argv, struct globals *g);
 int cmd_restore(int argc, char **argv, struct globals *g);
 int cmd_monitor(int argc, char **argv, struct globals *g);
+int cmd_plan(int argc, char **argv, struct globals *g);
+
+/* An octal file mode, 0 to 0777. */
+int parse_mode(const char *s, mode_t *out);
 
 /* A whole number of seconds, 0 to 86400. */
 int parse_seconds(const char *s, unsigned *out);
-/* "3600", "90m", "48h", "2d": 1 s to 365 days (cmd_monitor.c). */
+/* "90", "90s", "15m", "24h", "7d" to seconds (at least 1); "none" to -1. 0, or -1. */
 int parse_duration(const char *s, int64_t *out);
+#define DEFAULT_PLAN_MAX_AGE (24 * 3600)
 
 /* cmd_report.c: what several commands print alike, from the library's results. */
 struct apply_report;
@@ -78,6 +84,15 @@ struct set_list;
 /* What an apply did, or why not, as apply and refresh print it (stdout and stderr). */
 void print_apply_report(const struct policy *pol, const struct set_list *want,
 			const struct apply_report *rep);
+
+struct plan_run;
+/*
+ * The review report of a plan written (format: enum report_format) on out,
+ * and on stderr what the gates said and, for a report other than text, the
+ * plan's digest. cmd names the command in messages.
+ */
+void print_plan_report(FILE *out, int format, const char *cmd, const char *path, bool force,
+		       const struct plan_run *r);
 
 struct comparison;
 /*

@@ -3,11 +3,13 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "apply.h"
 #include "cmd.h"
 #include "diag.h"
 #include "saved.h"
+#include "util.h"
 
 bool common_option(int opt, struct globals *g)
 {
@@ -37,6 +39,58 @@ int parse_seconds(const char *s, unsigned *out)
 	if (errno || *end || v > 86400)
 		return -1;
 	*out = (unsigned)v;
+	return 0;
+}
+
+int parse_mode(const char *s, mode_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || strspn(s, "01234567") != strlen(s) || strlen(s) > 4)
+		return -1;
+	v = strtoul(s, &end, 8);
+	if (*end || v > 0777)
+		return -1;
+	*out = (mode_t)v;
+	return 0;
+}
+
+int parse_duration(const char *s, int64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	int64_t unit = 1;
+
+	if (streq(s, "none")) {
+		*out = -1;
+		return 0;
+	}
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || v == 0 || v > 100000000ull)
+		return -1;
+	if (*end && end[1])
+		return -1;
+	switch (*end) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		unit = 60;
+		break;
+	case 'h':
+		unit = 3600;
+		break;
+	case 'd':
+		unit = 86400;
+		break;
+	default:
+		return -1;
+	}
+	*out = (int64_t)v * unit;
 	return 0;
 }
 

@@ -1,19 +1,23 @@
 /*
- * mxfence diff [-c CONF] [--against live|FILE] [--json] [--full-dump]: what
- * applying would change. Exit 0 no change, 1 changes, 2 error, as diff(1).
+ * mxfence diff [-c CONF] [--against live|FILE] [--format F] [--full-dump]:
+ * what applying would change. Exit 0 no change, 1 changes, 2 error, as diff(1).
  */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "diag.h"
 #include "diffview.h"
+#include "gate.h"
 #include "live.h"
 #include "modelfile.h"
 #include "nl.h"
+#include "report.h"
 #include "util.h"
 
-enum { OPT_AGAINST = 0x200, OPT_FULL_DUMP };
+enum { OPT_AGAINST = 0x200, OPT_FULL_DUMP, OPT_FORMAT };
 
 int cmd_diff(int argc, char **argv, struct globals *g)
 {
@@ -22,14 +26,19 @@ int cmd_diff(int argc, char **argv, struct globals *g)
 		{ "against", required_argument, NULL, OPT_AGAINST },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "full-dump", no_argument, NULL, OPT_FULL_DUMP },
+		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ 0 },
 	};
 	const char *against = "live";
-	bool json = false, full_dump = false;
+	enum report_format format = REPORT_TEXT;
+	bool full_dump = false;
+	struct removal_verdict *gates = NULL;
+	struct diff_view dv;
+	struct report r = { 0 };
+	char against_text[PATH_MAX + 64];
 	struct policy pol;
 	struct set_list want = { 0 }, file = { 0 };
 	struct kernel_view live = { 0 };
-	struct diff_totals t;
 	struct nl *nl = NULL;
 	const struct set_list *old;
 	const char *structure = NULL;
@@ -44,13 +53,19 @@ int cmd_diff(int argc, char **argv, struct globals *g)
 			against = optarg;
 			break;
 		case OPT_JSON:
-			json = true;
+			format = REPORT_JSON;
+			break;
+		case OPT_FORMAT:
+			if (report_format_parse(optarg, &format) < 0)
+				return usage_error("diff", "--format is text, markdown, html or json '%s'",
+						   optarg);
 			break;
 		case OPT_FULL_DUMP:
 			full_dump = true;
 			break;
 		case 'h':
-			puts("usage: mxfence diff [-c CONF] [--against live|FILE] [--json] [--full-dump]\n"
+			puts("usage: mxfence diff [-c CONF] [--against live|FILE] [--full-dump]\n"
+			     "                    [--format text|markdown|html|json] [--json]\n"
 			     "What applying the policy would change (exit 0 none, 1 changes, 2 error).");
 			return EXIT_OK;
 		default:
@@ -72,6 +87,12 @@ int cmd_diff(int argc, char **argv, struct globals *g)
 			goto out;
 		}
 		old = &live.sets;
+		if (live.table.present)
+			snprintf(against_text, sizeof(against_text),
+				 "what the kernel holds (generation %u)", live.table.genid);
+		else
+			snprintf(against_text, sizeof(against_text),
+				 "what the kernel holds (no table; generation %u)", live.table.genid);
 		if (!live.structure_ok && live.table.present)
 			structure = live.why;
 		else if (!live.table.present)
@@ -86,9 +107,18 @@ int cmd_diff(int argc, char **argv, struct globals *g)
 		}
 		diag_free(&d);
 		old = &file;
+		snprintf(against_text, sizeof(against_text), "the model file %s", against);
 	}
-	diff_print(stdout, &pol, old, &want, structure, json, &t);
-	rc = t.changed ? EXIT_MISMATCH : EXIT_OK;
+	diff_view_compute(&dv, &pol, old, &want, structure);
+	r.dv = &dv;
+	r.against = against_text;
+	if (format == REPORT_MARKDOWN || format == REPORT_HTML)
+		r.ngates = removal_verdicts(old, &want, &gates);
+	r.gates = gates;
+	report_write(stdout, format, &r);
+	rc = dv.t.changed ? EXIT_MISMATCH : EXIT_OK;
+	diff_view_free(&dv);
+	free(gates);
 out:
 	set_list_free(&want);
 	set_list_free(&file);

@@ -15,7 +15,7 @@
 enum { OPT_MAX_AGE = 0x140, OPT_NO_RESTAMP };
 
 /* "3600", "90m", "48h", "2d": seconds, from 1 s to 365 days. */
-int parse_duration(const char *s, int64_t *out)
+static int parse_age(const char *s, int64_t *out)
 {
 	char *end;
 	unsigned long long v;
@@ -64,7 +64,7 @@ int cmd_monitor(int argc, char **argv, struct globals *g)
 			prom = optarg;
 			break;
 		case OPT_MAX_AGE:
-			if (parse_duration(optarg, &mo.max_age) < 0) {
+			if (parse_age(optarg, &mo.max_age) < 0) {
 				usage_error("monitor", "--max-age takes a duration (3600, 90m, 48h, 2d) '%s'",
 					    optarg);
 				return MON_UNKNOWN;

@@ -2,6 +2,7 @@
  * mxfence refresh [-c CONF] [--dry-run] [--force]: the nightly job. Under a
  * lock: fetch, build, the gates, apply, then verify the kernel over the whole
  * address space. One summary line on stderr, whatever happens.
+ * --plan-only -o PLAN: fetch, build, the gates, then write a plan instead.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,9 @@
 #include "runrecord.h"
 #include "saved.h"
 #include "nl.h"
+#include "plan_make.h"
+#include "plan.h"
+#include "report.h"
 #include "util.h"
 
 struct run {
@@ -111,6 +115,7 @@ static int refresh_end(const struct globals *g, int rc, bool record, const char 
 	}
 	return rc;
 }
+enum { OPT_PLAN_ONLY = 0x200, OPT_FORMAT, OPT_MODE };
 
 int cmd_refresh(int argc, char **argv, struct globals *g)
 {
@@ -118,8 +123,15 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 		COMMON_LONGOPTS,
 		APPLY_LONGOPTS,
 		{ "prometheus", required_argument, NULL, OPT_PROMETHEUS },
+		{ "plan-only", no_argument, NULL, OPT_PLAN_ONLY },
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "mode", required_argument, NULL, OPT_MODE },
 		{ 0 },
 	};
+	struct plan_options po = { .mode = 0600 };
+	enum report_format format = REPORT_TEXT;
+	bool plan_only = false;
 	/* refresh takes the lock itself, for the whole run: apply_run does not. */
 	struct apply_options ao = { .state_dir = g->state_dir,
 				    .lock_timeout = DEFAULT_LOCK_TIMEOUT };
@@ -134,7 +146,7 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 	char err[600], outcome[700];
 	int opt, rc, lock, cache_lock;
 
-	while ((opt = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:o:h", opts, NULL)) != -1) {
 		if (common_option(opt, g))
 			continue;
 		if ((rc = apply_option("refresh", opt, &ao)) != 0) {
@@ -146,12 +158,31 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 		case OPT_PROMETHEUS:
 			prom = optarg;
 			break;
+		case OPT_PLAN_ONLY:
+			plan_only = true;
+			break;
+		case 'o':
+			po.path = optarg;
+			break;
+		case OPT_FORMAT:
+			if (report_format_parse(optarg, &format) < 0)
+				return usage_error("refresh", "--format is text, markdown, html or json '%s'",
+						   optarg);
+			break;
+		case OPT_MODE:
+			if (parse_mode(optarg, &po.mode) < 0)
+				return usage_error("refresh", "--mode takes an octal file mode such as 0600 '%s'",
+						   optarg);
+			break;
 		case 'h':
 			puts("usage: mxfence refresh [-c CONF] [--dry-run] [--force] [--lock-timeout SEC]\n"
 			     "                       [--prometheus FILE]\n"
-			     "Fetch, build, check the gates, apply and verify, one run at a time.\n"
-			     "Exit 0 applied or nothing to do, 2 error, 3 refused by a gate,\n"
-			     "4 applied but a source came from its last good copy.");
+			     "       mxfence refresh [-c CONF] --plan-only -o PLAN [--format F] [--force]\n"
+			     "                       [--mode MODE] [--lock-timeout SEC] [--prometheus FILE]\n"
+			     "Fetch, build, check the gates, apply and verify, one run at a time; or,\n"
+			     "with --plan-only, write a plan for apply --plan instead of applying.\n"
+			     "Exit 0 applied (planned) or nothing to do, 2 error, 3 refused by a gate,\n"
+			     "4 applied (planned) but a source came from its last good copy.");
 			return EXIT_OK;
 		default:
 			return usage_error("refresh", "unknown option");
@@ -159,6 +190,15 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 	}
 	if (optind < argc)
 		return usage_error("refresh", "unexpected argument '%s'", argv[optind]);
+	if (plan_only && !po.path)
+		return usage_error("refresh", "--plan-only writes a plan: -o PLAN names it");
+	if (!plan_only && (po.path || format != REPORT_TEXT))
+		return usage_error("refresh", "-o and --format go with --plan-only");
+	if (plan_only && ao.dry_run)
+		return usage_error("refresh", "--plan-only and --dry-run: a plan is made without a commit already");
+	if (po.path && streq(po.path, "-"))
+		return usage_error("refresh", "the plan goes to a file, the report to standard output '-'");
+	ao.state_dir = po.state_dir = g->state_dir;
 
 	lock = lock_take(g->state_dir, ao.lock_timeout, err, sizeof(err));
 	if (lock < 0) {
@@ -198,8 +238,29 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 			 rc == EXIT_REFUSED ? "refused by a gate" : "the build failed");
 		goto free_policy;
 	}
+	if (plan_only) {
+		struct plan_run pr;
+		po.force = ao.force;
+		if (plan_run(&pol, &po, &pr, err, sizeof(err)) < 0) {
+			fprintf(stderr, "mxfence refresh: %s; no plan written\n", err);
+			snprintf(outcome, sizeof(outcome), "no plan written; nothing changed");
+			rc = EXIT_INPUT;
+		} else {
+			print_plan_report(stdout, format, "refresh", po.path, po.force, &pr);
+			snprintf(outcome, sizeof(outcome),
+				 "planned (%s%s): plan sha256:%s in %s; nothing applied",
+				 plan_changes(&pr.plan) ? "changes" : "no change",
+				 pr.plan.verdict == PLAN_GATES_REFUSED ? ", refused by the removal gate" :
+				 pr.plan.verdict == PLAN_GATES_FORCED ? ", forced" : "", pr.sha256, po.path);
+			rc = pr.plan.verdict == PLAN_GATES_REFUSED ? EXIT_REFUSED :
+			     run.stale ? EXIT_STALE : EXIT_OK;
+		}
+		plan_run_free(&pr);
+		goto free_policy;
+	}
 	if (!ao.dry_run && saved_prepare(g->state_dir, &pol, &saved, err, sizeof(err)) < 0)
 		fprintf(stderr, "mxfence refresh: warning: the ruleset will not be saved (%s)\n", err);
+	ao.audit = "refresh";
 	rc = apply_run(&ao, &pol, &want, &rep);
 	print_apply_report(&pol, &want, &rep);
 	if (!ao.dry_run)

@@ -14,6 +14,8 @@
 #include "diag.h"
 #include "diffview.h"
 #include "fetch.h"
+#include "plan_make.h"
+#include "report.h"
 
 static void print_state_warning(const struct apply_report *rep)
 {
@@ -50,6 +52,9 @@ void print_apply_report(const struct policy *pol, const struct set_list *want,
 	switch (rep->outcome) {
 	case APPLY_CHANGED:
 		print_state_warning(rep);
+		if (rep->audit_err[0])
+			fprintf(stderr, "mxfence apply: warning: the change was made, but %s\n",
+				rep->audit_err);
 		printf("apply: table inet %s: ", pol->table);
 		if (rep->replaced)
 			printf("%s", rep->first_install ? "first install" : rep->why);
@@ -79,12 +84,17 @@ void print_apply_report(const struct policy *pol, const struct set_list *want,
 				r->svc->max_removal);
 		}
 		break;
+	case APPLY_STALE:
+		fprintf(stderr, "mxfence apply: refused: the plan is stale: %s; the kernel is "
+				"untouched\n", rep->stale);
+		break;
 	case APPLY_FAILED:
 		switch (rep->stage) {
 		case APPLY_AT_OPEN:
 			fprintf(stderr, "mxfence apply: %s\n", rep->err);
 			break;
 		case APPLY_AT_LOCK:
+		case APPLY_AT_AUDIT:
 			fprintf(stderr, "mxfence apply: %s; the kernel is untouched\n", rep->err);
 			break;
 		case APPLY_AT_READ:
@@ -179,4 +189,31 @@ size_t print_comparison(FILE *out, const struct policy *pol, const struct compar
 	fprintf(out, "%s: %zu difference%s\n", c->differences ? "MISMATCH" : "OK", c->differences,
 		c->differences == 1 ? "" : "s");
 	return c->differences;
+}
+
+void print_plan_report(FILE *out, int format, const char *cmd, const char *path, bool force,
+		       const struct plan_run *r)
+{
+	const struct plan *p = &r->plan;
+	struct report_plan rp = { .path = path, .sha256 = r->sha256, .created = p->created,
+				  .change = plan_change_name(p) };
+	struct report rep = { .dv = &r->dv, .against = r->against, .gates = r->gates,
+			      .ngates = r->ngates, .forced = force, .plan = &rp };
+
+	report_write(out, (enum report_format)format, &rep);
+	fflush(out);
+	for (size_t i = 0; p->verdict != PLAN_GATES_OK && i < r->ngates; i++) {
+		char why[256];
+		if (!r->gates[i].over)
+			continue;
+		removal_describe(&r->gates[i], why, sizeof(why));
+		fprintf(stderr, "mxfence %s: %s: %s\n", cmd,
+			p->verdict == PLAN_GATES_FORCED ? "allowed by --force" : "the removal gate refuses",
+			why);
+	}
+	if (p->verdict == PLAN_GATES_REFUSED)
+		fprintf(stderr, "mxfence %s: the plan is written, but apply --plan refuses it; a plan "
+				"made with --force is applied\n", cmd);
+	if (format != REPORT_TEXT)
+		fprintf(stderr, "mxfence %s: wrote %s: plan sha256:%s\n", cmd, path, r->sha256);
 }

@@ -31,9 +31,9 @@
 #include "lock.h"
 #include "nl.h"
 #include "render.h"
+#include "ruleplan.h"
 #include "saved.h"
 #include "state.h"
-#include "ruleplan.h"
 #include "util.h"
 
 extern char **environ;
@@ -81,6 +81,7 @@ static int install_closed(struct nl *nl, const struct policy *pol, uint32_t *gen
 	for (int attempt = 1; attempt <= CLOSED_ATTEMPTS; attempt++) {
 		struct nl_table_live t;
 		struct nl_result res;
+
 		if (nl_read_table(nl, pol->table, false, &t, err, errlen) < 0)
 			return -1;
 		bool present = t.present;
@@ -95,9 +96,9 @@ static int install_closed(struct nl *nl, const struct policy *pol, uint32_t *gen
 		struct rule_plan plan;
 		rule_plan_build(pol, &plan);
 		nl_batch_add_plan(b, &plan);
+		rule_plan_free(&plan);
 		nl_batch_send(b, false, &res);
 		nl_batch_free(b);
-		rule_plan_free(&plan);
 		if (res.status == NL_OK) {
 			*genid = res.genid;
 			return 0;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "cache.h"
 #include "cmd.h"
 #include "diag.h"
@@ -15,32 +16,16 @@
 
 static void counters(const struct policy *pol, const struct nl_table_live *t)
 {
-	struct rule_plan plan;
-	/* Per service: packets and bytes accepted, then of the other verdict. */
-	uint64_t (*sum)[4] = xcalloc(pol->nservices + 1, sizeof(*sum));
+	struct service_counters *c = xcalloc(pol->nservices + 1, sizeof(*c));
 
-	rule_plan_build(pol, &plan);
-	for (size_t c = 0; c < plan.nchains; c++) {
-		const struct rule_chain *pc = &plan.chains[c];
-		size_t j = 0;
-		for (size_t r = 0; r < t->nrules && j < pc->nrules; r++) {
-			const struct nl_rule_live *rule = &t->rules[r];
-			if (!streq(rule->chain, pc->name))
-				continue;
-			uint64_t *s = sum[pc->rules[j++].svc - pol->services];
-			int k = rule->set_name ? 0 : 2;
-			s[k] += rule->packets;
-			s[k + 1] += rule->bytes;
-		}
-	}
-	rule_plan_free(&plan);
+	service_counters_read(pol, t, c);
 	for (size_t k = 0; k < pol->nservices; k++)
 		printf("  service %s: accepted %llu packets (%llu bytes), %s %llu packets (%llu bytes)\n",
-		       pol->services[k].name, (unsigned long long)sum[k][0],
-		       (unsigned long long)sum[k][1],
+		       pol->services[k].name, (unsigned long long)c[k].accepted_packets,
+		       (unsigned long long)c[k].accepted_bytes,
 		       pol->services[k].otherwise == VERDICT_REJECT ? "rejected" : "dropped",
-		       (unsigned long long)sum[k][2], (unsigned long long)sum[k][3]);
-	free(sum);
+		       (unsigned long long)c[k].refused_packets, (unsigned long long)c[k].refused_bytes);
+	free(c);
 }
 
 /* The fetched sources' copies in the cache: when fetched, when last confirmed current. */
@@ -91,6 +76,32 @@ static void dnat_warnings(struct nl *nl, const struct policy *pol)
 	diag_print(&d, stderr);
 	diag_free(&d);
 	nat_rule_list_free(&rules);
+}
+
+/* The last lines of the audit trail, for people. */
+static void recent_changes(const char *state_dir)
+{
+	char **lines, err[512], text[2048];
+	long n = audit_tail(state_dir, 5, &lines, err, sizeof(err));
+
+	if (n < 0) {
+		printf("recent changes: unknown (%s)\n", err);
+		return;
+	}
+	if (n == 0) {
+		printf("recent changes: none recorded (no %s/%s)\n", state_dir, AUDIT_FILE);
+		free(lines);
+		return;
+	}
+	printf("recent changes (%s/%s, oldest first):\n", state_dir, AUDIT_FILE);
+	for (long i = 0; i < n; i++) {
+		if (audit_describe(lines[i], text, sizeof(text)) < 0)
+			printf("  (a line that is not an audit record)\n");
+		else
+			printf("  %s\n", text);
+		free(lines[i]);
+	}
+	free(lines);
 }
 
 int cmd_status(int argc, char **argv, struct globals *g)
@@ -168,6 +179,7 @@ int cmd_status(int argc, char **argv, struct globals *g)
 	} else {
 		printf("last applied: unknown (%s)\n", err);
 	}
+	recent_changes(g->state_dir);
 	fetched_sources(&pol);
 	dnat_warnings(nl, &pol);
 out:

@@ -1,60 +1,86 @@
 #include "diffview.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "feed.h"
 #include "render.h"
 #include "util.h"
 
-/* "microsoft365 (m365 id 10)" for the policy inputs behind [lo, hi]. */
-static void new_sources(const struct policy *pol, const struct set_content *v, u128 lo, u128 hi,
-			char *buf, size_t n)
+size_t diff_origins(const struct diff_view *dv, const struct diff_set *ds, u128 lo, u128 hi,
+		    struct diff_origin *out, size_t max, size_t *more)
 {
+	const struct set_content *v = ds->new;
 	const struct interval_set *s = &v->svc->set[v->fam];
 	const struct interval *iv = interval_set_lookup(s, lo);
-	size_t o = 0, shown = 0, more = 0;
+	size_t shown = 0;
 
-	buf[0] = '\0';
-	if (!iv)
-		return;
+	*more = 0;
+	if (!iv) {
+		/* No inputs behind the set (a plan's): the sources its bits name, without a place. */
+		ssize_t k = ranges_find(v->iv.v, v->iv.n, lo);
+		if (k < 0 || !v->sources)
+			return 0;
+		for (size_t b = 0; b < 64 && b < dv->new->nsource_names; b++) {
+			if (!(v->sources[k] & (1ull << b)))
+				continue;
+			if (shown == max) {
+				++*more;
+				continue;
+			}
+			out[shown].source = dv->new->source_names[b];
+			out[shown++].where[0] = '\0';
+		}
+		return shown;
+	}
 	for (size_t j = iv->first; j < iv->first + iv->count; j++) {
 		const struct input_prefix *p = &s->in.v[j];
 		if (p->lo > hi || input_last(p, v->fam) < lo)
 			continue;
-		if (shown == 3) {
-			more++;
+		if (shown == max) {
+			++*more;
 			continue;
 		}
-		struct origin og = policy_origin(pol, p->origin);
-		const struct source *src = &pol->sources[og.src];
-		char where[256];
-		src->fmt->where(src, og.entry, og.item, where, sizeof(where));
-		o += (size_t)snprintf(buf + o, o < n ? n - o : 0, "%s%s (%s)", shown ? ", " : "",
-				      src->name, where);
+		struct origin og = policy_origin(dv->pol, p->origin);
+		const struct source *src = &dv->pol->sources[og.src];
+		out[shown].source = src->name;
+		src->fmt->where(src, og.entry, og.item, out[shown].where, sizeof(out[shown].where));
 		shown++;
 	}
+	return shown;
+}
+
+/* "microsoft365 (m365 id 10), relays (relays.txt:3) and 2 more" */
+static void new_sources(const struct diff_view *dv, const struct diff_set *ds, u128 lo, u128 hi,
+			char *buf, size_t n)
+{
+	struct diff_origin og[DIFF_ORIGINS_SHOWN];
+	size_t more, k = diff_origins(dv, ds, lo, hi, og, DIFF_ORIGINS_SHOWN, &more), o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < k; i++)
+		o += (size_t)snprintf(buf + o, o < n ? n - o : 0, og[i].where[0] ? "%s%s (%s)" : "%s%s",
+				      i ? ", " : "", og[i].source, og[i].where);
 	if (more && o < n)
 		snprintf(buf + o, n - o, " and %zu more", more);
 }
 
-/* "relays, partners" from the old side's bits for the interval holding lo. */
-static void old_sources(const struct set_list *old, const struct set_content *v, u128 lo, char *buf,
-			size_t n)
+void diff_was(const struct diff_view *dv, const struct diff_set *ds, u128 lo, char *buf, size_t n)
 {
-	ssize_t k = ranges_find(v->iv.v, v->iv.n, lo);
+	const struct set_content *v = ds->old;
+	ssize_t k = v ? ranges_find(v->iv.v, v->iv.n, lo) : -1;
 	size_t o = 0;
 
 	snprintf(buf, n, "live");
 	if (k < 0 || !v->sources || !v->sources[k])
 		return;
 	buf[0] = '\0';
-	for (size_t b = 0; b < 64 && b < old->nsource_names; b++)
+	for (size_t b = 0; b < 64 && b < dv->old->nsource_names; b++)
 		if (v->sources[k] & (1ull << b))
 			o += (size_t)snprintf(buf + o, o < n ? n - o : 0, "%s%s", o ? ", " : "",
-					      old->source_names[b]);
+					      dv->old->source_names[b]);
 }
-
 
 static const struct set_content *other_side(const struct set_list *sv, const struct set_content *like)
 {
@@ -62,35 +88,210 @@ static const struct set_content *other_side(const struct set_list *sv, const str
 	return v && v->known && v->fam == like->fam ? v : NULL;
 }
 
-static void count_set(const struct set_content *o, const struct set_content *nw, struct range_vec *gain,
-		      struct range_vec *loss, struct diff_totals *t)
+static void count_ranges(const struct range_vec *rv, enum family f, size_t *prefixes, u128 *v4,
+			 u128 *v6)
+{
+	struct prefix cover[256];
+
+	for (size_t i = 0; i < rv->n; i++) {
+		*prefixes += cidr_cover(rv->v[i].lo, rv->v[i].hi, f, cover);
+		u128 a = range_size(rv->v[i].lo, rv->v[i].hi);
+		if (f == FAM_V4)
+			*v4 = sat_add(*v4, a);
+		else
+			*v6 = sat_add(*v6, a == ~(u128)0 ? (u128)1 << 64 : a >> 64);
+	}
+}
+
+static void count_set(struct diff_set *ds)
 {
 	static const struct range *none = NULL;
+	const struct set_content *o = ds->old, *nw = ds->new;
+	struct diff_totals *t = &ds->t;
 
-	ranges_subtract(nw->iv.v, nw->iv.n,
-			o ? o->iv.v : none, o ? o->iv.n : 0, gain);
+	memset(t, 0, sizeof(*t));
+	ranges_subtract(nw->iv.v, nw->iv.n, o ? o->iv.v : none, o ? o->iv.n : 0, &ds->gain);
 	if (o)
-		ranges_subtract(o->iv.v, o->iv.n,
-				nw->iv.v, nw->iv.n, loss);
+		ranges_subtract(o->iv.v, o->iv.n, nw->iv.v, nw->iv.n, &ds->loss);
+	count_ranges(&ds->gain, nw->fam, &t->prefixes_added, &t->v4_gained, &t->v6_gained);
+	count_ranges(&ds->loss, nw->fam, &t->prefixes_removed, &t->v4_lost, &t->v6_lost);
+	t->changed = ds->gain.n || ds->loss.n || !o;
+}
+
+static void totals_add(struct diff_totals *sum, const struct diff_totals *t)
+{
+	sum->prefixes_added += t->prefixes_added;
+	sum->prefixes_removed += t->prefixes_removed;
+	sum->v4_gained = sat_add(sum->v4_gained, t->v4_gained);
+	sum->v4_lost = sat_add(sum->v4_lost, t->v4_lost);
+	sum->v6_gained = sat_add(sum->v6_gained, t->v6_gained);
+	sum->v6_lost = sat_add(sum->v6_lost, t->v6_lost);
+	sum->changed |= t->changed;
+}
+
+void diff_view_compute(struct diff_view *dv, const struct policy *pol, const struct set_list *old,
+		       const struct set_list *new, const char *structure)
+{
+	memset(dv, 0, sizeof(*dv));
+	dv->pol = pol;
+	dv->old = old;
+	dv->new = new;
+	dv->structure = structure;
+	dv->sets = xcalloc(new->n ? new->n : 1, sizeof(*dv->sets));
+	dv->n = new->n;
+	dv->t.changed = structure != NULL;
+	for (size_t i = 0; i < new->n; i++) {
+		struct diff_set *ds = &dv->sets[i];
+		ds->new = &new->v[i];
+		ds->old = other_side(old, ds->new);
+		count_set(ds);
+		ds->after = ranges_addresses(ds->new->iv.v, ds->new->iv.n);
+		ds->before = ds->old ? ranges_addresses(ds->old->iv.v, ds->old->iv.n) : 0;
+		totals_add(&dv->t, &ds->t);
+	}
+}
+
+void diff_view_free(struct diff_view *dv)
+{
+	for (size_t i = 0; i < dv->n; i++) {
+		range_vec_free(&dv->sets[i].gain);
+		range_vec_free(&dv->sets[i].loss);
+	}
+	free(dv->sets);
+	memset(dv, 0, sizeof(*dv));
+}
+
+void diff_view_service(const struct diff_view *dv, size_t svc, struct diff_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < dv->n; i++)
+		if (dv->sets[i].new->svc == &dv->pol->services[svc])
+			totals_add(t, &dv->sets[i].t);
+}
+
+void diff_amounts(const struct diff_totals *t, enum family f, char gained[48], char lost[48])
+{
+	u128_format(f == FAM_V4 ? t->v4_gained : t->v6_gained, gained);
+	u128_format(f == FAM_V4 ? t->v4_lost : t->v6_lost, lost);
+}
+
+void diff_view_text(FILE *f, const struct diff_view *dv)
+{
+	char text[PREFIX_STRLEN], who[1024], b1[48], b2[48], b3[48], b4[48];
 	struct prefix cover[256];
-	for (size_t i = 0; i < gain->n; i++) {
-		t->prefixes_added += cidr_cover(gain->v[i].lo, gain->v[i].hi, nw->fam, cover);
-		u128 a = range_size(gain->v[i].lo, gain->v[i].hi);
-		if (nw->fam == FAM_V4)
-			t->v4_gained = sat_add(t->v4_gained, a);
+
+	if (dv->structure)
+		fprintf(f, "table inet %s: %s: it is replaced whole\n", dv->pol->table, dv->structure);
+	for (size_t i = 0; i < dv->n; i++) {
+		const struct diff_set *ds = &dv->sets[i];
+		const struct set_content *nw = ds->new;
+
+		if (!ds->gain.n && !ds->loss.n && ds->old)
+			fprintf(f, "%s (service %s, %s): no change\n", nw->name, nw->svc->name,
+				fam_name(nw->fam));
 		else
-			t->v6_gained = sat_add(t->v6_gained, a == ~(u128)0 ? (u128)1 << 64 : a >> 64);
+			fprintf(f, "%s (service %s, %s):%s\n", nw->name, nw->svc->name,
+				fam_name(nw->fam), ds->old ? "" : " new set");
+		for (size_t k = 0; k < ds->gain.n; k++) {
+			size_t c = cidr_cover(ds->gain.v[k].lo, ds->gain.v[k].hi, nw->fam, cover);
+			for (size_t j = 0; j < c; j++) {
+				prefix_format(&cover[j], text);
+				new_sources(dv, ds, cover[j].addr, prefix_last(&cover[j]), who,
+					    sizeof(who));
+				fprintf(f, "+ %-24s %s\n", text, who);
+			}
+		}
+		for (size_t k = 0; k < ds->loss.n; k++) {
+			size_t c = cidr_cover(ds->loss.v[k].lo, ds->loss.v[k].hi, nw->fam, cover);
+			diff_was(dv, ds, ds->loss.v[k].lo, who, sizeof(who));
+			for (size_t j = 0; j < c; j++) {
+				prefix_format(&cover[j], text);
+				fprintf(f, "- %-24s (was: %s)\n", text, who);
+			}
+		}
 	}
-	for (size_t i = 0; i < loss->n; i++) {
-		t->prefixes_removed += cidr_cover(loss->v[i].lo, loss->v[i].hi, nw->fam, cover);
-		u128 a = range_size(loss->v[i].lo, loss->v[i].hi);
-		if (nw->fam == FAM_V4)
-			t->v4_lost = sat_add(t->v4_lost, a);
-		else
-			t->v6_lost = sat_add(t->v6_lost, a == ~(u128)0 ? (u128)1 << 64 : a >> 64);
+	diff_amounts(&dv->t, FAM_V4, b1, b2);
+	diff_amounts(&dv->t, FAM_V6, b3, b4);
+	fprintf(f, "total: %zu prefixes added, %zu removed; IPv4 addresses +%s/-%s; "
+		   "IPv6 /64s +%s/-%s\n",
+		dv->t.prefixes_added, dv->t.prefixes_removed, b1, b2, b3, b4);
+}
+
+void diff_view_json(FILE *f, const struct diff_view *dv, json_t *extra)
+{
+	json_t *root = json_object(), *jsets = json_array(), *tot = json_object();
+	char text[PREFIX_STRLEN], who[1024], b1[48], b2[48], b3[48], b4[48];
+	struct prefix cover[256];
+
+	for (size_t i = 0; i < dv->n; i++) {
+		const struct diff_set *ds = &dv->sets[i];
+		const struct set_content *nw = ds->new;
+		json_t *jadd = json_array(), *jdel = json_array(), *js = json_object();
+
+		for (size_t k = 0; k < ds->gain.n; k++) {
+			size_t c = cidr_cover(ds->gain.v[k].lo, ds->gain.v[k].hi, nw->fam, cover);
+			for (size_t j = 0; j < c; j++) {
+				json_t *e = json_object();
+				prefix_format(&cover[j], text);
+				new_sources(dv, ds, cover[j].addr, prefix_last(&cover[j]), who,
+					    sizeof(who));
+				json_object_set_new(e, "prefix", json_string(text));
+				json_object_set_new(e, "sources", text_json(who));
+				json_array_append_new(jadd, e);
+			}
+		}
+		for (size_t k = 0; k < ds->loss.n; k++) {
+			size_t c = cidr_cover(ds->loss.v[k].lo, ds->loss.v[k].hi, nw->fam, cover);
+			diff_was(dv, ds, ds->loss.v[k].lo, who, sizeof(who));
+			for (size_t j = 0; j < c; j++) {
+				json_t *e = json_object();
+				prefix_format(&cover[j], text);
+				json_object_set_new(e, "prefix", json_string(text));
+				json_object_set_new(e, "was", text_json(who));
+				json_array_append_new(jdel, e);
+			}
+		}
+		json_object_set_new(js, "set", json_string(nw->name));
+		json_object_set_new(js, "service", json_string(nw->svc->name));
+		json_object_set_new(js, "family", json_string(fam_name(nw->fam)));
+		json_object_set_new(js, "new", json_boolean(!ds->old));
+		json_object_set_new(js, "added", jadd);
+		json_object_set_new(js, "removed", jdel);
+		json_array_append_new(jsets, js);
 	}
-	if (gain->n || loss->n || !o)
-		t->changed = true;
+	diff_amounts(&dv->t, FAM_V4, b1, b2);
+	diff_amounts(&dv->t, FAM_V6, b3, b4);
+	json_object_set_new(root, "changed", json_boolean(dv->t.changed));
+	json_object_set_new(root, "structure",
+			    dv->structure ? json_string(dv->structure) : json_null());
+	json_object_set_new(root, "sets", jsets);
+	json_object_set_new(tot, "prefixes_added", json_integer((json_int_t)dv->t.prefixes_added));
+	json_object_set_new(tot, "prefixes_removed", json_integer((json_int_t)dv->t.prefixes_removed));
+	json_object_set_new(tot, "ipv4_addresses_gained", json_string(b1));
+	json_object_set_new(tot, "ipv4_addresses_lost", json_string(b2));
+	json_object_set_new(tot, "ipv6_64s_gained", json_string(b3));
+	json_object_set_new(tot, "ipv6_64s_lost", json_string(b4));
+	json_object_set_new(root, "totals", tot);
+	if (extra)
+		json_object_update(root, extra);
+	json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', f);
+	json_decref(root);
+}
+
+void diff_print(FILE *f, const struct policy *pol, const struct set_list *old,
+		const struct set_list *new, const char *structure, bool json,
+		struct diff_totals *totals)
+{
+	struct diff_view dv;
+
+	diff_view_compute(&dv, pol, old, new, structure);
+	if (json)
+		diff_view_json(f, &dv, NULL);
+	else
+		diff_view_text(f, &dv);
+	*totals = dv.t;
+	diff_view_free(&dv);
 }
 
 void diff_count(const struct set_list *old, const struct set_list *new,
@@ -98,108 +299,10 @@ void diff_count(const struct set_list *old, const struct set_list *new,
 {
 	memset(totals, 0, sizeof(*totals));
 	for (size_t i = 0; i < new->n; i++) {
-		struct range_vec gain = { 0 }, loss = { 0 };
-		count_set(other_side(old, &new->v[i]), &new->v[i], &gain, &loss, totals);
-		range_vec_free(&gain);
-		range_vec_free(&loss);
-	}
-}
-
-void diff_print(FILE *f, const struct policy *pol, const struct set_list *old,
-		const struct set_list *new, const char *structure, bool json,
-		struct diff_totals *t)
-{
-	json_t *root = json ? json_object() : NULL, *jsets = json ? json_array() : NULL;
-	char text[PREFIX_STRLEN], who[1024], b1[48], b2[48], b3[48], b4[48];
-	struct prefix cover[256];
-
-	memset(t, 0, sizeof(*t));
-	if (structure) {
-		t->changed = true;
-		if (!json)
-			fprintf(f, "table inet %s: %s: it is replaced whole\n", pol->table, structure);
-	}
-	for (size_t i = 0; i < new->n; i++) {
-		const struct set_content *nw = &new->v[i], *o = other_side(old, nw);
-		struct range_vec gain = { 0 }, loss = { 0 };
-		json_t *jadd = json ? json_array() : NULL, *jdel = json ? json_array() : NULL;
-
-		count_set(o, nw, &gain, &loss, t);
-		if (!json) {
-			if (!gain.n && !loss.n && o)
-				fprintf(f, "%s (service %s, %s): no change\n", nw->name, nw->svc->name,
-					fam_name(nw->fam));
-			else
-				fprintf(f, "%s (service %s, %s):%s\n", nw->name, nw->svc->name,
-					fam_name(nw->fam), o ? "" : " new set");
-		}
-		for (size_t k = 0; k < gain.n; k++) {
-			size_t c = cidr_cover(gain.v[k].lo, gain.v[k].hi, nw->fam, cover);
-			for (size_t j = 0; j < c; j++) {
-				prefix_format(&cover[j], text);
-				new_sources(pol, nw, cover[j].addr, prefix_last(&cover[j]), who,
-					    sizeof(who));
-				if (json) {
-					json_t *e = json_object();
-					json_object_set_new(e, "prefix", json_string(text));
-					json_object_set_new(e, "sources", text_json(who));
-					json_array_append_new(jadd, e);
-				} else {
-					fprintf(f, "+ %-24s %s\n", text, who);
-				}
-			}
-		}
-		for (size_t k = 0; k < loss.n; k++) {
-			size_t c = cidr_cover(loss.v[k].lo, loss.v[k].hi, nw->fam, cover);
-			old_sources(old, o, loss.v[k].lo, who, sizeof(who));
-			for (size_t j = 0; j < c; j++) {
-				prefix_format(&cover[j], text);
-				if (json) {
-					json_t *e = json_object();
-					json_object_set_new(e, "prefix", json_string(text));
-					json_object_set_new(e, "was", text_json(who));
-					json_array_append_new(jdel, e);
-				} else {
-					fprintf(f, "- %-24s (was: %s)\n", text, who);
-				}
-			}
-		}
-		if (json) {
-			json_t *js = json_object();
-			json_object_set_new(js, "set", json_string(nw->name));
-			json_object_set_new(js, "service", json_string(nw->svc->name));
-			json_object_set_new(js, "family", json_string(fam_name(nw->fam)));
-			json_object_set_new(js, "new", json_boolean(!o));
-			json_object_set_new(js, "added", jadd);
-			json_object_set_new(js, "removed", jdel);
-			json_array_append_new(jsets, js);
-		}
-		range_vec_free(&gain);
-		range_vec_free(&loss);
-	}
-	u128_format(t->v4_gained, b1);
-	u128_format(t->v4_lost, b2);
-	u128_format(t->v6_gained, b3);
-	u128_format(t->v6_lost, b4);
-	if (json) {
-		json_t *tot = json_object();
-		json_object_set_new(root, "changed", json_boolean(t->changed));
-		json_object_set_new(root, "structure", structure ? json_string(structure) : json_null());
-		json_object_set_new(root, "sets", jsets);
-		json_object_set_new(tot, "prefixes_added", json_integer((json_int_t)t->prefixes_added));
-		json_object_set_new(tot, "prefixes_removed",
-				    json_integer((json_int_t)t->prefixes_removed));
-		json_object_set_new(tot, "ipv4_addresses_gained", json_string(b1));
-		json_object_set_new(tot, "ipv4_addresses_lost", json_string(b2));
-		json_object_set_new(tot, "ipv6_64s_gained", json_string(b3));
-		json_object_set_new(tot, "ipv6_64s_lost", json_string(b4));
-		json_object_set_new(root, "totals", tot);
-		json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', f);
-		json_decref(root);
-	} else {
-		fprintf(f, "total: %zu prefixes added, %zu removed; IPv4 addresses +%s/-%s; "
-			   "IPv6 /64s +%s/-%s\n",
-			t->prefixes_added, t->prefixes_removed, b1, b2, b3, b4);
+		struct diff_set ds = { .new = &new->v[i], .old = other_side(old, &new->v[i]) };
+		count_set(&ds);
+		totals_add(totals, &ds.t);
+		range_vec_free(&ds.gain);
+		range_vec_free(&ds.loss);
 	}
 }

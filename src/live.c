@@ -148,3 +148,30 @@ void kernel_view_free(struct kernel_view *l)
 		state_free(&l->state);
 	memset(l, 0, sizeof(*l));
 }
+
+void service_counters_read(const struct policy *pol, const struct nl_table_live *t,
+			   struct service_counters *out)
+{
+	struct rule_plan plan;
+
+	memset(out, 0, pol->nservices * sizeof(*out));
+	rule_plan_build(pol, &plan);
+	for (size_t c = 0; c < plan.nchains; c++) {
+		const struct rule_chain *pc = &plan.chains[c];
+		size_t j = 0;
+		for (size_t r = 0; r < t->nrules && j < pc->nrules; r++) {
+			const struct nl_rule_live *rule = &t->rules[r];
+			if (!streq(rule->chain, pc->name))
+				continue;
+			struct service_counters *sc = &out[pc->rules[j++].svc - pol->services];
+			if (rule->set_name) {
+				sc->accepted_packets += rule->packets;
+				sc->accepted_bytes += rule->bytes;
+			} else {
+				sc->refused_packets += rule->packets;
+				sc->refused_bytes += rule->bytes;
+			}
+		}
+	}
+	rule_plan_free(&plan);
+}

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "nl.h"
 #include "policy.h"
@@ -32,5 +33,19 @@ struct kernel_view {
 int kernel_view_read(struct nl *nl, const struct policy *pol, const char *state_dir, bool full_dump,
 	      struct kernel_view *out, char *err, size_t errlen);
 void kernel_view_free(struct kernel_view *l);
+
+/* What a service's rules counted: the accepts of its sets, and the rest (otherwise). */
+struct service_counters {
+	uint64_t accepted_packets, accepted_bytes;
+	uint64_t refused_packets, refused_bytes;
+};
+
+/*
+ * Per service of the policy (out: pol->nservices entries, zeroed here), the
+ * counters of the table's rules, each taken as the rule of the rule plan at
+ * its place in its chain. Meaningful when the structure matched.
+ */
+void service_counters_read(const struct policy *pol, const struct nl_table_live *t,
+			   struct service_counters *out);
 
 #endif

@@ -22,6 +22,7 @@ static const struct {
 	{ "explain", cmd_explain, "show which sources cover an address, per service" },
 	{ "apply", cmd_apply, "make the kernel hold the policy, in one transaction" },
 	{ "diff", cmd_diff, "what applying would change (against live or a model file)" },
+	{ "plan", cmd_plan, "write the exact change for review, to apply later with --plan" },
 	{ "status", cmd_status, "the table in the kernel, counters, the last apply" },
 	{ "fetch", cmd_fetch, "download fetched sources into the cache, validated" },
 	{ "refresh", cmd_refresh, "the nightly job: fetch, build, gates, apply, verify" },

@@ -142,35 +142,22 @@ static void check_refresh(const char *state_dir, struct monitor_report *r)
 static void count_rules(const struct policy *pol, const struct nl_table_live *t,
 			struct monitor_report *r)
 {
-	struct rule_plan plan;
+	struct service_counters *c = xcalloc(pol->nservices + 1, sizeof(*c));
 
+	if (r->structure_ok)
+		service_counters_read(pol, t, c);
 	r->services = xcalloc(pol->nservices ? pol->nservices : 1, sizeof(*r->services));
 	r->nservices = pol->nservices;
 	for (size_t i = 0; i < pol->nservices; i++) {
-		r->services[i].name = xstrdup(pol->services[i].name);
-		r->services[i].counted = r->structure_ok;
+		struct monitor_service *ms = &r->services[i];
+		ms->name = xstrdup(pol->services[i].name);
+		ms->counted = r->structure_ok;
+		ms->accepted_packets = c[i].accepted_packets;
+		ms->accepted_bytes = c[i].accepted_bytes;
+		ms->refused_packets = c[i].refused_packets;
+		ms->refused_bytes = c[i].refused_bytes;
 	}
-	if (!r->structure_ok)
-		return;
-	rule_plan_build(pol, &plan);
-	for (size_t c = 0; c < plan.nchains; c++) {
-		const struct rule_chain *pc = &plan.chains[c];
-		size_t j = 0;
-		for (size_t k = 0; k < t->nrules && j < pc->nrules; k++) {
-			const struct nl_rule_live *rule = &t->rules[k];
-			if (!streq(rule->chain, pc->name))
-				continue;
-			struct monitor_service *ms = &r->services[pc->rules[j++].svc - pol->services];
-			if (rule->set_name) {
-				ms->accepted_packets += rule->packets;
-				ms->accepted_bytes += rule->bytes;
-			} else {
-				ms->refused_packets += rule->packets;
-				ms->refused_bytes += rule->bytes;
-			}
-		}
-	}
-	rule_plan_free(&plan);
+	free(c);
 }
 
 static void amount_diff(const struct range_vec *a, const struct range_vec *b, char *gained,

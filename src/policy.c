@@ -1147,3 +1147,13 @@ void policy_free(struct policy *pol)
 	free(pol->table);
 	memset(pol, 0, sizeof(*pol));
 }
+
+bool policy_valid_name(const char *s, bool source)
+{
+	return valid_name(s, source);
+}
+
+bool policy_valid_table_name(const char *s)
+{
+	return valid_name(s, false) && !nft_keyword(s);
+}

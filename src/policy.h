@@ -197,6 +197,13 @@ struct origin policy_origin(const struct policy *pol, uint32_t origin);
 /* Human-readable place of an origin: "relays: relays.txt:3", "microsoft365: m365 id 10". */
 void origin_where(const struct policy *pol, uint32_t origin, char *buf, size_t n);
 
+/*
+ * Names as the policy takes them: a service's or a table's (a letter, then
+ * letters, digits, _), a source's (also - and .); a table's is no nft keyword.
+ */
+bool policy_valid_name(const char *s, bool source);
+bool policy_valid_table_name(const char *s);
+
 /* The cache's files of a fetched source: "<cache-dir>/<name><suffix>". */
 char *source_cache_path(const struct policy *pol, const struct source *src, const char *suffix);
 

@@ -271,10 +271,7 @@ static size_t answer_prefixes(const ldns_pkt *pkt, ldns_rr_type type, unsigned p
 		if (ldns_rr_get_type(rr) != type || ldns_rr_rd_count(rr) != 1 ||
 		    ldns_rdf_size(ldns_rr_rdf(rr, 0)) != bytes)
 			continue;
-		const uint8_t *data = ldns_rdf_data(ldns_rr_rdf(rr, 0));
-		u128 a = 0;
-		for (size_t b = 0; b < bytes; b++)
-			a = a << 8 | data[b];
+		u128 a = u128_from_be(ldns_rdf_data(ldns_rr_rdf(rr, 0)), bytes);
 		*out = xreallocarray(*out, n + 1, sizeof(**out));
 		(*out)[n++] = (struct prefix){ a & ~host_mask(fam_bits(f), plen), (uint8_t)plen,
 					       (uint8_t)f };

@@ -263,6 +263,11 @@ void nl_batch_add_chain(struct nl_batch *b, const char *table, const struct rule
 #define ELEM_OPEN_UDATA 6 /* one nftnl_udata: type, len, u32 */
 #define ELEM_OPEN_SZ(kl) (ELEM_START_SZ(kl) + ATTR_SZ(ELEM_OPEN_UDATA))
 
+/*
+ * Element messages of one set being written: the open message takes
+ * elements until the next interval would pass NL_ELEMS_MAX, then the next
+ * message opens.
+ */
 struct elem_writer {
 	struct nl_batch *b;
 	uint16_t type;

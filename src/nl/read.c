@@ -5,12 +5,13 @@
 #include "nl-private.h"
 
 /*
- * nl_read_table: start over at most this many times if the ruleset moves,
+ * nl_read_table(): start over at most this many times if the ruleset moves,
  * and at most UNPAIRED_RETRIES of them for unpaired elements (see there).
  */
 #define READ_ATTEMPTS 8
 #define UNPAIRED_RETRIES 2
 
+/* Element attribute el: its key, if it has key_len bytes, and its end flag. */
 struct elem_info elem_decode(const struct nlattr *el, unsigned key_len)
 {
 	struct elem_info ei = { 0 };

@@ -261,7 +261,7 @@ char *rule_fingerprint(struct nftnl_rule *r, anon_text_fn anon, void *ctx,
 }
 
 /* A fingerprint shows a rule's anonymous set by its content: its destinations, or its ports. */
-static bool plan_anon_text(const char *set, void *ctx, struct sbuf *sb)
+static bool rule_anon_text(const char *set, void *ctx, struct sbuf *sb)
 {
 	const struct rule_spec *pr = ctx;
 
@@ -279,7 +279,7 @@ size_t nl_chain_fingerprints(const struct rule_chain *pc, char ***out)
 
 	for (size_t i = 0; i < pc->nrules; i++) {
 		struct nftnl_rule *r = rule_build("", "", &pc->rules[i], 0, 0, 0);
-		fp[i] = rule_fingerprint(r, plan_anon_text, (void *)&pc->rules[i], NULL);
+		fp[i] = rule_fingerprint(r, rule_anon_text, (void *)&pc->rules[i], NULL);
 		nftnl_rule_free(r);
 	}
 	*out = fp;

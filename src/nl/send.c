@@ -8,6 +8,7 @@
 /* Errors of a batch kept for the report; the rest are counted. */
 #define KEEP_ERRORS 8
 
+/* An error the kernel returned for a message of the batch (NLMSG_ERROR, extended ACK). */
 struct kernel_error {
 	uint32_t seq;
 	int error;    /* positive errno */
@@ -16,6 +17,7 @@ struct kernel_error {
 	char msg[128];
 };
 
+/* The message of sequence number seq, looked for with nl_batch_foreach(). */
 struct find_msg {
 	uint32_t seq;
 	const struct nlmsghdr *nlh;

@@ -165,6 +165,15 @@ if install_to prefix PREFIX="$prefix" SYSCONFDIR="$prefix/etc"; then
 		else
 			fail "systemd-analyze security: exposure at most 3.0" "exit $rc, exposure '$level'"
 		fi
+		out=$(cd "$work" && systemd-analyze security --offline=yes --threshold=30 \
+			"$unitdir/mxfence-restore.service" 2>&1)
+		rc=$?
+		level=$(printf '%s\n' "$out" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+		if [ $rc -eq 0 ] && [ -n "$level" ]; then
+			pass "systemd-analyze security: restore unit exposure $level, at most 3.0"
+		else
+			fail "systemd-analyze security: restore unit exposure at most 3.0" "exit $rc, exposure '$level'"
+		fi
 	else
 		skip "systemd-analyze security" "no --offline in this systemd"
 	fi

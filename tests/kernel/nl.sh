@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The netlink layer (src/nl.c) against the kernel, through tests/tools/nl_drive.
+# The netlink layer (src/nl/) against the kernel, through tests/tools/nl_drive.
 #
 #   +------------------------- test host (root namespace, untouched) -------------------------+
 #   |  per policy:  +-------------+   +-------------+      +-------------+  +-------------+    |
 #   |               | nl-LABEL    |   | nft-LABEL   |      | delta       |  | big         |    |
 #   |               | one batch   |   | nft -f of   |      | a scratch   |  | 240k        |    |
-#   |               | of nl.c     |   | mxfence     |      | table: CAS, |  | prefixes    |    |
+#   |               | of src/nl/  |   | mxfence     |      | table: CAS, |  | prefixes    |    |
 #   |               |             |   | build       |      | dry run,    |  |             |    |
 #   |               +-------------+   +-------------+      | errors      |  +-------------+    |
 #   |                 compared: nft list text, set contents, +-------------+                   |

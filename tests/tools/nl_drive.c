@@ -1,5 +1,5 @@
 /*
- * Drives src/nl.c against the kernel for tests/kernel/nl.sh and the
+ * Drives the netlink layer (src/nl/) against the kernel for tests/kernel/nl.sh and the
  * benchmark. Not installed; one command per run:
  *
  *   nl_drive open                           open the socket; print "ok" or the error
