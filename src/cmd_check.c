@@ -2,6 +2,35 @@
 #include <stdio.h>
 
 #include "cmd.h"
+#include "diag.h"
+#include "natcheck.h"
+#include "nl.h"
+
+/*
+ * Service ports that another table DNATs past the policy, read from the
+ * kernel: where it can be read (root, nf_tables), else nothing is said.
+ */
+static void dnat_warnings(const struct policy *pol)
+{
+	struct nat_rule_list rules;
+	struct diag d = { 0 };
+	struct nl *nl;
+	char err[512];
+	int rc;
+
+	/* Without the capability, or without nf_tables, there is nothing to read. */
+	if (nl_open(&nl, err, sizeof(err)) < 0)
+		return;
+	rc = nl_read_dnat(nl, pol->table, &rules, err, sizeof(err));
+	nl_close(nl);
+	if (rc < 0)
+		diag_warn(&d, NULL, "the kernel's nat rules were not checked: %s", err);
+	else
+		natcheck(pol, &rules, &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	nat_rule_list_free(&rules);
+}
 
 int cmd_check(int argc, char **argv, struct globals *g)
 {
@@ -32,6 +61,7 @@ int cmd_check(int argc, char **argv, struct globals *g)
 			iv4 += pol.services[i].set[FAM_V4].n;
 			iv6 += pol.services[i].set[FAM_V6].n;
 		}
+		dnat_warnings(&pol);
 		printf("configuration OK\n");
 		printf("%zu service%s, %zu source%s, %zu prefixes (%zu IPv4, %zu IPv6), "
 		       "%zu intervals (%zu IPv4, %zu IPv6)\n",

@@ -91,6 +91,7 @@ static int install_closed(struct nl *nl, const struct policy *pol, uint32_t *gen
 			*genid = gen;
 			return 1;
 		}
+		/* The plan's table, chains and rules; its sets stay empty. */
 		struct nl_batch *b = nl_batch_new(nl, gen);
 		struct rule_plan plan;
 		rule_plan_build(pol, &plan);

@@ -9,7 +9,9 @@
 #include "cmd.h"
 #include "diag.h"
 #include "live.h"
+#include "natcheck.h"
 #include "nl.h"
+#include "ruleplan.h"
 #include "util.h"
 
 static void counters(const struct policy *pol, const struct nl_table_live *t)
@@ -57,6 +59,23 @@ static void fetched_sources(const struct policy *pol)
 		}
 		free(path);
 	}
+}
+
+/* Service ports that another table DNATs past the policy. */
+static void dnat_warnings(struct nl *nl, const struct policy *pol)
+{
+	struct nat_rule_list rules;
+	struct diag d = { 0 };
+	char err[512];
+
+	if (nl_read_dnat(nl, pol->table, &rules, err, sizeof(err)) < 0)
+		diag_warn(&d, NULL, "the kernel's nat rules were not checked: %s", err);
+	else
+		natcheck(pol, &rules, &d);
+	fflush(stdout);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	nat_rule_list_free(&rules);
 }
 
 /* The last lines of the audit trail, for people. */
@@ -162,6 +181,7 @@ int cmd_status(int argc, char **argv, struct globals *g)
 	}
 	recent_changes(g->state_dir);
 	fetched_sources(&pol);
+	dnat_warnings(nl, &pol);
 out:
 	nl_table_live_free(&t);
 	nl_close(nl);

@@ -21,11 +21,11 @@ static enum verdict kernel_evaluate(const struct policy *pol, const struct kerne
 				  const struct flow *fl, char *reason, size_t n)
 {
 	char text[ADDR_STRLEN], a[ADDR_STRLEN], b[ADDR_STRLEN], name[NAME_MAX_LEN + 8];
+	const struct service *svc, *other;
 
-	for (size_t i = 0; i < pol->nservices; i++) {
-		const struct service *svc = &pol->services[i];
-		if (!service_has_port(svc, fl->proto, fl->port))
-			continue;
+	policy_flow_service(pol, (enum family)fl->addr.family, fl->proto, fl->port,
+			    fl->has_dest ? &fl->dest : NULL, &svc, &other);
+	if (svc) {
 		service_set_name(svc, (enum family)fl->addr.family, name, sizeof(name));
 		const struct set_content *v = set_list_find(&live->sets, name);
 		ssize_t k = v ? ranges_find(v->iv.v, v->iv.n, fl->addr.addr) : -1;
@@ -39,8 +39,14 @@ static enum verdict kernel_evaluate(const struct policy *pol, const struct kerne
 		snprintf(reason, n, "live set %s holds %s-%s", name, a, b);
 		return VERDICT_ACCEPT;
 	}
-	snprintf(reason, n, "no service governs %s/%u: the chain accepts", proto_name(fl->proto),
-		 fl->port);
+	if (fl->has_dest) {
+		addr_format(fl->dest.addr, fl->dest.family, text);
+		snprintf(reason, n, "no service governs %s/%u to %s: the chains accept",
+			 proto_name(fl->proto), fl->port, text);
+	} else {
+		snprintf(reason, n, "no service governs %s/%u: the chain accepts",
+			 proto_name(fl->proto), fl->port);
+	}
 	return VERDICT_ACCEPT;
 }
 
@@ -58,6 +64,10 @@ static json_t *flow_json(const struct flow *fl, enum verdict got, const char *re
 	json_object_set_new(o, "address", json_string(text));
 	json_object_set_new(o, "proto", json_string(proto_name(fl->proto)));
 	json_object_set_new(o, "port", json_integer(fl->port));
+	if (fl->has_dest) {
+		addr_format(fl->dest.addr, fl->dest.family, text);
+		json_object_set_new(o, "destination", json_string(text));
+	}
 	json_object_set_new(o, "reason", text_json(reason));
 	return o;
 }
@@ -99,9 +109,9 @@ int cmd_verify(int argc, char **argv, struct globals *g)
 		case 'h':
 			puts("usage: mxfence verify [-c CONF] [--json] [--live] FLOWS...\n"
 			     "       mxfence verify --exhaustive [-c CONF]\n"
-			     "Evaluate flow files (EXPECT ADDRESS PROTO/PORT) against the compiled policy,\n"
-			     "or (--live) against the kernel; --exhaustive compares the kernel's sets\n"
-			     "with the policy over the whole address space.");
+			     "Evaluate flow files (EXPECT ADDRESS PROTO/PORT [DESTINATION]) against the\n"
+			     "compiled policy, or (--live) against the kernel; --exhaustive compares\n"
+			     "the kernel's sets with the policy over the whole address space.");
 			return EXIT_OK;
 		default:
 			return usage_error("verify", "unknown option");
@@ -146,6 +156,14 @@ int cmd_verify(int argc, char **argv, struct globals *g)
 	rc = policy_open(g, &pol);
 	if (rc)
 		goto out;
+	if (flows_check_governed(&pol, &fv, &d) < 0) {
+		diag_print(&d, stderr);
+		fprintf(stderr, "mxfence: %zu error%s in the flow files; nothing verified\n", d.errors,
+			d.errors == 1 ? "" : "s");
+		diag_free(&d);
+		rc = EXIT_INPUT;
+		goto out;
+	}
 	if (use_live) {
 		/* What the kernel holds, read back in full: not what the state file says. */
 		if (nl_open(&nl, err, sizeof(err)) < 0 ||
@@ -176,7 +194,8 @@ int cmd_verify(int argc, char **argv, struct globals *g)
 		if (use_live) {
 			got = kernel_evaluate(&pol, &live, fl, reason, sizeof(reason));
 		} else {
-			got = policy_evaluate(&pol, &fl->addr, fl->proto, fl->port, &why);
+			got = policy_evaluate(&pol, &fl->addr, fl->proto, fl->port,
+					      fl->has_dest ? &fl->dest : NULL, &why);
 			if (got != fl->expect || json)
 				verdict_reason(&pol, &fl->addr, fl->proto, fl->port, &why, reason,
 					       sizeof(reason));

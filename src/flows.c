@@ -13,7 +13,7 @@
 
 static int parse_flow(const char *s, size_t n, struct flow *fl, char *why, size_t whylen)
 {
-	char tok[3][128], t[DIAG_TOKEN_MAX * 4 + 16];
+	char tok[4][128], t[DIAG_TOKEN_MAX * 4 + 16];
 	size_t ntok = 0, i = 0;
 	unsigned flags;
 	enum parse_err e;
@@ -26,8 +26,8 @@ static int parse_flow(const char *s, size_t n, struct flow *fl, char *why, size_
 		size_t start = i;
 		while (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '#')
 			i++;
-		if (ntok == 3) {
-			snprintf(why, whylen, "unexpected text after the port '%s'",
+		if (ntok == 4) {
+			snprintf(why, whylen, "unexpected text after the destination '%s'",
 				 diag_token(s + start, n - start, t, sizeof(t)));
 			return -1;
 		}
@@ -42,7 +42,7 @@ static int parse_flow(const char *s, size_t n, struct flow *fl, char *why, size_
 	if (ntok == 0)
 		return 0;
 	if (ntok < 3) {
-		snprintf(why, whylen, "expected EXPECT ADDRESS PROTO/PORT '%s'",
+		snprintf(why, whylen, "expected EXPECT ADDRESS PROTO/PORT [DESTINATION] '%s'",
 			 diag_token(s, n, t, sizeof(t)));
 		return -1;
 	}
@@ -84,6 +84,20 @@ static int parse_flow(const char *s, size_t n, struct flow *fl, char *why, size_
 		return -1;
 	}
 	fl->port = (unsigned)port;
+	if (ntok == 4) {
+		e = addr_parse(tok[3], strlen(tok[3]), &fl->dest, &flags);
+		if (e) {
+			snprintf(why, whylen, "destination: %s '%s'", parse_strerror(e),
+				 diag_token(tok[3], strlen(tok[3]), t, sizeof(t)));
+			return -1;
+		}
+		if (fl->dest.family != fl->addr.family) {
+			snprintf(why, whylen, "destination of another family than the address '%s'",
+				 diag_token(tok[3], strlen(tok[3]), t, sizeof(t)));
+			return -1;
+		}
+		fl->has_dest = true;
+	}
 	return 1;
 }
 
@@ -158,19 +172,38 @@ void flows_free(struct flow_vec *fv)
 }
 
 enum verdict policy_evaluate(const struct policy *pol, const struct prefix *addr, enum proto p,
-			     unsigned port, struct verdict_why *why)
+			     unsigned port, const struct prefix *dest, struct verdict_why *why)
 {
+	const struct service *svc, *other;
+
 	memset(why, 0, sizeof(*why));
-	for (size_t i = 0; i < pol->nservices; i++) {
-		const struct service *svc = &pol->services[i];
-		if (!service_has_port(svc, p, port))
+	why->dest = dest;
+	policy_flow_service(pol, (enum family)addr->family, p, port, dest, &svc, &other);
+	if (!svc)
+		return VERDICT_ACCEPT;
+	why->svc = svc;
+	why->set = &svc->set[addr->family];
+	why->iv = interval_set_lookup(why->set, addr->addr);
+	return why->iv ? VERDICT_ACCEPT : svc->otherwise;
+}
+
+int flows_check_governed(const struct policy *pol, const struct flow_vec *fv, struct diag *d)
+{
+	size_t errors = d->errors;
+	char where[4096];
+
+	for (size_t i = 0; i < fv->n; i++) {
+		const struct flow *fl = &fv->v[i];
+		const struct service *svc, *other;
+		if (fl->has_dest ||
+		    policy_flow_service(pol, (enum family)fl->addr.family, fl->proto, fl->port, NULL,
+					&svc, &other) == 0)
 			continue;
-		why->svc = svc;
-		why->set = &svc->set[addr->family];
-		why->iv = interval_set_lookup(why->set, addr->addr);
-		return why->iv ? VERDICT_ACCEPT : svc->otherwise;
+		snprintf(where, sizeof(where), "%s:%u", fl->file, fl->line);
+		diag_error(d, where, "flow needs a destination: services %s and %s govern %s/%u",
+			   svc->name, other->name, proto_name(fl->proto), fl->port);
 	}
-	return VERDICT_ACCEPT;
+	return d->errors == errors ? 0 : -1;
 }
 
 void covering_inputs(const struct policy *pol, const struct verdict_why *why, u128 addr,
@@ -213,7 +246,14 @@ void verdict_reason(const struct policy *pol, const struct prefix *addr, enum pr
 	char text[ADDR_STRLEN];
 
 	if (!why->svc) {
-		snprintf(buf, n, "no service governs %s/%u: the chain accepts", proto_name(p), port);
+		if (why->dest) {
+			addr_format(why->dest->addr, why->dest->family, text);
+			snprintf(buf, n, "no service governs %s/%u to %s: the chains accept",
+				 proto_name(p), port, text);
+		} else {
+			snprintf(buf, n, "no service governs %s/%u: the chain accepts", proto_name(p),
+				 port);
+		}
 		return;
 	}
 	if (!why->iv) {

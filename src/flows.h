@@ -12,6 +12,8 @@ struct flow {
 	struct prefix addr; /* plen = full length */
 	enum proto proto;
 	unsigned port;
+	bool has_dest;
+	struct prefix dest; /* the destination as the client addresses it, if has_dest */
 };
 
 struct flow_vec {
@@ -19,7 +21,10 @@ struct flow_vec {
 	size_t n, cap;
 };
 
-/* "EXPECT ADDRESS PROTO/PORT" lines, '#' comments. Errors go to d. path must outlive fv. */
+/*
+ * "EXPECT ADDRESS PROTO/PORT [DESTINATION]" lines, '#' comments. Errors go
+ * to d. path must outlive fv.
+ */
 int flows_read(const char *path, struct flow_vec *fv, struct diag *d);
 void flows_free(struct flow_vec *fv);
 
@@ -28,11 +33,24 @@ struct verdict_why {
 	const struct service *svc;   /* NULL: no service governs the port */
 	const struct interval *iv;   /* the interval that holds the address, or NULL */
 	const struct interval_set *set;
+	const struct prefix *dest;   /* the flow's destination, or NULL */
 };
 
-/* The verdict of the chain: the service that governs proto/port decides. */
+/*
+ * The verdict of the chains: the service that governs the flow decides (see
+ * policy_flow_service(); dest may be NULL). A flow without destination that
+ * several services with `to` govern is for the caller to refuse first; here
+ * the first of them decides.
+ */
 enum verdict policy_evaluate(const struct policy *pol, const struct prefix *addr, enum proto p,
-			     unsigned port, struct verdict_why *why);
+			     unsigned port, const struct prefix *dest, struct verdict_why *why);
+
+/*
+ * Flows that no verdict can be given for: without a destination, on a port
+ * that several services with `to` share. Each is an error at its line in d.
+ * Returns 0 if there is none.
+ */
+int flows_check_governed(const struct policy *pol, const struct flow_vec *fv, struct diag *d);
 
 /* "40.92.0.0/15 from microsoft365, m365 id 10" or why nothing matched. */
 void verdict_reason(const struct policy *pol, const struct prefix *addr, enum proto p,

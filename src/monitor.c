@@ -24,6 +24,7 @@
 #include "nl.h"
 #include "runrecord.h"
 #include "saved.h"
+#include "ruleplan.h"
 #include "util.h"
 
 static void problem(struct monitor_report *r, enum monitor_status s, const char *fmt, ...)
@@ -134,7 +135,10 @@ static void check_refresh(const char *state_dir, struct monitor_report *r)
 			hours(r->now - rec.ended), hours(r->max_age));
 }
 
-/* Accepted and refused packets of each service, from its rules' counters. */
+/*
+ * Accepted and refused packets of each service, from its rules' counters:
+ * the plan's rules, chain by chain, in the live table's order.
+ */
 static void count_rules(const struct policy *pol, const struct nl_table_live *t,
 			struct monitor_report *r)
 {

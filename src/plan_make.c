@@ -50,7 +50,7 @@ void plan_live_digest(const struct kernel_view *live, char out[SHA256_HEX])
 	dig(ctx, "table flags %u\n", t->flags);
 	for (size_t i = 0; i < t->nsets; i++) {
 		const struct nl_set_live *s = &t->sets[i];
-		/* Anonymous sets are a rule's ports: their content is in its fingerprint. */
+		/* Anonymous sets are a rule's ports or destinations: their content is in its fingerprint. */
 		if (s->flags & NFT_SET_ANONYMOUS)
 			continue;
 		dig(ctx, "set %s key %u %u flags %u\n", s->name ? s->name : "", s->key_type, s->key_len,

@@ -15,6 +15,7 @@
 #include "feed.h"
 #include "linereader.h"
 #include "mapfile.h"
+#include "render.h"
 #include "util.h"
 
 enum section_kind { SEC_NONE, SEC_TABLE, SEC_SERVICE, SEC_SOURCE, SEC_BAD };
@@ -222,6 +223,54 @@ static void parse_ports(struct reader *r, struct service *svc, const char *v)
 	free(dup);
 }
 
+/*
+ * `to = ADDR[/LEN] ...`: addresses and prefixes, no host names. Host bits are
+ * an error (a destination widened by a typo would govern servers nobody
+ * meant), and so is a prefix broader than the sources' default limits: a
+ * destination that broad would also catch the mail the servers behind this
+ * host send out.
+ */
+static void parse_to(struct reader *r, struct service *svc, const char *v)
+{
+	char *dup = xstrdup(v), *save = NULL, text[PREFIX_STRLEN];
+	static const unsigned broadest[FAM_COUNT] = { DEFAULT_BROADEST_V4, DEFAULT_BROADEST_V6 };
+
+	if (!svc->to_line)
+		svc->to_line = r->line;
+	for (char *w = strtok_r(dup, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+		struct prefix p;
+		unsigned flags;
+		enum parse_err e = prefix_parse(w, strlen(w), &p, &flags);
+
+		if (e == PARSE_BAD_ADDR && strpbrk(w, "ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ")) {
+			perr(r, "to takes addresses and prefixes, not host names '%s'", w);
+			continue;
+		}
+		if (e) {
+			perr(r, "%s '%s'", parse_strerror(e), w);
+			continue;
+		}
+		if (p.plen < broadest[p.family]) {
+			perr(r, "to '%s' is broader than /%u: it would also catch the mail that the "
+				"servers behind this host send out", w, broadest[p.family]);
+			continue;
+		}
+		if (flags & PARSE_HOSTBITS) {
+			prefix_format(&p, text);
+			perr(r, "host bits set in '%s' (expected %s)", w, text);
+			continue;
+		}
+		if (flags & PARSE_MAPPED) {
+			char where[PATH_MAX + 32];
+			prefix_format(&p, text);
+			snprintf(where, sizeof(where), "%s:%u", r->pol->path, r->line);
+			diag_warn(r->d, where, "IPv4-mapped IPv6 prefix '%s' taken as IPv4 %s", w, text);
+		}
+		range_vec_push(&svc->to[p.family], p.addr, prefix_last(&p));
+	}
+	free(dup);
+}
+
 static int parse_percent(const char *v, double *out)
 {
 	char *end;
@@ -316,6 +365,8 @@ static void service_key(struct reader *r, const char *key, const char *value)
 		if (!svc->ports_line)
 			svc->ports_line = r->line;
 		parse_ports(r, svc, value);
+	} else if (streq(key, "to")) {
+		parse_to(r, svc, value);
 	} else if (streq(key, "sources")) {
 		if (!svc->sources_line)
 			svc->sources_line = r->line;
@@ -335,7 +386,7 @@ static void service_key(struct reader *r, const char *key, const char *value)
 			return perr(r, "allow-empty must be yes or no '%s'", value);
 		svc->allow_empty = b;
 	} else {
-		perr(r, "unknown key in [service %s] (expected ports, sources, otherwise, "
+		perr(r, "unknown key in [service %s] (expected ports, to, sources, otherwise, "
 			"max-removal or allow-empty) '%s'", svc->name, key);
 	}
 }
@@ -658,6 +709,94 @@ char *source_cache_path(const struct policy *pol, const struct source *src, cons
 	return xasprintf("%s/%s%s", pol->cache_dir, src->name, suffix);
 }
 
+static int cmp_range(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The first addresses two ascending, merged lists share, or false. */
+static bool ranges_meet(const struct range_vec *a, const struct range_vec *b, struct range *out)
+{
+	for (size_t i = 0, j = 0; i < a->n && j < b->n;) {
+		if (a->v[i].hi < b->v[j].lo) {
+			i++;
+		} else if (b->v[j].hi < a->v[i].lo) {
+			j++;
+		} else {
+			out->lo = a->v[i].lo > b->v[j].lo ? a->v[i].lo : b->v[j].lo;
+			out->hi = a->v[i].hi < b->v[j].hi ? a->v[i].hi : b->v[j].hi;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void range_text(const struct range *rg, enum family f, char *buf, size_t n)
+{
+	struct prefix cover[256];
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+	if (cidr_cover(rg->lo, rg->hi, f, cover) == 1) {
+		char t[PREFIX_STRLEN];
+		if (cover[0].plen == fam_bits(f))
+			addr_format(rg->lo, f, t);
+		else
+			prefix_format(&cover[0], t);
+		snprintf(buf, n, "%s", t);
+		return;
+	}
+	addr_format(rg->lo, f, a);
+	addr_format(rg->hi, f, b);
+	snprintf(buf, n, "%s-%s", a, b);
+}
+
+/*
+ * Ports p of svc and q of o overlap: an error where their destinations meet
+ * in some family. A family without `to` stands for every destination (this
+ * host's own addresses, whichever they are).
+ */
+static void port_overlap(const struct policy *pol, struct diag *d, const struct service *svc,
+			 const struct portrange *p, const struct service *o,
+			 const struct portrange *q, bool same)
+{
+	char where[PATH_MAX + 32], pt[32], qt[32], dest[2 * PREFIX_STRLEN + 64];
+	bool any_to = svc->to[FAM_V4].n || svc->to[FAM_V6].n || o->to[FAM_V4].n || o->to[FAM_V6].n;
+
+	portrange_format(p, pt, sizeof(pt));
+	portrange_format(q, qt, sizeof(qt));
+	snprintf(where, sizeof(where), "%s:%u", pol->path, svc->ports_line);
+	if (same || !any_to) {
+		diag_error(d, where, "port %s overlaps %s of service %s", pt, qt, o->name);
+		return;
+	}
+	for (int f = 0; f < FAM_COUNT; f++) {
+		bool mine = service_has_to(svc, (enum family)f), theirs = service_has_to(o, (enum family)f);
+		struct range meet;
+		if (mine && theirs) {
+			if (!ranges_meet(&svc->to[f], &o->to[f], &meet))
+				continue;
+			range_text(&meet, (enum family)f, dest, sizeof(dest));
+		} else if (mine) {
+			snprintf(dest, sizeof(dest), "service %s has no %s 'to': every destination",
+				 o->name, f == FAM_V4 ? "IPv4" : "IPv6");
+		} else if (theirs) {
+			snprintf(dest, sizeof(dest), "service %s has no %s 'to': every destination",
+				 svc->name, f == FAM_V4 ? "IPv4" : "IPv6");
+		} else {
+			snprintf(dest, sizeof(dest), "neither has an %s 'to': every destination",
+				 f == FAM_V4 ? "IPv4" : "IPv6");
+		}
+		if (mine)
+			snprintf(where, sizeof(where), "%s:%u", pol->path, svc->to_line);
+		diag_error(d, where, "port %s overlaps %s of service %s, and so do their %s "
+				     "destinations (%s)", pt, qt, o->name, f == FAM_V4 ? "IPv4" : "IPv6",
+			   dest);
+		return;
+	}
+}
+
 static void lint(struct policy *pol, struct diag *d)
 {
 	char where[PATH_MAX + 32];
@@ -687,6 +826,14 @@ static void lint(struct policy *pol, struct diag *d)
 				   src->fmt->name, src->name, o->key);
 		}
 	}
+	for (size_t i = 0; i < pol->nservices; i++)
+		for (int f = 0; f < FAM_COUNT; f++) {
+			struct range_vec *to = &pol->services[i].to[f];
+			if (!to->n)
+				continue;
+			qsort(to->v, to->n, sizeof(*to->v), cmp_range);
+			ranges_normalize(to);
+		}
 	for (size_t i = 0; i < pol->nservices; i++) {
 		struct service *svc = &pol->services[i];
 		snprintf(where, sizeof(where), "%s:%u", pol->path, svc->line);
@@ -717,7 +864,10 @@ static void lint(struct policy *pol, struct diag *d)
 			svc->sources[svc->nsources++] = (uint32_t)s;
 			pol->sources[s].used_by++;
 		}
-		/* A port governed by two services would make the verdict depend on rule order. */
+		/*
+		 * A port governed by two services would make the verdict depend on
+		 * rule order; with `to`, only where their destinations meet too.
+		 */
 		for (size_t a = 0; a < svc->nports; a++) {
 			const struct portrange *p = &svc->ports[a];
 			for (size_t j = 0; j <= i; j++) {
@@ -726,13 +876,7 @@ static void lint(struct policy *pol, struct diag *d)
 					const struct portrange *q = &o->ports[b];
 					if (p->proto != q->proto || p->hi < q->lo || q->hi < p->lo)
 						continue;
-					snprintf(where, sizeof(where), "%s:%u", pol->path, svc->ports_line);
-					diag_error(d, where,
-						   "port %s/%u%s%.0u overlaps %s/%u%s%.0u of service %s",
-						   proto_name(p->proto), p->lo, p->hi != p->lo ? "-" : "",
-						   p->hi != p->lo ? p->hi : 0, proto_name(q->proto), q->lo,
-						   q->hi != q->lo ? "-" : "", q->hi != q->lo ? q->hi : 0,
-						   o->name);
+					port_overlap(pol, d, svc, p, o, q, j == i);
 				}
 			}
 		}
@@ -816,6 +960,45 @@ bool service_has_port(const struct service *svc, enum proto p, unsigned port)
 		if (svc->ports[i].proto == p && port >= svc->ports[i].lo && port <= svc->ports[i].hi)
 			return true;
 	return false;
+}
+
+bool service_to_covers(const struct service *svc, enum family f, u128 addr)
+{
+	return ranges_find(svc->to[f].v, svc->to[f].n, addr) >= 0;
+}
+
+int policy_flow_service(const struct policy *pol, enum family f, enum proto p, unsigned port,
+			const struct prefix *dest, const struct service **svc,
+			const struct service **other)
+{
+	const struct service *local = NULL, *to = NULL, *to2 = NULL;
+
+	*svc = *other = NULL;
+	for (size_t i = 0; i < pol->nservices; i++) {
+		const struct service *s = &pol->services[i];
+		if (!service_has_port(s, p, port))
+			continue;
+		if (!service_has_to(s, f)) {
+			if (!local)
+				local = s;
+		} else if (dest ? service_to_covers(s, f, dest->addr) : true) {
+			if (!to)
+				to = s;
+			else if (!to2)
+				to2 = s;
+		}
+	}
+	if (dest) {
+		*svc = to ? to : local;
+		return 0;
+	}
+	if (local) {
+		*svc = local;
+		return 0;
+	}
+	*svc = to;
+	*other = to2;
+	return to2 ? -1 : 0;
 }
 
 struct origin policy_origin(const struct policy *pol, uint32_t origin)
@@ -944,8 +1127,10 @@ static void service_free(struct service *svc)
 		free(svc->source_names[i]);
 	free(svc->source_names);
 	free(svc->sources);
-	for (int f = 0; f < FAM_COUNT; f++)
+	for (int f = 0; f < FAM_COUNT; f++) {
 		interval_set_free(&svc->set[f]);
+		range_vec_free(&svc->to[f]);
+	}
 }
 
 void policy_free(struct policy *pol)

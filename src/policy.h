@@ -117,6 +117,15 @@ struct service {
 	double max_removal; /* percent of addresses */
 	bool allow_empty;
 	struct interval_set set[FAM_COUNT];
+	/*
+	 * `to`: the destinations as the clients address them (before any DNAT),
+	 * per family ascending and merged. A family without any is governed as
+	 * before: the service's ports on this host, any local address, nothing
+	 * forwarded. With some, the service governs new connections to them,
+	 * delivered here or forwarded.
+	 */
+	struct range_vec to[FAM_COUNT];
+	unsigned to_line; /* of the first `to` key */
 };
 
 struct policy {
@@ -156,6 +165,31 @@ void service_set_name(const struct service *svc, enum family f, char *buf, size_
 
 /* Does the service govern proto/port? */
 bool service_has_port(const struct service *svc, enum proto p, unsigned port);
+
+/* Does the service have a `to` for family f? */
+static inline bool service_has_to(const struct service *svc, enum family f)
+{
+	return svc->to[f].n > 0;
+}
+
+/* Is addr among the service's `to` destinations of family f? */
+bool service_to_covers(const struct service *svc, enum family f, u128 addr);
+
+/*
+ * The service that governs a flow of family f to proto/port, dest its
+ * destination or NULL:
+ * - with a destination, the service with the port whose `to` covers it,
+ *   else the one with the port and no `to` of that family (dest is then
+ *   taken to be an address of this host);
+ * - without, the service with the port and no `to` of that family, else
+ *   the one service with the port and a `to` of that family.
+ * *svc is NULL when no service governs it (the chains accept). Returns -1
+ * when a flow without destination is ambiguous: several services with a
+ * `to` share the port; *svc and *other are the first two.
+ */
+int policy_flow_service(const struct policy *pol, enum family f, enum proto p, unsigned port,
+			const struct prefix *dest, const struct service **svc,
+			const struct service **other);
 
 /* Which source, and where in it, an input prefix's origin number points to. */
 struct origin policy_origin(const struct policy *pol, uint32_t origin);

@@ -74,6 +74,20 @@ static json_t *family_json(const struct policy *pol, const struct service *svc, 
 	json_object_set_new(o, "set", json_string(name));
 	json_object_set_new(o, "addresses", u128_json(interval_set_addresses(s)));
 	json_object_set_new(o, "cidr_count", json_integer((json_int_t)interval_set_cidr_count(s)));
+	if (service_has_to(svc, f)) {
+		/* The destinations of `to`, as the rules match them. */
+		json_t *to = json_array();
+		struct prefix cover[256];
+		char text[PREFIX_STRLEN];
+		for (size_t i = 0; i < svc->to[f].n; i++) {
+			size_t c = cidr_cover(svc->to[f].v[i].lo, svc->to[f].v[i].hi, f, cover);
+			for (size_t k = 0; k < c; k++) {
+				prefix_format(&cover[k], text);
+				json_array_append_new(to, json_string(text));
+			}
+		}
+		json_object_set_new(o, "to", to);
+	}
 	for (size_t i = 0; i < s->n; i++)
 		json_array_append_new(ivs, interval_json(pol, s, &s->iv[i]));
 	json_object_set_new(o, "intervals", ivs);

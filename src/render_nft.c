@@ -208,12 +208,54 @@ static void dport_expr(FILE *f, const struct rule_ports *pp)
 		fputs(" }", f);
 }
 
+/* "192.0.2.25", "192.0.2.0/26", "{ 192.0.2.25, 203.0.113.0/28 }": nft merges what touches. */
+static void dest_expr(FILE *f, const struct rule_dests *d)
+{
+	struct prefix cover[256];
+	char text[PREFIX_STRLEN];
+	bool first = true;
+
+	if (d->single) {
+		if (d->one.plen == fam_bits(d->fam))
+			addr_format(d->one.addr, d->fam, text);
+		else
+			prefix_format(&d->one, text);
+		fputs(text, f);
+		return;
+	}
+	fputs("{ ", f);
+	for (size_t i = 0; i < d->n; i++) {
+		size_t c = cidr_cover(d->v[i].lo, d->v[i].hi, d->fam, cover);
+		for (size_t k = 0; k < c; k++) {
+			if (cover[k].plen == fam_bits(d->fam))
+				addr_format(cover[k].addr, d->fam, text);
+			else
+				prefix_format(&cover[k], text);
+			fprintf(f, "%s%s", first ? "" : ", ", text);
+			first = false;
+		}
+	}
+	fputs(" }", f);
+}
+
 static void rule_line(FILE *f, const struct rule_spec *r)
 {
-	fprintf(f, "\t\t%s dport ", proto_name(r->ports.proto));
-	dport_expr(f, &r->ports);
 	switch (r->dest) {
 	case RULE_DEST_ANY:
+		if (r->only_fam >= 0)
+			fprintf(f, "\t\tmeta nfproto %s", r->only_fam == FAM_V4 ? "ipv4 " : "ipv6 ");
+		else
+			fputs("\t\t", f);
+		fprintf(f, "%s dport ", proto_name(r->ports.proto));
+		dport_expr(f, &r->ports);
+		break;
+	case RULE_DEST_ORIGINAL:
+		/* Replies carry the same original tuple: the direction keeps them out. */
+		fprintf(f, "\t\tmeta l4proto %s ct direction original ct original proto-dst ",
+			proto_name(r->ports.proto));
+		dport_expr(f, &r->ports);
+		fprintf(f, " ct original %s daddr ", r->to->fam == FAM_V4 ? "ip" : "ip6");
+		dest_expr(f, r->to);
 		break;
 	}
 	if (r->from)

@@ -27,6 +27,7 @@ struct rule_set {
 /* Where a chain hooks in. Every chain is type filter, family inet. */
 enum rule_hook {
 	RULE_HOOK_INPUT,
+	RULE_HOOK_FORWARD,
 };
 
 /* The destination ports of a rule: one protocol, ascending, overlaps merged. */
@@ -43,7 +44,28 @@ struct rule_ports {
  * until each writes it.
  */
 enum rule_dest {
-	RULE_DEST_ANY, /* whatever the chain's hook sees: for input, this host's own */
+	RULE_DEST_ANY,      /* whatever the chain's hook sees: for input, this host's own */
+	/*
+	 * The service's `to`: the connection's destination and port as the
+	 * client sent them (the conntrack original tuple, whatever a DNAT made
+	 * of them), in the original direction only, so that no reply is judged.
+	 */
+	RULE_DEST_ORIGINAL,
+};
+
+/*
+ * The destinations of a service's `to` in one family, as the rules hold
+ * them: one element (a cmp, or a prefix's mask and cmp) or an anonymous set
+ * of several, as nft makes it: of single addresses (adjacent ones apart), or
+ * an interval set whose touching prefixes nft has merged.
+ */
+struct rule_dests {
+	enum family fam;
+	struct range *v; /* the elements, ascending */
+	size_t n;
+	bool interval;   /* some element is a prefix: v are the merged intervals */
+	bool single;     /* one element, no set: an address or one prefix, `one` */
+	struct prefix one;
 };
 
 /*
@@ -53,15 +75,22 @@ enum rule_dest {
  */
 struct rule_spec {
 	const struct service *svc; /* the service it is a rule of */
-	struct rule_ports ports;
+	struct rule_ports ports;   /* RULE_DEST_ORIGINAL: one port or one range */
 	enum rule_dest dest;
-	const struct rule_set *from; /* NULL: any source, any family */
+	const struct rule_dests *to; /* RULE_DEST_ORIGINAL: the destinations */
+	/*
+	 * RULE_DEST_ANY without from: the family it is limited to (meta nfproto,
+	 * first in the rule), or -1 for both. A service with a `to` of one family
+	 * only falls back so in the other.
+	 */
+	int only_fam;
+	const struct rule_set *from; /* NULL: any source, of only_fam */
 	bool counter;
 	enum verdict verdict;
 };
 
 struct rule_chain {
-	const char *name;    /* "input" */
+	const char *name;    /* "input", "forward" */
 	enum rule_hook hook;
 	int priority;
 	enum verdict policy; /* for what no rule decides */
@@ -75,13 +104,21 @@ struct rule_plan {
 	size_t nsets;
 	struct rule_chain *chains;
 	size_t nchains;
+	struct rule_dests *dests;  /* per service and family with `to` */
+	size_t ndests;
 };
 
 /*
- * The plan of a policy: one input chain at the policy's priority, policy
- * accept; per service, per protocol of its ports, an accept for each family's
- * set, then per protocol the `otherwise` verdict for any other source, every
- * rule counted. Borrows the policy's names and services: free the plan first.
+ * The plan of a policy: an input chain at the policy's priority, policy
+ * accept, and a forward chain like it when some service has `to`; every rule
+ * counted. A service without `to`: in input, per protocol of its ports, an
+ * accept for each family's set, then per protocol the `otherwise` verdict for
+ * any other source. A service with `to`, in each family that has one: in
+ * input and in forward, per protocol and port (or range) of its ports, the
+ * accept of the family's set and the `otherwise` verdict, both on the
+ * original destination; in a family without, in input, the accept and the
+ * `otherwise` verdict of that family alone. Borrows the policy's names and
+ * services: free the plan first.
  */
 void rule_plan_build(const struct policy *pol, struct rule_plan *out);
 void rule_plan_free(struct rule_plan *p);

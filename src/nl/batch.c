@@ -444,6 +444,36 @@ static uint32_t anon_port_set(struct nl_batch *b, const char *table, const struc
 	return id;
 }
 
+/*
+ * The anonymous set of a rule's destinations (`to`), as nft makes it:
+ * constant, of addresses, interval when some element is a prefix (nft has
+ * merged the prefixes that touch: the plan's intervals).
+ */
+static uint32_t anon_dest_set(struct nl_batch *b, const char *table, const struct rule_dests *d)
+{
+	struct nftnl_set *s = xcheck(nftnl_set_alloc());
+	uint32_t id = b->next_id++;
+	uint32_t size = d->interval ? (uint32_t)(2 * d->n) : (uint32_t)d->n;
+	uint32_t flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | (d->interval ? NFT_SET_INTERVAL : 0);
+	char what[64];
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, ANON_SET_NAME);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->fam == FAM_V4 ? TYPE_IPADDR : TYPE_IP6ADDR);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, fam_key_len(d->fam));
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
+	set_udata_byteorder(s);
+	snprintf(what, sizeof(what), "__set%%d (%s destinations)", d->fam == FAM_V4 ? "IPv4" : "IPv6");
+	set_msg(b, s, what);
+	nftnl_set_free(s);
+	elems_put(b, NFT_MSG_NEWSETELEM, table, ANON_SET_NAME, id, what, fam_key_len(d->fam),
+		  d->interval, d->v, sizeof(*d->v), d->n);
+	return id;
+}
+
 /* "rule of service smtp: tcp from @smtp_v4 accept": how an error names a rule. */
 static void rule_what(const struct rule_spec *pr, char *buf, size_t n)
 {
@@ -463,8 +493,11 @@ void nl_batch_add_rules(struct nl_batch *b, const char *table, const struct rule
 		const struct rule_spec *pr = &pc->rules[i];
 		/* A rule's port set comes just before it, as nft sends them. */
 		uint32_t port_set = pr->ports.n > 1 ? anon_port_set(b, table, &pr->ports) : 0;
+		uint32_t dest_set = pr->dest == RULE_DEST_ORIGINAL && !pr->to->single
+					    ? anon_dest_set(b, table, pr->to)
+					    : 0;
 		uint32_t addr_set = pr->from ? batch_set_id(b, table, pr->from->name) : 0;
-		struct nftnl_rule *r = rule_build(table, pc->name, pr, port_set, addr_set);
+		struct nftnl_rule *r = rule_build(table, pc->name, pr, port_set, addr_set, dest_set);
 		struct nlmsghdr *nlh = batch_hdr(b, NFT_MSG_NEWRULE, NLM_F_APPEND | NLM_F_CREATE);
 
 		nftnl_rule_nlmsg_build_payload(nlh, r);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
@@ -148,7 +149,7 @@ struct nlmsghdr *req_hdr(struct nl *nl, char *buf, uint16_t type, uint16_t fam, 
 uint32_t hook_number(enum rule_hook h);
 uint32_t policy_number(enum verdict v);
 struct nftnl_rule *rule_build(const char *table, const char *chain, const struct rule_spec *pr,
-			      uint32_t port_set_id, uint32_t addr_set_id);
+			      uint32_t port_set_id, uint32_t addr_set_id, uint32_t dest_set_id);
 
 /* Set contents for a fingerprint's anonymous lookup; NULL if unknown. */
 typedef bool (*anon_text_fn)(const char *set, void *ctx, struct sbuf *sb);

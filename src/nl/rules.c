@@ -55,6 +55,8 @@ uint32_t hook_number(enum rule_hook h)
 	switch (h) {
 	case RULE_HOOK_INPUT:
 		return NF_INET_LOCAL_IN;
+	case RULE_HOOK_FORWARD:
+		return NF_INET_FORWARD;
 	}
 	return NF_INET_LOCAL_IN;
 }
@@ -63,6 +65,64 @@ uint32_t hook_number(enum rule_hook h)
 uint32_t policy_number(enum verdict v)
 {
 	return v == VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP;
+}
+
+static void put_ct(struct nftnl_rule *r, uint32_t key, bool original)
+{
+	struct nftnl_expr *e = expr_new(r, "ct");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	if (original)
+		nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, IP_CT_DIR_ORIGINAL);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+}
+
+/* The port match after its load: one port, or a range (nft 1.0.6: gte, lte). */
+static void put_port_cmp(struct nftnl_rule *r, const struct rule_ports *pp, uint32_t port_set_id)
+{
+	if (pp->n == 1) {
+		uint16_t lo = htons((uint16_t)pp->v[0].lo), hi = htons((uint16_t)pp->v[0].hi);
+		if (lo == hi) {
+			put_cmp(r, NFT_CMP_EQ, &lo, sizeof(lo));
+		} else {
+			put_cmp(r, NFT_CMP_GTE, &lo, sizeof(lo));
+			put_cmp(r, NFT_CMP_LTE, &hi, sizeof(hi));
+		}
+	} else {
+		put_lookup(r, ANON_SET_NAME, port_set_id);
+	}
+}
+
+/*
+ * The original destination (RULE_DEST_ORIGINAL) after its load: an address
+ * (cmp), one prefix (its bytes compared, or its mask and then a cmp when it
+ * ends inside a byte, as nft 1.0.6 does), or the rule's anonymous set.
+ */
+static void put_dest_match(struct nftnl_rule *r, const struct rule_dests *d, uint32_t dest_set_id)
+{
+	unsigned len = fam_key_len(d->fam);
+	uint8_t net[16], mask[16], zero[16] = { 0 };
+
+	if (!d->single) {
+		put_lookup(r, ANON_SET_NAME, dest_set_id);
+		return;
+	}
+	u128_to_be(d->one.addr, net, len);
+	if (d->one.plen % 8 == 0) {
+		/* nft compares the prefix's bytes alone: 2001:db8:5::/64 is 8 bytes. */
+		put_cmp(r, NFT_CMP_EQ, net, d->one.plen / 8);
+		return;
+	}
+	{
+		struct nftnl_expr *e = expr_new(r, "bitwise");
+		u128_to_be(~host_mask(fam_bits(d->fam), d->one.plen) & fam_max(d->fam), mask, len);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	}
+	put_cmp(r, NFT_CMP_EQ, net, len);
 }
 
 /*
@@ -75,7 +135,7 @@ uint32_t policy_number(enum verdict v)
  */
 struct nftnl_rule *rule_build(const char *table, const char *chain,
 			      const struct rule_spec *pr, uint32_t port_set_id,
-			      uint32_t addr_set_id)
+			      uint32_t addr_set_id, uint32_t dest_set_id)
 {
 	struct nftnl_rule *r = xcheck(nftnl_rule_alloc());
 	const struct rule_ports *pp = &pr->ports;
@@ -86,23 +146,35 @@ struct nftnl_rule *rule_build(const char *table, const char *chain,
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 
-	put_meta(r, NFT_META_L4PROTO);
-	put_cmp(r, NFT_CMP_EQ, &l4, sizeof(l4));
-	put_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-	if (pp->n == 1) {
-		uint16_t lo = htons((uint16_t)pp->v[0].lo), hi = htons((uint16_t)pp->v[0].hi);
-		if (lo == hi) {
-			put_cmp(r, NFT_CMP_EQ, &lo, sizeof(lo));
-		} else {
-			put_cmp(r, NFT_CMP_GTE, &lo, sizeof(lo));
-			put_cmp(r, NFT_CMP_LTE, &hi, sizeof(hi));
-		}
-	} else {
-		put_lookup(r, ANON_SET_NAME, port_set_id);
-	}
 	switch (pr->dest) {
 	case RULE_DEST_ANY:
+		if (pr->only_fam >= 0 && !pr->from) {
+			uint8_t nfproto = pr->only_fam == FAM_V4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+			put_meta(r, NFT_META_NFPROTO);
+			put_cmp(r, NFT_CMP_EQ, &nfproto, sizeof(nfproto));
+		}
+		put_meta(r, NFT_META_L4PROTO);
+		put_cmp(r, NFT_CMP_EQ, &l4, sizeof(l4));
+		put_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+		put_port_cmp(r, pp, port_set_id);
 		break;
+	case RULE_DEST_ORIGINAL: {
+		/*
+		 * The conntrack original tuple: what the client sent, before any
+		 * DNAT. It is the same for the packets of both directions, so the
+		 * direction comes first: replies are never judged.
+		 */
+		uint8_t dir = IP_CT_DIR_ORIGINAL;
+		put_meta(r, NFT_META_L4PROTO);
+		put_cmp(r, NFT_CMP_EQ, &l4, sizeof(l4));
+		put_ct(r, NFT_CT_DIRECTION, false);
+		put_cmp(r, NFT_CMP_EQ, &dir, sizeof(dir));
+		put_ct(r, NFT_CT_PROTO_DST, true);
+		put_port_cmp(r, pp, port_set_id);
+		put_ct(r, pr->to->fam == FAM_V4 ? NFT_CT_DST_IP : NFT_CT_DST_IP6, true);
+		put_dest_match(r, pr->to, dest_set_id);
+		break;
+	}
 	}
 	if (pr->from) {
 		uint8_t nfproto = pr->from->fam == FAM_V4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
@@ -188,13 +260,16 @@ char *rule_fingerprint(struct nftnl_rule *r, anon_text_fn anon, void *ctx,
 	return sb_take(&sb);
 }
 
-/* A fingerprint shows a rule's port set by its content. */
-static bool ports_text(const char *set, void *ctx, struct sbuf *sb)
+/* A fingerprint shows a rule's anonymous set by its content: its destinations, or its ports. */
+static bool rule_anon_text(const char *set, void *ctx, struct sbuf *sb)
 {
-	const struct rule_ports *pp = ctx;
+	const struct rule_spec *pr = ctx;
 
 	(void)set;
-	range_list_text(sb, pp->v, pp->n, 2);
+	if (pr->dest == RULE_DEST_ORIGINAL && !pr->to->single)
+		range_list_text(sb, pr->to->v, pr->to->n, fam_key_len(pr->to->fam));
+	else
+		range_list_text(sb, pr->ports.v, pr->ports.n, 2);
 	return true;
 }
 
@@ -203,8 +278,8 @@ size_t nl_chain_fingerprints(const struct rule_chain *pc, char ***out)
 	char **fp = xcalloc(pc->nrules + 1, sizeof(*fp));
 
 	for (size_t i = 0; i < pc->nrules; i++) {
-		struct nftnl_rule *r = rule_build("", "", &pc->rules[i], 0, 0);
-		fp[i] = rule_fingerprint(r, ports_text, (void *)&pc->rules[i].ports, NULL);
+		struct nftnl_rule *r = rule_build("", "", &pc->rules[i], 0, 0, 0);
+		fp[i] = rule_fingerprint(r, rule_anon_text, (void *)&pc->rules[i], NULL);
 		nftnl_rule_free(r);
 	}
 	*out = fp;

@@ -5,7 +5,8 @@
 #   BENCH_RUNS=3        runs per timed command (the best wall time is kept)
 #   BENCH_SEED=20240714 seed of the generated prefixes and flows
 #   BENCH_LOOKUPS=10000000
-#   BENCH_KERNEL=no      skip the kernel part (install, delta, dumps)
+#   BENCH_KERNEL=no      skip the kernel part (install, delta, dumps, packet path)
+#   BENCH_PACKET_SECONDS=3 seconds per connection-rate measurement
 set -eu
 
 cd "$(dirname "$0")/../.."
@@ -187,6 +188,7 @@ if [ "${BENCH_KERNEL:-yes}" = no ]; then
 	echo "kernel part skipped: BENCH_KERNEL=no"
 elif [ "$(id -u)" -eq 0 ] && command -v nft >/dev/null && command -v unshare >/dev/null; then
 	. "$B/kernel.sh"
+	. "$B/packets.sh"
 else
 	echo "kernel part skipped: needs root, nft and unshare"
 fi

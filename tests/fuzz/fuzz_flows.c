@@ -87,7 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   fl->addr.addr <= fam_max(fl->addr.family),
 			   "flow %zu: not an address", i);
 
-		enum verdict v = policy_evaluate(&pol, &fl->addr, fl->proto, fl->port, &why);
+		enum verdict v = policy_evaluate(&pol, &fl->addr, fl->proto, fl->port,
+						 fl->has_dest ? &fl->dest : NULL, &why);
 		FUZZ_CHECK(v == scan(fl), "flow %zu: verdict %s, the sets say %s", i, verdict_name(v),
 			   verdict_name(scan(fl)));
 		FUZZ_CHECK(!why.iv || (why.iv->lo <= fl->addr.addr && fl->addr.addr <= why.iv->hi),

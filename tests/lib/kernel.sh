@@ -99,14 +99,14 @@ kernel_roundtrip() {
 	[ -n "$other" ] && bad+=("nft: $other")
 	lines=0
 	: >"$d/edges.flows"
-	while read -r set a want fl otherwise; do
+	while read -r set a want fl otherwise dest; do
 		lines=$((lines + 1))
 		if grep -qxF "$set $a" "$d/probes.missing"; then got=out; else got=in; fi
 		[ "$got" = "$want" ] || bad+=("$set $a: kernel $got, model $want")
 		if [ "$got" = in ]; then
-			echo "accept $a $fl" >>"$d/edges.flows"
+			echo "accept $a $fl $dest" >>"$d/edges.flows"
 		else
-			echo "$otherwise $a $fl" >>"$d/edges.flows"
+			echo "$otherwise $a $fl $dest" >>"$d/edges.flows"
 		fi
 	done <"$d/probes"
 	n=$(grep -c '^table ' "$d/probes.out")

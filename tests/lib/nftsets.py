@@ -4,11 +4,14 @@
   nftsets.py nft TABLE.json          intervals of every set in `nft -j list table` output
   nftsets.py model MODEL.json        intervals of the model (and checks the model is sound)
   nftsets.py chain MODEL.json TABLE.json
-                                     evaluates the listed chain for every governed port
-                                     and family, inside and outside the sets
+                                     evaluates the listed chains for every governed port
+                                     and family, inside and outside the sets; for a family
+                                     with `to`, on the input and the forward path, to a
+                                     destination in it and one outside, and a reply
   nftsets.py probes MODEL.json [MAX] addresses around the edges of at most MAX intervals
-                                     per set: "SET ADDR in|out PROTO/PORT OTHERWISE", the
-                                     service's first port and its verdict outside the set
+                                     per set: "SET ADDR in|out PROTO/PORT OTHERWISE [DEST]",
+                                     the service's first port, its verdict outside the set
+                                     and, for a family with `to`, its first destination
 
 Interval lines are "SET FIRST LAST", sorted by set then address. nft intervals are
 merged (adjacent or overlapping elements become one) so both sides compare as sets
@@ -165,6 +168,9 @@ def parse_ports(spec):
 def port_matches(right, port):
     if isinstance(right, int):
         return right == port
+    if isinstance(right, str) and right.startswith("0x"):
+        # nft 1.0.6 lists a set of ports under `ct original proto-dst` untyped: "0x19 [invalid type]"
+        return int(right.split()[0], 16) == port
     if isinstance(right, dict) and "set" in right:
         return any(port_matches(r, port) for r in right["set"])
     if isinstance(right, dict) and "range" in right:
@@ -174,8 +180,18 @@ def port_matches(right, port):
     raise ValueError("port match %r" % (right,))
 
 
+def dest_matches(right, fam, dest):
+    """Does the destination (an int, or None: an address of this host no `to` names) match?"""
+    if dest is None:
+        return False
+    if isinstance(right, dict) and "set" in right:
+        return any(dest_matches(r, fam, dest) for r in right["set"])
+    lo, hi = element_range(right)
+    return lo <= dest <= hi
+
+
 def match(expr, pkt):
-    """Does one match expression hold for pkt (proto, port, family, member_of)?"""
+    """Does one match expression hold for pkt (proto, port, family, member_of, dest, dir)?"""
     op = expr.get("op", "==")
     left, right = expr["left"], expr["right"]
     if op not in ("==", "in"):
@@ -194,6 +210,17 @@ def match(expr, pkt):
             if isinstance(right, str) and right.startswith("@"):
                 return right[1:] in pkt["member_of"]
             raise ValueError("saddr match against %r" % (right,))
+    if "ct" in left:
+        key, d = left["ct"].get("key"), left["ct"].get("dir")
+        if key == "direction" and d is None:
+            return right == pkt.get("dir", "original")
+        if key == "proto-dst" and d == "original":
+            return port_matches(right, pkt["port"])
+        if key in ("ip daddr", "ip6 daddr") and d == "original":
+            # The kernel's ct expression breaks on a connection of the other family.
+            if (key == "ip daddr") != (pkt["family"] == "ipv4"):
+                return False
+            return dest_matches(right, pkt["family"], pkt.get("dest"))
     if "meta" in left:
         key = left["meta"].get("key")
         vals = right["set"] if isinstance(right, dict) and "set" in right else [right]
@@ -228,64 +255,110 @@ def evaluate(rules, policy, pkt):
     return policy
 
 
+def first_outside(prefixes_by_fam, fam):
+    """A documentation address of the family that no `to` of the model names."""
+    taken = [element_range({"prefix": {"addr": p.split("/")[0], "len": int(p.split("/")[1])}})
+             for p in prefixes_by_fam]
+    base = int(addr("198.51.100.0" if fam == "ipv4" else "2001:db8:ffff::"))
+    for k in range(1, 255):
+        a = base + k
+        if not any(lo <= a <= hi for lo, hi in taken):
+            return a
+    die("no documentation address outside every 'to'")
+
+
 def cmd_chain(model_path, table_path):
     model = load(model_path)
     doc = nft_objects(load(table_path))
     table = model["table"]
     problems = []
     chains = [o["chain"] for o in doc if "chain" in o]
-    base = [c for c in chains if "hook" in c]
-    if len(base) != 1:
-        die("want exactly one base chain, found %d" % len(base))
-    ch = base[0]
-    if ch.get("hook") != "input" or ch.get("type") != "filter" or ch.get("policy") != "accept":
-        problems.append("base chain: hook %s type %s policy %s" % (ch.get("hook"), ch.get("type"), ch.get("policy")))
-    if ch.get("prio") != table.get("priority"):
-        problems.append("base chain priority %r, policy says %r" % (ch.get("prio"), table.get("priority")))
-    rules = [o["rule"] for o in doc if "rule" in o and o["rule"]["chain"] == ch["name"]]
-    if len(chains) != 1:
-        problems.append("extra chains: %s" % ", ".join(c["name"] for c in chains if c is not ch))
+    base = {c.get("hook"): c for c in chains if "hook" in c}
+    with_to = any(f.get("to") for svc in model.get("services", []) for _, f in model_families(svc))
+    want_hooks = {"input", "forward"} if with_to else {"input"}
+    if set(base) != want_hooks or len(chains) != len(want_hooks):
+        problems.append("chains %s, the policy wants base chains %s"
+                        % (sorted(c.get("name") for c in chains), sorted(want_hooks)))
+    if "input" not in base:
+        die("no input chain")
+    for hook, ch in base.items():
+        if ch.get("type") != "filter" or ch.get("policy") != "accept":
+            problems.append("chain %s: type %s policy %s" % (ch.get("name"), ch.get("type"), ch.get("policy")))
+        if ch.get("prio") != table.get("priority"):
+            problems.append("chain %s: priority %r, policy says %r" % (ch.get("name"), ch.get("prio"), table.get("priority")))
+    rules = {hook: [o["rule"] for o in doc if "rule" in o and o["rule"]["chain"] == ch["name"]]
+             for hook, ch in base.items()}
+    all_to = {}
+    for svc in model.get("services", []):
+        for fam, f in model_families(svc):
+            all_to.setdefault(fam, []).extend(f.get("to", []))
     sets = nft_sets({"nftables": doc})
-    governed = set()
     checked = 0
+
+    def run(hook, pkt):
+        nonlocal checked
+        if hook not in base:
+            return "accept"
+        try:
+            checked += 1
+            return evaluate(rules[hook], base[hook].get("policy"), pkt)
+        except ValueError as e:
+            die("cannot evaluate the chain: %s" % e)
+
     for svc in model.get("services", []):
         otherwise = svc.get("otherwise")
         fams = dict(model_families(svc))
         for spec in svc.get("ports", []):
             proto, lo, hi = parse_ports(spec)
             for port in sorted({lo, (lo + hi) // 2, hi}):
-                governed.add((proto, port))
                 for fam in ("ipv4", "ipv6"):
                     setname = fams.get(fam, {}).get("set")
+                    to = fams.get(fam, {}).get("to", [])
                     if setname and setname not in sets:
                         problems.append("%s: set %s is not in the table" % (svc["name"], setname))
                     cases = [("outside", frozenset(), otherwise)]
                     if setname and fams[fam].get("intervals"):
                         cases.append(("inside", frozenset([setname]), "accept"))
-                    for label, member_of, want in cases:
-                        pkt = {"proto": proto, "port": port, "family": fam, "member_of": member_of}
-                        try:
-                            got = evaluate(rules, ch.get("policy"), pkt)
-                        except ValueError as e:
-                            die("cannot evaluate the chain: %s" % e)
-                        checked += 1
-                        if got != want:
-                            problems.append("%s %s/%d %s %s: chain says %s, policy says %s"
-                                            % (svc["name"], proto, port, fam, label, got, want))
+                    outside = first_outside(all_to.get(fam, []), fam)
+                    if to:
+                        inside = element_range({"prefix": {"addr": to[0].split("/")[0],
+                                                           "len": int(to[0].split("/")[1])}})[0]
+                        # (path, destination, direction, verdict for the source cases or None: accept)
+                        paths = [("input", inside, "original", True), ("forward", inside, "original", True),
+                                 ("input", outside, "original", False), ("forward", outside, "original", False),
+                                 ("forward", inside, "reply", False), ("input", inside, "reply", False)]
+                    else:
+                        paths = [("input", None, "original", True), ("forward", outside, "original", False)]
+                    for hook, dest, direction, governed in paths:
+                        for label, member_of, want in cases:
+                            pkt = {"proto": proto, "port": port, "family": fam, "member_of": member_of,
+                                   "dest": dest, "dir": direction}
+                            got = run(hook, pkt)
+                            want_here = want if governed else "accept"
+                            if got != want_here:
+                                problems.append("%s %s/%d %s %s, %s path, %s, %s: chain says %s, policy says %s"
+                                                % (svc["name"], proto, port, fam, label, hook,
+                                                   "to " + fmt(fam, dest) if dest is not None else "to this host",
+                                                   direction, got, want_here))
             for port in (lo - 1, hi + 1):
                 for p2 in ("tcp", "udp"):
                     governed_here = any(
                         (p2 == pp and plo <= port <= phi)
-                        for s in model.get("services", [])
-                        for pp, plo, phi in map(parse_ports, s.get("ports", [])))
+                        for s2 in model.get("services", [])
+                        for pp, plo, phi in map(parse_ports, s2.get("ports", [])))
                     if governed_here or not 0 < port < 65536:
                         continue
                     for fam in ("ipv4", "ipv6"):
-                        pkt = {"proto": p2, "port": port, "family": fam, "member_of": frozenset()}
-                        got = evaluate(rules, ch.get("policy"), pkt)
-                        checked += 1
-                        if got != "accept":
-                            problems.append("ungoverned %s/%d %s: chain says %s" % (p2, port, fam, got))
+                        for hook in base:
+                            pkt = {"proto": p2, "port": port, "family": fam, "member_of": frozenset(),
+                                   "dest": first_outside([], fam), "dir": "original"}
+                            to = [t for t in all_to.get(fam, [])]
+                            if to:
+                                pkt["dest"] = element_range({"prefix": {"addr": to[0].split("/")[0],
+                                                                        "len": int(to[0].split("/")[1])}})[0]
+                            got = run(hook, pkt)
+                            if got != "accept":
+                                problems.append("ungoverned %s/%d %s (%s): chain says %s" % (p2, port, fam, hook, got))
     for p in problems[:20]:
         print(p)
     if problems:
@@ -299,8 +372,13 @@ def cmd_probes(model_path, limit):
     out = []
     for svc in model.get("services", []):
         proto, port, _ = parse_ports(svc["ports"][0])
-        flow = "%s/%d %s" % (proto, port, svc.get("otherwise"))
         for fam, f in model_families(svc):
+            # A family with `to`: the flow names its first destination.
+            dest = ""
+            if f.get("to"):
+                p = f["to"][0].split("/")
+                dest = " " + fmt(fam, element_range({"prefix": {"addr": p[0], "len": int(p[1])}})[0])
+            flow = "%s/%d %s%s" % (proto, port, svc.get("otherwise"), dest)
             top = (1 << FAMILY_BITS[fam]) - 1
             ivs = [(int(addr(i["first"])), int(addr(i["last"]))) for i in f.get("intervals", [])]
             if len(ivs) > limit:

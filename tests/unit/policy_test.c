@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "feed.h"
+#include "natcheck.h"
 #include "policy.h"
 #include "tmpfiles.h"
 
@@ -215,6 +216,32 @@ static void test_ports_overlap(void)
 		  " 11");
 }
 
+static void test_to_overlap(void)
+{
+	errors_at("policy: two services share tcp/25 where their 'to' do not meet",
+		  "[service s]\nports = tcp/25\nto = 192.0.2.25 2001:db8::25\nsources = a\n"
+		  "[service t]\nports = tcp/25\nto = 192.0.2.26, 2001:db8::26\nsources = a\n" SOURCE, "");
+	errors_at("policy: 'to' that meet in IPv4 (a prefix holding an address): at the later 'to'",
+		  "[service s]\nports = tcp/25\nto = 192.0.2.25 2001:db8::25\nsources = a\n"
+		  "[service t]\nports = tcp/20-30\nsources = a\nto = 2001:db8::26\nto = 192.0.2.16/28\n"
+		  SOURCE, " 8");
+	errors_at("policy: a service without 'to' meets every destination",
+		  "[service s]\nports = tcp/25\nto = 192.0.2.25 2001:db8::25\nsources = a\n"
+		  "[service u]\nports = tcp/25\nsources = a\n" SOURCE, " 6");
+	errors_at("policy: an IPv4 'to' only: IPv6 is every destination, and meets the other",
+		  "[service s]\nports = tcp/25\nto = 192.0.2.25 2001:db8::25\nsources = a\n"
+		  "[service t]\nports = tcp/25\nto = 192.0.2.26\nsources = a\n" SOURCE, " 6");
+	errors_at("policy: the same 'to' on other ports does not overlap",
+		  "[service s]\nports = tcp/25\nto = 192.0.2.25\nsources = a\n"
+		  "[service t]\nports = tcp/587\nto = 192.0.2.25\nsources = a\n" SOURCE, "");
+	errors_at("policy: 'to' refuses host names, /7, /15, host bits, 0.0.0.0/0",
+		  "[service s]\nports = tcp/25\nto = mx.example.org 10.0.0.0/7 2001::/15\n"
+		  "to = 192.0.2.1/24\nto = 0.0.0.0/0\nsources = a\n" SOURCE, " 3 3 3 4 5");
+	errors_at("policy: 'to' takes /8 and /16, IPv4-mapped IPv6 with a warning",
+		  "[service s]\nports = tcp/25\nto = 10.0.0.0/8 2001::/16 ::ffff:192.0.2.1\n"
+		  "sources = a\n" SOURCE, "");
+}
+
 static void test_names_and_keys(void)
 {
 	errors_at("policy: a service name with a dash is refused, a source name may have - and .",
@@ -361,6 +388,116 @@ static void test_ports_and_origins(void)
 	policy_free(&pol);
 }
 
+/* A policy from text, loaded and linted (its sources are not read). */
+static int load_policy(const char *text, struct policy *pol)
+{
+	struct diag d = { 0 };
+	int rc = policy_load(pol, tmp_text("natcheck.conf", text), tmp_path("cache"), &d);
+
+	diag_free(&d);
+	return rc;
+}
+
+static struct nat_rule nat(int fam, int l4, unsigned plo, unsigned phi, const char *dlo,
+			   const char *dhi)
+{
+	struct nat_rule r = { .family = "ip", .table = "nat", .chain = "PREROUTING", .fam = fam,
+			      .l4proto = l4 };
+	struct prefix a, b;
+	unsigned flags;
+
+	snprintf(r.target, sizeof(r.target), "192.0.2.130:25");
+	r.any_port = plo == 0;
+	if (!r.any_port) {
+		r.ports = malloc(sizeof(*r.ports));
+		r.ports[0] = (struct range){ plo, phi };
+		r.nports = 1;
+	}
+	r.any_dest = dlo == NULL;
+	if (dlo) {
+		addr_parse(dlo, strlen(dlo), &a, &flags);
+		addr_parse(dhi, strlen(dhi), &b, &flags);
+		r.dest = malloc(sizeof(*r.dest));
+		r.dest[0] = (struct range){ a.addr, b.addr };
+		r.ndest = 1;
+	}
+	return r;
+}
+
+/* The warnings natcheck() gives for one rule, joined by '|'. */
+static void nat_warnings(const struct policy *pol, struct nat_rule r, char *buf, size_t n)
+{
+	struct nat_rule_list l = { &r, 1 };
+	struct diag d = { 0 };
+	size_t o = 0;
+
+	buf[0] = '\0';
+	natcheck(pol, &l, &d);
+	for (size_t i = 0; i < d.nmsgs && o < n; i++)
+		o += (size_t)snprintf(buf + o, n - o, "%s%s", i ? "|" : "", d.msgs[i].text);
+	diag_free(&d);
+	free(r.ports);
+	free(r.dest);
+}
+
+static void test_natcheck(void)
+{
+	struct policy pol;
+	char got[2048];
+	const struct service *svc, *other;
+	struct prefix dst;
+	unsigned flags;
+
+	if (load_policy("[service smtp]\nports = tcp/25\nto = 203.0.113.1 2001:db8:e::1\n"
+			"sources = r\n[service sub]\nports = tcp/587 tcp/2525\nsources = r\n"
+			"[source r]\nformat = list\nfile = r.txt\n", &pol) < 0) {
+		CHECK("natcheck: policy loads", 0, "policy_load failed");
+		return;
+	}
+	nat_warnings(&pol, nat(FAM_V4, 6, 25, 25, "203.0.113.1", "203.0.113.1"), got, sizeof(got));
+	CHECK("natcheck: a DNAT of a destination in 'to' is covered", !got[0], "got '%s'", got);
+	nat_warnings(&pol, nat(FAM_V4, 6, 25, 25, "203.0.113.0", "203.0.113.3"), got, sizeof(got));
+	CHECK("natcheck: the part of a prefix no 'to' covers is named",
+	      !strcmp(got, "warning: tcp/25 to 203.0.113.0/30 is DNAT'd by table ip nat chain "
+			   "PREROUTING to 192.0.2.130:25; no 'to' of service smtp covers 203.0.113.0, "
+			   "203.0.113.2/31: that mail is not filtered"), "got '%s'", got);
+	nat_warnings(&pol, nat(FAM_V4, -1, 0, 0, NULL, NULL), got, sizeof(got));
+	CHECK("natcheck: any port and address: the service without 'to', at its own port",
+	      !strcmp(got, "warning: tcp/587 to any address is DNAT'd by table ip nat chain "
+			   "PREROUTING to 192.0.2.130:25; service sub has no 'to': that mail is not "
+			   "filtered"), "got '%s'", got);
+	nat_warnings(&pol, nat(-1, 6, 2000, 3000, NULL, NULL), got, sizeof(got));
+	CHECK("natcheck: a rule of either family: both are named",
+	      !strcmp(got, "warning: tcp/2525 to any address is DNAT'd by table ip nat chain "
+			   "PREROUTING to 192.0.2.130:25; service sub has no IPv4 'to': that mail is "
+			   "not filtered|warning: tcp/2525 to any address is DNAT'd by table ip nat "
+			   "chain PREROUTING to 192.0.2.130:25; service sub has no IPv6 'to': that mail "
+			   "is not filtered"), "got '%s'", got);
+	nat_warnings(&pol, nat(FAM_V4, 17, 25, 25, "203.0.113.9", "203.0.113.9"), got, sizeof(got));
+	CHECK("natcheck: another protocol is no service's", !got[0], "got '%s'", got);
+	nat_warnings(&pol, nat(FAM_V4, 6, 80, 80, NULL, NULL), got, sizeof(got));
+	CHECK("natcheck: another port is no service's", !got[0], "got '%s'", got);
+	nat_warnings(&pol, nat(FAM_V6, 6, 25, 25, NULL, NULL), got, sizeof(got));
+	CHECK("natcheck: no destination address, the service has a 'to': covered", !got[0],
+	      "got '%s'", got);
+
+	addr_parse("203.0.113.1", 11, &dst, &flags);
+	policy_flow_service(&pol, FAM_V4, PROTO_TCP, 25, &dst, &svc, &other);
+	CHECK("flow service: a destination in 'to'", svc == &pol.services[0], "got %s",
+	      svc ? svc->name : "none");
+	addr_parse("203.0.113.2", 11, &dst, &flags);
+	policy_flow_service(&pol, FAM_V4, PROTO_TCP, 25, &dst, &svc, &other);
+	CHECK("flow service: a destination outside 'to' is not governed", svc == NULL, "got %s",
+	      svc ? svc->name : "none");
+	policy_flow_service(&pol, FAM_V4, PROTO_TCP, 25, NULL, &svc, &other);
+	CHECK("flow service: no destination: the one service with 'to'", svc == &pol.services[0],
+	      "got %s", svc ? svc->name : "none");
+	policy_flow_service(&pol, FAM_V6, PROTO_TCP, 587, &dst, &svc, &other);
+	CHECK("flow service: a service without 'to' governs any destination",
+	      svc == &pol.services[1], "got %s", svc ? svc->name : "none");
+	policy_free(&pol);
+}
+
 int main(void)
 {
 	tmp_begin("policy-test");
@@ -368,9 +505,11 @@ int main(void)
 	test_bounds_accepted();
 	test_bounds_refused();
 	test_ports_overlap();
+	test_to_overlap();
 	test_names_and_keys();
 	test_lines();
 	test_ports_and_origins();
+	test_natcheck();
 	tmp_end();
 	return failures ? 1 : 0;
 }

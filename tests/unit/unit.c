@@ -664,6 +664,7 @@ static void test_count_lines(void)
 	CHECK("newline count agrees with a byte loop", ok, "mismatch");
 }
 
+
 /* A set of hand-made ranges, [lo, hi] pairs, known (held) or not. */
 static void set_of(struct set_content *v, const char *name, enum family fam, bool known,
 		   const u128 (*r)[2], size_t n)
