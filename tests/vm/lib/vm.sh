@@ -195,11 +195,11 @@ vm_boot() {
 	rm -f "$dir/started"
 	t0=$(date +%s.%N)
 	timeout -k 5 "$tmo" "$VM_QEMU" -name "mxvm-$name" \
-		-machine pc -accel tcg,thread=multi -cpu max -smp "${VM_SMP:-2}" -m "$mem" \
+		-machine pc -accel tcg,thread=multi -cpu "${VM_CPU:-max}" -smp "${VM_SMP:-1}" -m "$mem" \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-serial "file:$dir.console" -monitor none \
 		-kernel "$VM_KDIR/vmlinux" -initrd "$VM_WORK/initrd.gz" \
-		-append "console=ttyS0 loglevel=4 panic=-1 mxvm.root=$mode mxvm.kver=$VM_KVER mxvm.init=$init ${VM_APPEND:-}" \
+		-append "console=ttyS0 loglevel=4 panic=-1 tsc=reliable mxvm.root=$mode mxvm.kver=$VM_KVER mxvm.init=$init ${VM_APPEND:-}" \
 		-fsdev "local,id=mods,path=$VM_KDIR/lib/modules/$VM_KVER,security_model=none,readonly=on" \
 		-device virtio-9p-pci,fsdev=mods,mount_tag=mods \
 		-fsdev "local,id=out,path=$dir,security_model=none" \
