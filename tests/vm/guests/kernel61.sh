@@ -24,10 +24,10 @@
 #   VM_TIMEOUT=900                          seconds for the whole guest
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../lib/report.sh"
-. "$here/lib/vm.sh"
+. "$here/../../lib/report.sh"
+. "$here/../lib/vm.sh"
 
-TOP=${TOP:-$(cd "$here/../.." && pwd)}
+TOP=${TOP:-$(cd "$here/../../.." && pwd)}
 # What 6.1 must show (first install, nothing to do, delta with counters kept,
 # compare-and-swap, the gates, the read-back of verify --exhaustive, kill -9,
 # real SMTP packets) is in these two. The other kernel tests pass there too but
@@ -48,7 +48,9 @@ label=${VM_KVER%%-*}
 label=${label%.*}
 
 work=$(mktemp -d /tmp/mxvm-kernel.XXXXXX) || exit 1
-trap 'rm -rf "$work"' EXIT
+trap 'vm_stop; rm -rf "$work"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 vm_init "$work"
 g=$work/guest
 mkdir -p "$g"
@@ -75,6 +77,7 @@ if [ ! -f "$g/started" ]; then
 	skip_all "$(vm_why_no_start "$g")"
 fi
 echo "# guest: kernel $(cut -d' ' -f1 "$g/started") reached its script at $(cut -d' ' -f2 "$g/started") s uptime; $VM_WALL s wall in all"
+vm_clock_ok "$g" || fail "$label: the guest's clock kept time" "$VM_CLOCK"
 
 for t in $tests; do
 	n=${t//\//_}
