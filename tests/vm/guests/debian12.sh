@@ -41,6 +41,7 @@ skip_all() {
 	finish
 }
 grep -q '^deb:' "$TOP/Makefile" || skip_all "make deb does not exist in this tree"
+[ -f "$TOP/contrib/systemd/mxfence-restore.service" ] || skip_all "contrib/systemd/mxfence-restore.service does not exist in this tree"
 for c in restore monitor; do
 	"$MXFENCE" 2>&1 | grep -qE "^ +$c " || skip_all "mxfence has no '$c' command in this tree"
 done
