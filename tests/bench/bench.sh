@@ -6,6 +6,7 @@
 #   BENCH_SEED=20240714 seed of the generated prefixes and flows
 #   BENCH_LOOKUPS=10000000
 #   BENCH_KERNEL=no      skip the kernel part (install, delta, dumps)
+#   BENCH_VM=no          skip its 6.1 column (tests/bench/vm.sh: a guest on Debian 12's kernel)
 set -eu
 
 cd "$(dirname "$0")/../.."
@@ -187,6 +188,11 @@ if [ "${BENCH_KERNEL:-yes}" = no ]; then
 	echo "kernel part skipped: BENCH_KERNEL=no"
 elif [ "$(id -u)" -eq 0 ] && command -v nft >/dev/null && command -v unshare >/dev/null; then
 	. "$B/kernel.sh"
+	if [ "${BENCH_VM:-yes}" = no ]; then
+		echo "6.1 column skipped: BENCH_VM=no"
+	else
+		W=$W SEED=$SEED RUNS=$RUNS B=$B bash "$B/vm.sh" || die "the 6.1 column failed"
+	fi
 else
 	echo "kernel part skipped: needs root, nft and unshare"
 fi
