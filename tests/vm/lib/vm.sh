@@ -98,6 +98,8 @@ vm_unpack_vmlinux() {
 vm_kernel_fetch() {
 	local dir=$1 tmp deb z
 	[ -f "$dir/ready" ] && return 0
+	# Under the lock, a temporary folder is a killed run's.
+	rm -rf "$VM_CACHE"/.kernel.*
 	tmp=$(mktemp -d "$VM_CACHE/.kernel.XXXXXX") || return 1
 	if ! (cd "$tmp" && apt-get download -qq "$VM_KPKG=$VM_KPKG_VER") >"$tmp/apt.log" 2>&1; then
 		echo "vm: apt-get download $VM_KPKG=$VM_KPKG_VER failed: $(tail -n 3 "$tmp/apt.log")" >&2
@@ -308,6 +310,7 @@ vm_debian_root() {
 vm_debootstrap() {
 	local dir=$1 pkgs=$2 list=$3 tmp r
 	[ -f "$dir/ready" ] && return 0
+	rm -rf "$VM_CACHE"/.debian.*
 	tmp=$(mktemp -d "$VM_CACHE/.debian.XXXXXX") || return 1
 	r=$tmp/root
 	if ! debootstrap --variant=minbase --include="$(echo $pkgs | tr ' ' ,)" \
