@@ -268,10 +268,14 @@ vm_mirror() {
 	echo "${m:-http://deb.debian.org/debian}"
 }
 
-# vm_bookworm_version PKG: the version of PKG in bookworm itself (what
-# debootstrap installs; the point release, not -updates or -security).
-vm_bookworm_version() {
-	apt-cache madison "$1" 2>/dev/null | awk -F' *[|] *' '$3 ~ / bookworm\/main / { print $2; exit }'
+# vm_bookworm_versions PKG...: "PKG=VERSION" lines, the versions in bookworm
+# itself (what debootstrap installs; the point release, not -updates or
+# -security), or "PKG=" for a package bookworm does not have. One apt-cache run.
+vm_bookworm_versions() {
+	apt-cache madison "$@" 2>/dev/null | awk -F' *[|] *' -v want="$*" '
+		{ sub(/^ */, "", $1) }
+		$3 ~ / bookworm\/main / && !($1 in v) { v[$1] = $2 }
+		END { n = split(want, w, " "); for (i = 1; i <= n; i++) print w[i] "=" v[w[i]] }'
 }
 
 # vm_debian_root PACKAGES...: a debootstrapped bookworm (minbase) with
@@ -281,18 +285,15 @@ vm_bookworm_version() {
 # of each listed package's bookworm version. Sets VM_DROOT.
 VM_DEBIAN_BASE="systemd-sysv udev nftables iproute2 kmod apt libc6 systemd"
 vm_debian_root() {
-	local pkgs p v key list
+	local pkgs p key list
 	pkgs=$(printf '%s\n' $VM_DEBIAN_BASE "$@" | sort -u | tr '\n' ' ')
-	list=''
-	for p in $pkgs; do
-		v=$(vm_bookworm_version "$p")
-		if [ -z "$v" ]; then
-			VM_WHY="apt knows no bookworm version of $p"
-			return 1
-		fi
-		list="$list$p=$v
-"
-	done
+	# shellcheck disable=SC2086
+	list=$(vm_bookworm_versions $pkgs)
+	p=$(printf '%s\n' "$list" | sed -n 's/=$//p' | head -n 1)
+	if [ -n "$p" ]; then
+		VM_WHY="apt knows no bookworm version of $p"
+		return 1
+	fi
 	# The layout of the root (what vm_debootstrap adds) is part of the key.
 	key=$(printf '%s%s' "$list" "$(declare -f vm_debootstrap)" | sha256sum | cut -c1-16)
 	VM_DROOT_DIR="$VM_CACHE/debian-bookworm-$key"
