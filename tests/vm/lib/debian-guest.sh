@@ -118,10 +118,10 @@ now() { cut -d' ' -f1 /proc/uptime; }
 # restart of nftables.service returns when its own job is done, and the jobs
 # it propagates to mxfence-restore.service may still be queued or running.
 settle() {
-	local t0 i jobs
+	local t0 jobs
 	t0=$(now)
 	jobs=$(systemctl list-jobs --no-legend | awk '{ print $2 "/" $3 "/" $4 }' | tr '\n' ' ')
-	for i in $(seq 1 600); do
+	for _ in $(seq 1 600); do
 		[ -z "$(systemctl list-jobs --no-legend)" ] && break
 		sleep 0.2
 	done

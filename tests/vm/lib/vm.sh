@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # the VM_ variables set here are for the callers
 # Guests on Debian 12's own kernel under qemu, for tests/vm and make bench.
 # See ../shared/docs/VM-NOTES.md for the measured facts behind the choices:
 # TCG (this machine's KVM runs no stock kernel at speed), the unpacked vmlinux
