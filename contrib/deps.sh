@@ -9,7 +9,7 @@ build_pkgs="gcc make pkg-config libc6-dev libnftnl-dev libmnl-dev libcidr-dev li
 	libinih-dev libcurl4-openssl-dev libldns-dev libssl-dev nftables"
 test_pkgs="iproute2 iptables jq python3 swaks libio-socket-inet6-perl postfix iprange time valgrind procps util-linux
 	clang libclang-rt-14-dev nginx-light dnsmasq-base ldnsutils curl openssl ca-certificates systemd man-db
-	prometheus chromium"
+	prometheus chromium qemu-system-x86 busybox-static kmod cpio xz-utils debootstrap e2fsprogs"
 # dpkg-buildpackage (which wants build-essential), debhelper (compat 13), lintian; git lists the tree's files for the copy
 # that is built. The build dependencies themselves are build_pkgs (debian/control).
 deb_pkgs="build-essential dpkg-dev debhelper lintian git"

@@ -7,6 +7,7 @@
 #   BENCH_LOOKUPS=10000000
 #   BENCH_KERNEL=no      skip the kernel part (install, delta, dumps, packet path)
 #   BENCH_PACKET_SECONDS=3 seconds per connection-rate measurement
+#   BENCH_VM=no          skip its 6.1 column (tests/bench/vm.sh: a guest on Debian 12's kernel)
 set -eu
 
 cd "$(dirname "$0")/../.."
@@ -189,6 +190,11 @@ if [ "${BENCH_KERNEL:-yes}" = no ]; then
 elif [ "$(id -u)" -eq 0 ] && command -v nft >/dev/null && command -v unshare >/dev/null; then
 	. "$B/kernel.sh"
 	. "$B/packets.sh"
+	if [ "${BENCH_VM:-yes}" = no ]; then
+		echo "6.1 column skipped: BENCH_VM=no"
+	else
+		W=$W SEED=$SEED RUNS=$RUNS B=$B bash "$B/vm.sh" || die "the 6.1 column failed"
+	fi
 else
 	echo "kernel part skipped: needs root, nft and unshare"
 fi
