@@ -52,18 +52,17 @@ size_t diff_origins(const struct diff_view *dv, const struct diff_set *ds, u128 
 }
 
 /* "microsoft365 (m365 id 10), relays (relays.txt:3) and 2 more" */
-static void new_sources(const struct diff_view *dv, const struct diff_set *ds, u128 lo, u128 hi,
-			char *buf, size_t n)
+static void origins_text(const struct diff_row *row, char *buf, size_t n)
 {
-	struct diff_origin og[DIFF_ORIGINS_SHOWN];
-	size_t more, k = diff_origins(dv, ds, lo, hi, og, DIFF_ORIGINS_SHOWN, &more), o = 0;
+	size_t o = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < k; i++)
-		o += (size_t)snprintf(buf + o, o < n ? n - o : 0, og[i].where[0] ? "%s%s (%s)" : "%s%s",
-				      i ? ", " : "", og[i].source, og[i].where);
-	if (more && o < n)
-		snprintf(buf + o, n - o, " and %zu more", more);
+	for (size_t i = 0; i < row->norigins; i++)
+		o += (size_t)snprintf(buf + o, o < n ? n - o : 0,
+				      row->og[i].where[0] ? "%s%s (%s)" : "%s%s", i ? ", " : "",
+				      row->og[i].source, row->og[i].where);
+	if (row->more && o < n)
+		snprintf(buf + o, n - o, " and %zu more", row->more);
 }
 
 void diff_was(const struct diff_view *dv, const struct diff_set *ds, u128 lo, char *buf, size_t n)
@@ -80,6 +79,54 @@ void diff_was(const struct diff_view *dv, const struct diff_set *ds, u128 lo, ch
 		if (v->sources[k] & (1ull << b))
 			o += (size_t)snprintf(buf + o, o < n ? n - o : 0, "%s%s", o ? ", " : "",
 					      dv->old->source_names[b]);
+}
+
+void diff_rows_start(struct diff_rows *it, const struct diff_view *dv, const struct diff_set *ds)
+{
+	it->dv = dv;
+	it->ds = ds;
+	it->removed = false;
+	it->k = it->j = it->ncover = 0;
+	it->was_known = false;
+}
+
+bool diff_rows_next(struct diff_rows *it, struct diff_row *row, bool detail)
+{
+	const struct diff_set *ds = it->ds;
+
+	while (it->j == it->ncover) {
+		const struct range_vec *rv = it->removed ? &ds->loss : &ds->gain;
+		if (it->ncover)
+			it->k++;
+		it->j = it->ncover = 0;
+		it->was_known = false;
+		if (it->k == rv->n) {
+			if (it->removed)
+				return false;
+			it->removed = true;
+			it->k = 0;
+			continue;
+		}
+		it->ncover = cidr_cover(rv->v[it->k].lo, rv->v[it->k].hi, ds->new->fam, it->cover);
+	}
+	const struct prefix *p = &it->cover[it->j++];
+	row->added = !it->removed;
+	row->pfx = *p;
+	prefix_format(p, row->text);
+	row->norigins = row->more = 0;
+	row->was = NULL;
+	if (!detail)
+		return true;
+	if (row->added) {
+		row->norigins = diff_origins(it->dv, ds, p->addr, prefix_last(p), row->og,
+					     DIFF_ORIGINS_SHOWN, &row->more);
+	} else {
+		if (!it->was_known)
+			diff_was(it->dv, ds, ds->loss.v[it->k].lo, it->was, sizeof(it->was));
+		it->was_known = true;
+		row->was = it->was;
+	}
+	return true;
 }
 
 static const struct set_content *other_side(const struct set_list *sv, const struct set_content *like)
@@ -177,8 +224,9 @@ void diff_amounts(const struct diff_totals *t, enum family f, char gained[48], c
 
 void diff_view_text(FILE *f, const struct diff_view *dv)
 {
-	char text[PREFIX_STRLEN], who[1024], b1[48], b2[48], b3[48], b4[48];
-	struct prefix cover[256];
+	char who[1024], b1[48], b2[48], b3[48], b4[48];
+	struct diff_rows it;
+	struct diff_row row;
 
 	if (dv->structure)
 		fprintf(f, "table inet %s: %s: it is replaced whole\n", dv->pol->table, dv->structure);
@@ -192,21 +240,13 @@ void diff_view_text(FILE *f, const struct diff_view *dv)
 		else
 			fprintf(f, "%s (service %s, %s):%s\n", nw->name, nw->svc->name,
 				fam_name(nw->fam), ds->old ? "" : " new set");
-		for (size_t k = 0; k < ds->gain.n; k++) {
-			size_t c = cidr_cover(ds->gain.v[k].lo, ds->gain.v[k].hi, nw->fam, cover);
-			for (size_t j = 0; j < c; j++) {
-				prefix_format(&cover[j], text);
-				new_sources(dv, ds, cover[j].addr, prefix_last(&cover[j]), who,
-					    sizeof(who));
-				fprintf(f, "+ %-24s %s\n", text, who);
-			}
-		}
-		for (size_t k = 0; k < ds->loss.n; k++) {
-			size_t c = cidr_cover(ds->loss.v[k].lo, ds->loss.v[k].hi, nw->fam, cover);
-			diff_was(dv, ds, ds->loss.v[k].lo, who, sizeof(who));
-			for (size_t j = 0; j < c; j++) {
-				prefix_format(&cover[j], text);
-				fprintf(f, "- %-24s (was: %s)\n", text, who);
+		diff_rows_start(&it, dv, ds);
+		while (diff_rows_next(&it, &row, true)) {
+			if (row.added) {
+				origins_text(&row, who, sizeof(who));
+				fprintf(f, "+ %-24s %s\n", row.text, who);
+			} else {
+				fprintf(f, "- %-24s (was: %s)\n", row.text, row.was);
 			}
 		}
 	}
@@ -220,34 +260,25 @@ void diff_view_text(FILE *f, const struct diff_view *dv)
 void diff_view_json(FILE *f, const struct diff_view *dv, json_t *extra)
 {
 	json_t *root = json_object(), *jsets = json_array(), *tot = json_object();
-	char text[PREFIX_STRLEN], who[1024], b1[48], b2[48], b3[48], b4[48];
-	struct prefix cover[256];
+	char who[1024], b1[48], b2[48], b3[48], b4[48];
+	struct diff_rows it;
+	struct diff_row row;
 
 	for (size_t i = 0; i < dv->n; i++) {
 		const struct diff_set *ds = &dv->sets[i];
 		const struct set_content *nw = ds->new;
 		json_t *jadd = json_array(), *jdel = json_array(), *js = json_object();
 
-		for (size_t k = 0; k < ds->gain.n; k++) {
-			size_t c = cidr_cover(ds->gain.v[k].lo, ds->gain.v[k].hi, nw->fam, cover);
-			for (size_t j = 0; j < c; j++) {
-				json_t *e = json_object();
-				prefix_format(&cover[j], text);
-				new_sources(dv, ds, cover[j].addr, prefix_last(&cover[j]), who,
-					    sizeof(who));
-				json_object_set_new(e, "prefix", json_string(text));
+		diff_rows_start(&it, dv, ds);
+		while (diff_rows_next(&it, &row, true)) {
+			json_t *e = json_object();
+			json_object_set_new(e, "prefix", json_string(row.text));
+			if (row.added) {
+				origins_text(&row, who, sizeof(who));
 				json_object_set_new(e, "sources", text_json(who));
 				json_array_append_new(jadd, e);
-			}
-		}
-		for (size_t k = 0; k < ds->loss.n; k++) {
-			size_t c = cidr_cover(ds->loss.v[k].lo, ds->loss.v[k].hi, nw->fam, cover);
-			diff_was(dv, ds, ds->loss.v[k].lo, who, sizeof(who));
-			for (size_t j = 0; j < c; j++) {
-				json_t *e = json_object();
-				prefix_format(&cover[j], text);
-				json_object_set_new(e, "prefix", json_string(text));
-				json_object_set_new(e, "was", text_json(who));
+			} else {
+				json_object_set_new(e, "was", text_json(row.was));
 				json_array_append_new(jdel, e);
 			}
 		}

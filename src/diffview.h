@@ -69,6 +69,34 @@ size_t diff_origins(const struct diff_view *dv, const struct diff_set *ds, u128 
 void diff_was(const struct diff_view *dv, const struct diff_set *ds, u128 lo, char *buf, size_t n);
 
 /*
+ * The rows of one set's change, in the order every rendering shows them: the
+ * added prefixes, then the removed ones, each range of addresses as the fewest
+ * CIDR prefixes. Detail (where an added prefix comes from, what a removed one
+ * was) costs lookups; diff_rows_next fills it only when asked.
+ */
+struct diff_row {
+	bool added;
+	struct prefix pfx;
+	char text[PREFIX_STRLEN];
+	struct diff_origin og[DIFF_ORIGINS_SHOWN]; /* added, with detail */
+	size_t norigins, more;
+	const char *was;                           /* removed, with detail */
+};
+
+struct diff_rows {
+	const struct diff_view *dv;
+	const struct diff_set *ds;
+	bool removed;          /* walking ds->loss */
+	size_t k, j, ncover;   /* the range, the prefix in its cover, the cover's size */
+	struct prefix cover[256];
+	bool was_known;        /* was[] holds range k's old sources */
+	char was[1024];
+};
+
+void diff_rows_start(struct diff_rows *it, const struct diff_view *dv, const struct diff_set *ds);
+bool diff_rows_next(struct diff_rows *it, struct diff_row *row, bool detail);
+
+/*
  * Text: "+ PREFIX  SOURCE (WHERE)" and "- PREFIX  (was: SOURCE)" lines per set,
  * then the totals. JSON: one object; `extra` (may be NULL) is merged into it
  * (its keys last) and stays the caller's.

@@ -151,10 +151,9 @@ static void picture(FILE *f, const struct diff_view *dv, const struct service *s
 static void family_table(FILE *f, const struct diff_view *dv, const struct diff_set *ds)
 {
 	const struct set_content *nw = ds->new;
-	struct prefix cover[256];
-	struct diff_origin og[DIFF_ORIGINS_SHOWN];
-	char text[PREFIX_STRLEN], was[1024];
-	size_t rows = 0, left = 0, more;
+	struct diff_rows it;
+	struct diff_row row;
+	size_t rows = 0, left = 0;
 
 	fprintf(f, "<h3>%s (set <code>", nw->fam == FAM_V4 ? "IPv4" : "IPv6");
 	h(f, nw->name);
@@ -165,45 +164,32 @@ static void family_table(FILE *f, const struct diff_view *dv, const struct diff_
 	}
 	fprintf(f, "<table>\n<tr><th>Change</th><th>Address range</th><th>Listed by</th>"
 		   "<th>Where in that list</th></tr>\n");
-	for (size_t k = 0; k < ds->gain.n; k++) {
-		size_t c = cidr_cover(ds->gain.v[k].lo, ds->gain.v[k].hi, nw->fam, cover);
-		for (size_t j = 0; j < c; j++) {
-			if (rows == REPORT_HTML_ROWS) {
-				left++;
-				continue;
-			}
-			rows++;
-			prefix_format(&cover[j], text);
-			size_t no = diff_origins(dv, ds, cover[j].addr, prefix_last(&cover[j]), og,
-						 DIFF_ORIGINS_SHOWN, &more);
-			fprintf(f, "<tr class=\"added\"><td>added</td><td><code>%s</code></td><td>", text);
-			for (size_t i = 0; i < no; i++) {
+	diff_rows_start(&it, dv, ds);
+	while (diff_rows_next(&it, &row, rows < REPORT_HTML_ROWS)) {
+		if (rows == REPORT_HTML_ROWS) {
+			left++;
+			continue;
+		}
+		rows++;
+		if (row.added) {
+			fprintf(f, "<tr class=\"added\"><td>added</td><td><code>%s</code></td><td>",
+				row.text);
+			for (size_t i = 0; i < row.norigins; i++) {
 				fputs(i ? "<br>" : "", f);
-				h(f, og[i].source);
+				h(f, row.og[i].source);
 			}
-			if (more)
-				fprintf(f, "<br>and %zu more", more);
+			if (row.more)
+				fprintf(f, "<br>and %zu more", row.more);
 			fputs("</td><td>", f);
-			for (size_t i = 0; i < no; i++) {
+			for (size_t i = 0; i < row.norigins; i++) {
 				fputs(i ? "<br>" : "", f);
-				h(f, og[i].where);
+				h(f, row.og[i].where);
 			}
 			fputs("</td></tr>\n", f);
-		}
-	}
-	for (size_t k = 0; k < ds->loss.n; k++) {
-		size_t c = cidr_cover(ds->loss.v[k].lo, ds->loss.v[k].hi, nw->fam, cover);
-		diff_was(dv, ds, ds->loss.v[k].lo, was, sizeof(was));
-		for (size_t j = 0; j < c; j++) {
-			if (rows == REPORT_HTML_ROWS) {
-				left++;
-				continue;
-			}
-			rows++;
-			prefix_format(&cover[j], text);
+		} else {
 			fprintf(f, "<tr class=\"removed\"><td>removed</td><td><code>%s</code></td><td>",
-				text);
-			h(f, was);
+				row.text);
+			h(f, row.was);
 			fputs("</td><td>no longer listed</td></tr>\n", f);
 		}
 	}

@@ -49,10 +49,10 @@ static void md_family_table(FILE *f, const struct report *r, const struct diff_s
 {
 	const struct diff_view *dv = r->dv;
 	const struct set_content *nw = ds->new;
-	struct prefix cover[256];
-	struct diff_origin og[DIFF_ORIGINS_SHOWN];
-	char text[PREFIX_STRLEN], was[1024], a[64], b[64];
-	size_t rows = 0, left_added = 0, left_removed = 0, more;
+	struct diff_rows it;
+	struct diff_row row;
+	char a[64], b[64];
+	size_t rows = 0, left_added = 0, left_removed = 0;
 
 	report_grouped(nw->fam == FAM_V4 ? ds->t.v4_gained : ds->t.v6_gained, a);
 	report_grouped(nw->fam == FAM_V4 ? ds->t.v4_lost : ds->t.v6_lost, b);
@@ -66,44 +66,30 @@ static void md_family_table(FILE *f, const struct report *r, const struct diff_s
 		ds->t.prefixes_added, ds->t.prefixes_added == 1 ? "" : "es", ds->t.prefixes_removed,
 		a, nw->fam == FAM_V4 ? "addresses" : "/64s", b);
 	fprintf(f, "| Change | Prefix | Source | Where |\n|---|---|---|---|\n");
-	for (size_t k = 0; k < ds->gain.n; k++) {
-		size_t c = cidr_cover(ds->gain.v[k].lo, ds->gain.v[k].hi, nw->fam, cover);
-		for (size_t j = 0; j < c; j++) {
-			if (rows == REPORT_MD_ROWS) {
-				left_added++;
-				continue;
-			}
-			rows++;
-			prefix_format(&cover[j], text);
-			size_t no = diff_origins(dv, ds, cover[j].addr, prefix_last(&cover[j]), og,
-						 DIFF_ORIGINS_SHOWN, &more);
-			fprintf(f, "| added | `%s` | ", text);
-			for (size_t i = 0; i < no; i++) {
+	diff_rows_start(&it, dv, ds);
+	while (diff_rows_next(&it, &row, rows < REPORT_MD_ROWS)) {
+		if (rows == REPORT_MD_ROWS) {
+			++*(row.added ? &left_added : &left_removed);
+			continue;
+		}
+		rows++;
+		if (row.added) {
+			fprintf(f, "| added | `%s` | ", row.text);
+			for (size_t i = 0; i < row.norigins; i++) {
 				fputs(i ? "<br>" : "", f);
-				md(f, og[i].source);
+				md(f, row.og[i].source);
 			}
-			if (more)
-				fprintf(f, "<br>and %zu more", more);
+			if (row.more)
+				fprintf(f, "<br>and %zu more", row.more);
 			fputs(" | ", f);
-			for (size_t i = 0; i < no; i++) {
+			for (size_t i = 0; i < row.norigins; i++) {
 				fputs(i ? "<br>" : "", f);
-				md(f, og[i].where);
+				md(f, row.og[i].where);
 			}
 			fputs(" |\n", f);
-		}
-	}
-	for (size_t k = 0; k < ds->loss.n; k++) {
-		size_t c = cidr_cover(ds->loss.v[k].lo, ds->loss.v[k].hi, nw->fam, cover);
-		diff_was(dv, ds, ds->loss.v[k].lo, was, sizeof(was));
-		for (size_t j = 0; j < c; j++) {
-			if (rows == REPORT_MD_ROWS) {
-				left_removed++;
-				continue;
-			}
-			rows++;
-			prefix_format(&cover[j], text);
-			fprintf(f, "| removed | `%s` | ", text);
-			md(f, was);
+		} else {
+			fprintf(f, "| removed | `%s` | ", row.text);
+			md(f, row.was);
 			fputs(" | (no longer listed) |\n", f);
 		}
 	}
