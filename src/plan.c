@@ -350,6 +350,19 @@ static bool is(struct rd *r, size_t i, const char *word)
  * The next line must be a record `kind` of exactly n fields, with the fixed
  * words `words` ("" where a value stands) at their places.
  */
+/* The fields of a record of kind, n of them, the fixed words where words says. */
+static int record_fields(struct rd *r, const char *kind, size_t n, const char *const *words)
+{
+	char t[DIAG_TOKEN_MAX * 4 + 8];
+
+	if (r->ntok != n)
+		return fail(r, "a '%s' record has %zu fields, not %zu", kind, r->ntok, n);
+	for (size_t i = 1; words && i < n; i++)
+		if (words[i - 1][0] && !is(r, i, words[i - 1]))
+			return fail(r, "expected '%s' '%s'", words[i - 1], q(r, i, t, sizeof(t)));
+	return 0;
+}
+
 static int record(struct rd *r, const char *kind, size_t n, const char *const *words)
 {
 	char t[DIAG_TOKEN_MAX * 4 + 8];
@@ -363,12 +376,28 @@ static int record(struct rd *r, const char *kind, size_t n, const char *const *w
 		return -1;
 	if (!is(r, 0, kind))
 		return fail(r, "expected a '%s' record '%s'", kind, q(r, 0, t, sizeof(t)));
-	if (r->ntok != n)
-		return fail(r, "a '%s' record has %zu fields, not %zu", kind, r->ntok, n);
-	for (size_t i = 1; words && i < n; i++)
-		if (words[i - 1][0] && !is(r, i, words[i - 1]))
-			return fail(r, "expected '%s' '%s'", words[i - 1], q(r, i, t, sizeof(t)));
-	return 0;
+	return record_fields(r, kind, n, words);
+}
+
+/*
+ * The next record of a run of records of kind: 1 when there is one (its
+ * fields checked), 0 when the next line is something else (and is left for
+ * the caller), -1 on an error.
+ */
+static int next_record(struct rd *r, const char *kind, size_t n, const char *const *words)
+{
+	size_t save = r->pos;
+	unsigned line = r->line;
+	int rc = next_line(r);
+
+	if (rc < 0)
+		return -1;
+	if (rc > 0 || !is(r, 0, kind)) {
+		r->pos = save;
+		r->line = line;
+		return 0;
+	}
+	return record_fields(r, kind, n, words) < 0 ? -1 : 1;
 }
 
 /* A decimal without leading zeros, at most max. */
@@ -690,6 +719,7 @@ static int decode(struct rd *r, struct plan *p)
 					       "", "" };
 	char t[DIAG_TOKEN_MAX * 4 + 8];
 	u128 v;
+	int rc;
 
 	if (next_line(r) < 0)
 		return -1;
@@ -710,7 +740,7 @@ static int decode(struct rd *r, struct plan *p)
 		size_t n = r->toklen[3], neg = s[0] == '-';
 		r->tok[3] += neg;
 		r->toklen[3] -= neg;
-		int rc = n > neg ? dec(r, 3, 1000, &v) : -1;
+		rc = n > neg ? dec(r, 3, 1000, &v) : -1;
 		r->tok[3] -= neg;
 		r->toklen[3] += neg;
 		if (rc < 0 || (neg && v == 0))
@@ -720,25 +750,9 @@ static int decode(struct rd *r, struct plan *p)
 	}
 
 	/* Services, until the against line. */
-	for (;;) {
-		size_t save = r->pos;
-		unsigned line = r->line;
-		int rc = next_line(r);
-		if (rc < 0)
-			return -1;
-		if (rc > 0 || !is(r, 0, "service")) {
-			r->pos = save;
-			r->line = line;
-			break;
-		}
+	while ((rc = next_record(r, "service", 6, w_service)) > 0) {
 		if (p->nservices == PLAN_MAX_SERVICES)
 			return fail(r, "more than %d services", PLAN_MAX_SERVICES);
-		if (r->ntok != 6)
-			return fail(r, "a 'service' record has %zu fields, not 6", r->ntok);
-		for (size_t i = 1; i < 6; i++)
-			if (w_service[i - 1][0] && !is(r, i, w_service[i - 1]))
-				return fail(r, "expected '%s' '%s'", w_service[i - 1],
-					    q(r, i, t, sizeof(t)));
 		p->services = xreallocarray(p->services, p->nservices + 1, sizeof(*p->services));
 		struct plan_service *svc = &p->services[p->nservices++];
 		memset(svc, 0, sizeof(*svc));
@@ -756,6 +770,8 @@ static int decode(struct rd *r, struct plan *p)
 		if (parse_ports(r, 5, svc) < 0)
 			return -1;
 	}
+	if (rc < 0)
+		return -1;
 	if (!p->nservices)
 		return fail(r, "a plan names at least one service");
 	if (ports_disjoint(r, p) < 0)
@@ -788,25 +804,9 @@ static int decode(struct rd *r, struct plan *p)
 	    text(r, 4, false, &p->policy_path) < 0)
 		return -1;
 
-	for (;;) {
-		size_t save = r->pos;
-		unsigned line = r->line;
-		int rc = next_line(r);
-		if (rc < 0)
-			return -1;
-		if (rc > 0 || !is(r, 0, "source")) {
-			r->pos = save;
-			r->line = line;
-			break;
-		}
+	while ((rc = next_record(r, "source", 8, w_source)) > 0) {
 		if (p->nsources == PLAN_MAX_SOURCES)
 			return fail(r, "more than %d sources", PLAN_MAX_SOURCES);
-		if (r->ntok != 8)
-			return fail(r, "a 'source' record has %zu fields, not 8", r->ntok);
-		for (size_t i = 1; i < 8; i++)
-			if (w_source[i - 1][0] && !is(r, i, w_source[i - 1]))
-				return fail(r, "expected '%s' '%s'", w_source[i - 1],
-					    q(r, i, t, sizeof(t)));
 		p->sources = xreallocarray(p->sources, p->nsources + 1, sizeof(*p->sources));
 		struct plan_source *src = &p->sources[p->nsources++];
 		memset(src, 0, sizeof(*src));
@@ -821,6 +821,8 @@ static int decode(struct rd *r, struct plan *p)
 		if (hex64(r, 5, src->sha256) < 0 || text(r, 7, true, &src->version) < 0)
 			return -1;
 	}
+	if (rc < 0)
+		return -1;
 	if (!p->nsources)
 		return fail(r, "expected a 'source' record");
 
@@ -880,7 +882,7 @@ static int decode(struct rd *r, struct plan *p)
 			return -1;
 	}
 
-	int rc = next_line(r);
+	rc = next_line(r);
 	if (rc < 0)
 		return -1;
 	if (rc > 0)
