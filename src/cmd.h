@@ -48,13 +48,13 @@ int policy_open(const struct globals *g, struct policy *pol);
  * a source that failed or a service left empty EXIT_REFUSED (a safety gate). */
 int policy_open_gated(const struct globals *g, struct policy *pol);
 
-struct saved_pending;
+struct pending_file;
 /*
  * After apply_run(): ok, put the saved ruleset prepared for it in place (or
  * leave the one there when nothing changed and it is the same); else drop it.
  * A failure is a warning on stderr. Harmless when nothing was prepared.
  */
-void saved_end(struct saved_pending *p, bool ok, bool changed, const char *cmd);
+void saved_end(struct pending_file *p, bool ok, bool changed, const char *cmd);
 
 int cmd_build(int argc, char **argv, struct globals *g);
 int cmd_check(int argc, char **argv, struct globals *g);

@@ -95,7 +95,7 @@ int cmd_apply(int argc, char **argv, struct globals *g)
 	struct apply_report rep;
 	struct policy pol;
 	struct set_list want = { 0 };
-	struct saved_pending saved = { .fd = -1 };
+	struct pending_file saved = PENDING_FILE_INIT;
 	char err[600];
 	int lock = -1;
 	struct plan plan;

@@ -165,14 +165,14 @@ int policy_open_gated(const struct globals *g, struct policy *pol)
 	return rc;
 }
 
-void saved_end(struct saved_pending *p, bool ok, bool changed, const char *cmd)
+void saved_end(struct pending_file *p, bool ok, bool changed, const char *cmd)
 {
 	char err[600];
 
 	if (!p->tmp)
 		return;
 	if (!ok) {
-		saved_discard(p);
+		pending_discard(p);
 		return;
 	}
 	if (saved_finish(p, !changed, err, sizeof(err)) < 0)

@@ -141,7 +141,7 @@ int cmd_refresh(int argc, char **argv, struct globals *g)
 	struct run run = { 0 };
 	struct policy pol;
 	struct diag d = { 0 };
-	struct saved_pending saved = { .fd = -1 };
+	struct pending_file saved = PENDING_FILE_INIT;
 	const char *prom = NULL;
 	char err[600], outcome[700];
 	int opt, rc, lock, cache_lock;

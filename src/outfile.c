@@ -1,6 +1,9 @@
 #include "outfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,4 +132,79 @@ int write_atomic(const char *path, const void *buf, size_t len, mode_t mode, uns
 out:
 	free(tmp);
 	return rc;
+}
+
+static void remove_stale(const char *path)
+{
+	char *pattern = xasprintf("%s.tmp.??????", path);
+	glob_t g;
+
+	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0)
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+	globfree(&g);
+	free(pattern);
+}
+
+int pending_create(struct pending_file *p, char *path, char *err, size_t errlen)
+{
+	*p = (struct pending_file)PENDING_FILE_INIT;
+	p->path = path;
+	remove_stale(path);
+	p->tmp = xasprintf("%s.tmp.XXXXXX", path);
+	p->fd = mkstemp(p->tmp);
+	if (p->fd < 0) {
+		snprintf(err, errlen, "%s: cannot create a file beside it: %s", path, strerror(errno));
+		free(p->tmp);
+		p->tmp = NULL;
+		pending_discard(p);
+		return -1;
+	}
+	return 0;
+}
+
+int pending_commit(struct pending_file *p, unsigned flags, char *err, size_t errlen)
+{
+	int rc = -1;
+
+	if (p->fd < 0 || !p->tmp) {
+		snprintf(err, errlen, "%s: nothing was prepared", p->path ? p->path : "(none)");
+		goto out;
+	}
+	if (((flags & WRITE_DURABLE) && fsync(p->fd) != 0) || close(p->fd) != 0) {
+		p->fd = -1;
+		snprintf(err, errlen, "%s: cannot write: %s", p->path, strerror(errno));
+		goto out;
+	}
+	p->fd = -1;
+	if (rename(p->tmp, p->path) != 0) {
+		snprintf(err, errlen, "%s: cannot write: %s", p->path, strerror(errno));
+		goto out;
+	}
+	free(p->tmp);
+	p->tmp = NULL;
+	if (flags & WRITE_DURABLE) {
+		char *dir = xstrdup(p->path);
+		int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+		free(dir);
+	}
+	rc = 0;
+out:
+	pending_discard(p);
+	return rc;
+}
+
+void pending_discard(struct pending_file *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	if (p->tmp)
+		unlink(p->tmp);
+	free(p->tmp);
+	free(p->path);
+	*p = (struct pending_file)PENDING_FILE_INIT;
 }

@@ -2,8 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,66 +17,29 @@ char *saved_path(const char *dir, const char *table)
 	return xasprintf("%s/%s.nft", dir, table);
 }
 
-/* Files a killed run left beside the saved ruleset; the caller holds the lock. */
-static void remove_stale(const char *path)
-{
-	char *pattern = xasprintf("%s.tmp.??????", path);
-	glob_t g;
-
-	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0)
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			unlink(g.gl_pathv[i]);
-	globfree(&g);
-	free(pattern);
-}
-
-void saved_discard(struct saved_pending *p)
-{
-	if (p->fd >= 0)
-		close(p->fd);
-	if (p->tmp)
-		unlink(p->tmp);
-	free(p->tmp);
-	free(p->path);
-	memset(p, 0, sizeof(*p));
-	p->fd = -1;
-}
-
-int saved_prepare(const char *dir, const struct policy *pol, struct saved_pending *p, char *err,
+int saved_prepare(const char *dir, const struct policy *pol, struct pending_file *p, char *err,
 		  size_t errlen)
 {
 	static char buf[1 << 16];
 	FILE *f;
 	int fd2;
 
-	memset(p, 0, sizeof(*p));
-	p->fd = -1;
-	p->path = saved_path(dir, pol->table);
-	remove_stale(p->path);
-	p->tmp = xasprintf("%s.tmp.XXXXXX", p->path);
-	p->fd = mkstemp(p->tmp);
-	if (p->fd < 0) {
-		snprintf(err, errlen, "%s: cannot create a file beside it: %s", p->path,
-			 strerror(errno));
-		free(p->tmp);
-		p->tmp = NULL;
-		saved_discard(p);
+	if (pending_create(p, saved_path(dir, pol->table), err, errlen) < 0)
 		return -1;
-	}
 	fd2 = dup(p->fd);
 	f = fd2 >= 0 ? fdopen(fd2, "w") : NULL;
 	if (!f) {
 		snprintf(err, errlen, "%s: cannot write: %s", p->path, strerror(errno));
 		if (fd2 >= 0)
 			close(fd2);
-		saved_discard(p);
+		pending_discard(p);
 		return -1;
 	}
 	setvbuf(f, buf, _IOFBF, sizeof(buf));
 	int rc = render_nft(f, pol);
 	if (fclose(f) != 0 || rc < 0 || fchmod(p->fd, 0600) != 0) {
 		snprintf(err, errlen, "%s: cannot write: %s", p->path, strerror(errno ? errno : EIO));
-		saved_discard(p);
+		pending_discard(p);
 		return -1;
 	}
 	/* Writeback starts now, while the kernel commits; saved_finish() waits for the rest. */
@@ -123,42 +84,19 @@ out:
 	return same;
 }
 
-int saved_finish(struct saved_pending *p, bool unchanged, char *err, size_t errlen)
+int saved_finish(struct pending_file *p, bool unchanged, char *err, size_t errlen)
 {
-	int rc = -1;
-
 	if (p->fd < 0 || !p->tmp) {
 		snprintf(err, errlen, "no saved ruleset was prepared");
-		goto out;
+		pending_discard(p);
+		return -1;
 	}
 	if (unchanged && same_file(p->tmp, p->path)) {
-		rc = 0;
-		goto out;
+		pending_discard(p);
+		return 0;
 	}
 	/* Durable: this is the file a boot loads; a crash must leave the old one or the new. */
-	if (fsync(p->fd) != 0 || close(p->fd) != 0) {
-		p->fd = -1;
-		snprintf(err, errlen, "%s: cannot write: %s", p->path, strerror(errno));
-		goto out;
-	}
-	p->fd = -1;
-	if (rename(p->tmp, p->path) != 0) {
-		snprintf(err, errlen, "%s: cannot write: %s", p->path, strerror(errno));
-		goto out;
-	}
-	free(p->tmp);
-	p->tmp = NULL;
-	char *dir = xstrdup(p->path);
-	int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	free(dir);
-	rc = 1;
-out:
-	saved_discard(p);
-	return rc;
+	return pending_commit(p, WRITE_DURABLE, err, errlen) < 0 ? -1 : 1;
 }
 
 /* --- reading back ------------------------------------------------------------ */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "outfile.h"
 #include "policy.h"
 #include "state.h"
 
@@ -27,12 +28,8 @@ char *saved_path(const char *dir, const char *table);
  * it in place once the commit has succeeded. The caller holds the state
  * folder's lock: saved_prepare() removes the files a killed run left beside.
  */
-struct saved_pending {
-	char *path, *tmp;
-	int fd;
-};
 /* 0, or -1 with err filled (p is then ended). */
-int saved_prepare(const char *dir, const struct policy *pol, struct saved_pending *p, char *err,
+int saved_prepare(const char *dir, const struct policy *pol, struct pending_file *p, char *err,
 		  size_t errlen);
 /*
  * fsync, rename into place, fsync the folder. unchanged: the apply found the
@@ -40,8 +37,7 @@ int saved_prepare(const char *dir, const struct policy *pol, struct saved_pendin
  * one in place is missing or differs. Returns 1 written, 0 left as it was, or
  * -1 with err. Ends p.
  */
-int saved_finish(struct saved_pending *p, bool unchanged, char *err, size_t errlen);
-void saved_discard(struct saved_pending *p);
+int saved_finish(struct pending_file *p, bool unchanged, char *err, size_t errlen);
 
 /* A set of a saved ruleset: its elements as nft -f loads them, one range per CIDR, in order. */
 struct saved_set {

@@ -12,7 +12,6 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,39 +121,14 @@ static void encode(struct out *o, const struct state *st)
  * old one) fails its checks or its generation id, and the next run reads the
  * kernel instead.
  */
-/*
- * A run killed while its commit was under way leaves its file beside the
- * state. Callers hold the state directory's lock, so any such file is stale.
- */
-static void remove_stale(const char *path)
-{
-	char *pattern = xasprintf("%s.tmp.??????", path);
-	glob_t g;
-
-	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0)
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			unlink(g.gl_pathv[i]);
-	globfree(&g);
-	free(pattern);
-}
-
 int state_prepare(const char *dir, const struct state *st, struct state_pending *p)
 {
 	struct out o = { 0 };
 
-	memset(p, 0, sizeof(*p));
-	p->path = state_path(dir, st->table);
-	p->tmp = xasprintf("%s.tmp.XXXXXX", p->path);
-	remove_stale(p->path);
-	p->fd = mkstemp(p->tmp);
-	if (p->fd < 0) {
-		snprintf(p->err, sizeof(p->err), "%s: cannot create a file beside it: %s", p->path,
-			 strerror(errno));
-		free(p->tmp);
-		p->tmp = NULL;
+	p->err[0] = '\0';
+	if (pending_create(&p->file, state_path(dir, st->table), p->err, sizeof(p->err)) < 0)
 		return -1;
-	}
-	o.fd = p->fd;
+	o.fd = p->file.fd;
 	encode(&o, st);
 	free(o.p);
 	/*
@@ -162,9 +136,9 @@ int state_prepare(const char *dir, const struct state *st, struct state_pending 
 	 * when a file is renamed over another (auto_da_alloc), 10 ms for a
 	 * million intervals, inside state_finish(). A hint: errors show later.
 	 */
-	sync_file_range(p->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-	if (o.err || fchmod(p->fd, 0600) != 0) {
-		snprintf(p->err, sizeof(p->err), "%s: cannot write: %s", p->path,
+	sync_file_range(p->file.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	if (o.err || fchmod(p->file.fd, 0600) != 0) {
+		snprintf(p->err, sizeof(p->err), "%s: cannot write: %s", p->file.path,
 			 strerror(o.err ? o.err : errno));
 		return -1;
 	}
@@ -174,40 +148,24 @@ int state_prepare(const char *dir, const struct state *st, struct state_pending 
 int state_finish(struct state_pending *p, uint32_t genid, char *err, size_t errlen)
 {
 	uint32_t le = htole32(genid);
-	int rc = -1;
 
-	if (p->fd < 0 || p->err[0]) {
+	if (p->file.fd < 0 || p->err[0]) {
 		snprintf(err, errlen, "%s", p->err[0] ? p->err : "no state was prepared");
-		goto out;
+		state_discard(p);
+		return -1;
 	}
-	if (pwrite(p->fd, &le, 4, GENID_OFFSET) != 4 || close(p->fd) != 0) {
-		p->fd = -1;
-		snprintf(err, errlen, "%s: cannot write: %s", p->path, strerror(errno));
-		goto out;
+	if (pwrite(p->file.fd, &le, 4, GENID_OFFSET) != 4) {
+		snprintf(err, errlen, "%s: cannot write: %s", p->file.path, strerror(errno));
+		state_discard(p);
+		return -1;
 	}
-	p->fd = -1;
-	if (rename(p->tmp, p->path) != 0) {
-		snprintf(err, errlen, "%s: cannot write: %s", p->path, strerror(errno));
-		goto out;
-	}
-	free(p->tmp);
-	p->tmp = NULL;
-	rc = 0;
-out:
-	state_discard(p);
-	return rc;
+	return pending_commit(&p->file, 0, err, errlen);
 }
 
 void state_discard(struct state_pending *p)
 {
-	if (p->fd >= 0)
-		close(p->fd);
-	if (p->tmp)
-		unlink(p->tmp);
-	free(p->tmp);
-	free(p->path);
-	memset(p, 0, sizeof(*p));
-	p->fd = -1;
+	pending_discard(&p->file);
+	p->err[0] = '\0';
 }
 
 int state_write(const char *dir, const struct state *st, char *err, size_t errlen)

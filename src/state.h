@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "outfile.h"
 
 struct state_set {
 	char *name;
@@ -45,8 +46,7 @@ int state_write(const char *dir, const struct state *st, char *err, size_t errle
  * Both end p; state_discard() is harmless on an ended one.
  */
 struct state_pending {
-	char *path, *tmp;
-	int fd;
+	struct pending_file file;
 	char err[512];
 };
 int state_prepare(const char *dir, const struct state *st, struct state_pending *p);
