@@ -68,7 +68,8 @@ void report_time(int64_t t, char buf[32])
 		snprintf(buf, 32, "%lld", (long long)t);
 }
 
-size_t report_utf8_seq(const unsigned char *s, size_t n)
+/* Length of the valid UTF-8 sequence at s (of at most n bytes), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
 {
 	size_t len;
 	unsigned c = s[0], min;
@@ -94,6 +95,24 @@ size_t report_utf8_seq(const unsigned char *s, size_t n)
 	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return len;
+}
+
+void report_escaped(FILE *f, const char *s, const char *invalid,
+		    void (*ascii)(FILE *f, unsigned char c))
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_seq(p + i, n - i);
+		if (k == 0)
+			fputs(invalid, f);
+		else if (k == 1)
+			ascii(f, p[i]);
+		else
+			fwrite(p + i, 1, k, f);
+		i += k ? k : 1;
+	}
 }
 
 /* "32,933 addresses", "65,536 /64 networks" */

@@ -55,8 +55,13 @@ const char *report_gate_word(const struct report *r, const struct removal_verdic
 void report_ports(const struct service *svc, char *buf, size_t n);
 /* A decimal with thousands separated: "1,048,576". buf of 64. */
 void report_grouped(u128 v, char buf[64]);
-/* Length of the valid UTF-8 sequence at s (of at most n bytes), or 0: others are shown as such. */
-size_t report_utf8_seq(const unsigned char *s, size_t n);
+/*
+ * s as text of a report's format: its valid UTF-8 sequences as they are, each
+ * byte that begins no valid sequence as `invalid`, each ASCII byte through
+ * ascii(), which writes it escaped for the format.
+ */
+void report_escaped(FILE *f, const char *s, const char *invalid,
+		    void (*ascii)(FILE *f, unsigned char c));
 /* "32,933 addresses"; IPv6 from a /64 up: "65,536 /64 networks". */
 void report_amount(u128 a, enum family fam, char *buf, size_t n);
 /* "2026-12-07 22:10:03 UTC" */

@@ -11,35 +11,21 @@
 #include "util.h"
 
 /* Text as HTML character data or attribute value: no markup survives. */
+static void h_ascii(FILE *f, unsigned char c)
+{
+	switch (c) {
+	case '&': fputs("&amp;", f); break;
+	case '<': fputs("&lt;", f); break;
+	case '>': fputs("&gt;", f); break;
+	case '"': fputs("&quot;", f); break;
+	case '\'': fputs("&#39;", f); break;
+	default: fputc(c < 0x20 || c == 0x7f ? ' ' : c, f);
+	}
+}
+
 static void h(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
-
-	for (size_t i = 0; i < n;) {
-		unsigned char c = p[i];
-		size_t k = report_utf8_seq(p + i, n - i);
-		if (k == 0) {
-			fputs("&#xFFFD;", f);
-			i++;
-			continue;
-		}
-		if (k > 1) {
-			fwrite(p + i, 1, k, f);
-			i += k;
-			continue;
-		}
-		i++;
-		switch (c) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default:
-			fputc(c < 0x20 || c == 0x7f ? ' ' : c, f);
-		}
-	}
+	report_escaped(f, s, "&#xFFFD;", h_ascii);
 }
 
 static const char style[] =

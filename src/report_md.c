@@ -11,38 +11,25 @@
 #include "util.h"
 
 /* Text inside a paragraph or a table cell: nothing in it is markup. */
+static void md_ascii(FILE *f, unsigned char c)
+{
+	if (c < 0x20 || c == 0x7f)
+		fputc(' ', f);
+	else if (c == '<')
+		fputs("&lt;", f);
+	else if (c == '>')
+		fputs("&gt;", f);
+	else if (c == '&')
+		fputs("&amp;", f);
+	else if (strchr("\\`*_[]|~$", c))
+		fprintf(f, "\\%c", c);
+	else
+		fputc(c, f);
+}
+
 static void md(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
-
-	for (size_t i = 0; i < n;) {
-		unsigned char c = p[i];
-		size_t k = report_utf8_seq(p + i, n - i);
-		if (k == 0) {
-			fputc('?', f);
-			i++;
-			continue;
-		}
-		if (k > 1) {
-			fwrite(p + i, 1, k, f);
-			i += k;
-			continue;
-		}
-		i++;
-		if (c < 0x20 || c == 0x7f)
-			fputc(' ', f);
-		else if (c == '<')
-			fputs("&lt;", f);
-		else if (c == '>')
-			fputs("&gt;", f);
-		else if (c == '&')
-			fputs("&amp;", f);
-		else if (strchr("\\`*_[]|~$", c))
-			fprintf(f, "\\%c", c);
-		else
-			fputc(c, f);
-	}
+	report_escaped(f, s, "?", md_ascii);
 }
 
 static void md_family_table(FILE *f, const struct report *r, const struct diff_set *ds)

@@ -7,7 +7,7 @@
 #   |  |  /            the host's / over 9p, read-only, a tmpfs overlay on top | |
 #   |  |  /lib/modules the guest kernel's modules over 9p                      | |
 #   |  |  /mxvm        this test's folder, read-write: job.sh in, logs out     | |
-#   |  |  runs tests/kernel/*.sh and tests/packets/smtp.sh with this tree's    | |
+#   |  |  runs tests/kernel/*.sh and tests/packets/*.sh with this tree's       | |
 #   |  |  ./mxfence, each in its own throwaway namespaces, as on the host      | |
 #   |  +-----------------------------------------------------------------------+ |
 #   +----------------------------------------------------------------------------+
@@ -28,11 +28,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/vm.sh"
 
 TOP=${TOP:-$(cd "$here/../../.." && pwd)}
-# What 6.1 must show (first install, nothing to do, delta with counters kept,
+# What 6.1 must show: first install, nothing to do, delta with counters kept,
 # compare-and-swap, the gates, the read-back of verify --exhaustive, kill -9,
-# real SMTP packets) is in these two. The other kernel tests pass there too but
-# spawn thousands of processes, each about 0.2 s on the emulated CPU.
-tests=${VM_KERNEL_TESTS:-kernel/apply.sh packets/smtp.sh}
+# real SMTP packets (apply.sh, smtp.sh); the forward chain of 'to', the
+# perimeter topology routed, DNAT'd and Docker-style with real SMTP, and the
+# DNAT warning read from another table (to.sh, perimeter.sh, dnat.sh). The
+# other kernel tests pass there too but spawn thousands of processes, each
+# about 0.2 s on the emulated CPU.
+tests=${VM_KERNEL_TESTS:-kernel/apply.sh packets/smtp.sh kernel/to.sh kernel/dnat.sh packets/perimeter.sh}
 
 need_root
 need_mxfence
