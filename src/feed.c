@@ -261,23 +261,13 @@ void feed_parse_lines(struct feed_ctx *c, size_t total_lines,
  */
 static int read_feed(const char *path, struct mapfile *mf, struct diag *d)
 {
-	switch (mapfile_read(mf, path, FEED_MAX_BYTES, 0)) {
-	case MAPFILE_OK:
+	enum mapfile_err e = mapfile_read(mf, path, FEED_MAX_BYTES, 0);
+	char why[512];
+
+	if (e == MAPFILE_OK)
 		return 0;
-	case MAPFILE_OPEN:
-		diag_error(d, path, "cannot open: %s", strerror(errno));
-		break;
-	case MAPFILE_DIRECTORY:
-	case MAPFILE_NOT_REGULAR:
-		diag_error(d, path, "is a directory");
-		break;
-	case MAPFILE_TOO_LARGE:
-		diag_error(d, path, "larger than %u bytes, the feed size limit", FEED_MAX_BYTES);
-		break;
-	case MAPFILE_READ:
-		diag_error(d, path, "cannot read: %s", strerror(errno));
-		break;
-	}
+	mapfile_why(e, errno, FEED_MAX_BYTES, why, sizeof(why));
+	diag_error(d, path, "%s", why);
 	return -1;
 }
 

@@ -124,21 +124,10 @@ int flows_read(const char *path, struct flow_vec *fv, struct diag *d)
 	size_t errors = d->errors, first = fv->n, n;
 	const char *s;
 
-	switch (mapfile_read(&mf, path, SIZE_MAX, 0)) {
-	case MAPFILE_OK:
-		break;
-	case MAPFILE_OPEN:
-		diag_error(d, path, "cannot open: %s", strerror(errno));
-		return -1;
-	case MAPFILE_READ:
-		diag_error(d, path, "cannot read: %s", strerror(errno));
-		return -1;
-	case MAPFILE_DIRECTORY:
-	case MAPFILE_NOT_REGULAR:
-		diag_error(d, path, "is a directory");
-		return -1;
-	case MAPFILE_TOO_LARGE:
-		diag_error(d, path, "too large to read");
+	enum mapfile_err e = mapfile_read(&mf, path, SIZE_MAX, 0);
+	if (e != MAPFILE_OK) {
+		mapfile_why(e, errno, SIZE_MAX, why, sizeof(why));
+		diag_error(d, path, "%s", why);
 		return -1;
 	}
 	/* Flows keep path, not the text: it lives as long as they do (argv). */

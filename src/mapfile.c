@@ -224,3 +224,27 @@ void mapfile_free(struct mapfile *mf)
 	}
 	*mf = (struct mapfile){ .fd = -1, .slot = -1 };
 }
+
+void mapfile_why(enum mapfile_err e, int errnum, size_t max, char *buf, size_t n)
+{
+	switch (e) {
+	case MAPFILE_OK:
+		snprintf(buf, n, "read");
+		break;
+	case MAPFILE_OPEN:
+		snprintf(buf, n, "cannot open: %s", strerror(errnum));
+		break;
+	case MAPFILE_DIRECTORY:
+		snprintf(buf, n, "is a directory");
+		break;
+	case MAPFILE_NOT_REGULAR:
+		snprintf(buf, n, "is not a regular file");
+		break;
+	case MAPFILE_TOO_LARGE:
+		snprintf(buf, n, "larger than %zu bytes, the limit for this file", max);
+		break;
+	case MAPFILE_READ:
+		snprintf(buf, n, "cannot read: %s", strerror(errnum));
+		break;
+	}
+}

@@ -62,6 +62,13 @@ struct mapfile {
  */
 enum mapfile_err mapfile_read(struct mapfile *mf, const char *path, size_t max, unsigned flags);
 
+/*
+ * What went wrong, as the text after "PATH: ": "cannot open: No such file or
+ * directory", "is a directory", "larger than 1048576 bytes"; errnum is the
+ * errno mapfile_read left.
+ */
+void mapfile_why(enum mapfile_err e, int errnum, size_t max, char *buf, size_t n);
+
 /* Did the file shrink while it was mapped? Always false for a file read. */
 bool mapfile_shrank(const struct mapfile *mf);
 

@@ -907,21 +907,11 @@ int policy_load(struct policy *pol, const char *path, const char *cache_dir, str
 	pol->dir = slash ? xstrndup(path, (size_t)(slash - path) + (slash == path)) : NULL;
 
 	/* Read whole, so that the reader sees every line. */
-	switch (mapfile_read(&mf, path, POLICY_MAX_BYTES, 0)) {
-	case MAPFILE_OK:
-		break;
-	case MAPFILE_OPEN:
-		diag_error(d, path, "cannot open: %s", strerror(errno));
-		return -1;
-	case MAPFILE_DIRECTORY:
-	case MAPFILE_NOT_REGULAR:
-		diag_error(d, path, "is a directory");
-		return -1;
-	case MAPFILE_TOO_LARGE:
-		diag_error(d, path, "larger than 1 MiB");
-		return -1;
-	case MAPFILE_READ:
-		diag_error(d, path, "cannot read: %s", strerror(errno));
+	enum mapfile_err e = mapfile_read(&mf, path, POLICY_MAX_BYTES, 0);
+	if (e != MAPFILE_OK) {
+		char why[512];
+		mapfile_why(e, errno, POLICY_MAX_BYTES, why, sizeof(why));
+		diag_error(d, path, "%s", why);
 		return -1;
 	}
 	line_reader_init(&r.lines, mf.data, mf.len, 1, 0, line_fault, &r);
