@@ -221,12 +221,9 @@ void interval_set_init(struct interval_set *s, enum family f)
 	s->fam = f;
 }
 
-void interval_set_build(struct interval_set *s)
+/* The intervals and their index gone; the inputs kept. */
+static void drop_intervals(struct interval_set *s)
 {
-	size_t n = s->in.n;
-	struct input_prefix *in = s->in.v;
-	u128 max = fam_max(s->fam);
-
 	free(s->iv);
 	free(s->hi);
 	free(s->top);
@@ -235,6 +232,15 @@ void interval_set_build(struct interval_set *s)
 	s->top = NULL;
 	s->n = 0;
 	s->addresses = 0;
+}
+
+void interval_set_build(struct interval_set *s)
+{
+	size_t n = s->in.n;
+	struct input_prefix *in = s->in.v;
+	u128 max = fam_max(s->fam);
+
+	drop_intervals(s);
 	if (!n)
 		return;
 	/*
@@ -272,14 +278,7 @@ void interval_set_build(struct interval_set *s)
 void interval_set_free(struct interval_set *s)
 {
 	input_vec_free(&s->in);
-	free(s->iv);
-	free(s->hi);
-	free(s->top);
-	s->iv = NULL;
-	s->hi = NULL;
-	s->top = NULL;
-	s->n = 0;
-	s->addresses = 0;
+	drop_intervals(s);
 }
 
 #define TOP_BITS 16

@@ -64,11 +64,13 @@ static struct rule_spec *add_rule(struct rule_chain *c, size_t *cap, const struc
 }
 
 /*
- * Per protocol the accepts of the IPv4 and the IPv6 set, then per protocol
- * the fallback: a source of no set gets `otherwise`.
+ * Per protocol the accepts of the sets (the IPv4 and the IPv6 set, or, for a
+ * service with `to`, the one family without it), then per protocol the
+ * fallback: a source of no set gets `otherwise`. only_fam: the fallback's
+ * family, -1 for both.
  */
-static void service_rules(struct rule_chain *c, size_t *cap, const struct service *svc,
-			  const struct rule_set *sets)
+static void input_rules(struct rule_chain *c, size_t *cap, const struct service *svc,
+			const struct rule_set *sets, size_t nsets, int only_fam)
 {
 	struct rule_ports ports[2];
 	bool have[2];
@@ -78,7 +80,7 @@ static void service_rules(struct rule_chain *c, size_t *cap, const struct servic
 	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++) {
 		if (!have[p])
 			continue;
-		for (int f = 0; f < FAM_COUNT; f++) {
+		for (size_t f = 0; f < nsets; f++) {
 			struct rule_spec *r = add_rule(c, cap, svc, &ports[p]);
 			r->from = &sets[f];
 			r->verdict = VERDICT_ACCEPT;
@@ -88,34 +90,7 @@ static void service_rules(struct rule_chain *c, size_t *cap, const struct servic
 		if (!have[p])
 			continue;
 		struct rule_spec *r = add_rule(c, cap, svc, &ports[p]);
-		r->verdict = svc->otherwise;
-	}
-	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++)
-		if (have[p])
-			free(ports[p].v);
-}
-
-/* A service with `to`, family f without one: that family's accept and fallback, in input. */
-static void family_rules(struct rule_chain *c, size_t *cap, const struct service *svc,
-			 const struct rule_set *set)
-{
-	struct rule_ports ports[2];
-	bool have[2];
-
-	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++)
-		have[p] = service_ports(svc, p, &ports[p]);
-	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++) {
-		if (!have[p])
-			continue;
-		struct rule_spec *r = add_rule(c, cap, svc, &ports[p]);
-		r->from = set;
-		r->verdict = VERDICT_ACCEPT;
-	}
-	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++) {
-		if (!have[p])
-			continue;
-		struct rule_spec *r = add_rule(c, cap, svc, &ports[p]);
-		r->only_fam = (int)set->fam;
+		r->only_fam = only_fam;
 		r->verdict = svc->otherwise;
 	}
 	for (enum proto p = PROTO_TCP; p <= PROTO_UDP; p++)
@@ -232,7 +207,7 @@ void rule_plan_build(const struct policy *pol, struct rule_plan *out)
 		const struct service *svc = &pol->services[i];
 		const struct rule_set *sets = &out->sets[i * FAM_COUNT];
 		if (!service_has_to(svc, FAM_V4) && !service_has_to(svc, FAM_V6)) {
-			service_rules(input, &cap, svc, sets);
+			input_rules(input, &cap, svc, sets, FAM_COUNT, -1);
 			continue;
 		}
 		const struct rule_dests *to[FAM_COUNT] = { NULL, NULL };
@@ -246,7 +221,7 @@ void rule_plan_build(const struct policy *pol, struct rule_plan *out)
 			if (to[f])
 				to_rules(input, &cap, svc, &sets[f], to[f]);
 			else
-				family_rules(input, &cap, svc, &sets[f]);
+				input_rules(input, &cap, svc, &sets[f], 1, f);
 		}
 		for (int f = 0; f < FAM_COUNT; f++)
 			if (to[f])

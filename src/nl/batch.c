@@ -414,64 +414,56 @@ void nl_batch_add_interval_set(struct nl_batch *b, const char *table, const char
 }
 
 /*
- * The anonymous set of a rule's ports, as nft makes it: constant, sized,
- * interval only if there are ranges. Its name is a template the kernel fills
- * in ("__set%d" -> "__set0"), so the rule and the elements find it by id.
+ * An anonymous set as nft makes it for a rule: constant, sized, interval only
+ * when some element is a range or prefix, with its elements. Its name is a
+ * template the kernel fills in ("__set%d" -> "__set0"), so the rule and the
+ * elements find it by id, which is returned. v: n elements of `size` bytes
+ * each, as elems_put takes them.
  */
-static uint32_t anon_port_set(struct nl_batch *b, const char *table, const struct rule_ports *pp)
+static uint32_t anon_set(struct nl_batch *b, const char *table, uint32_t key_type,
+			 uint32_t key_len, bool interval, const void *v, size_t size, size_t n,
+			 const char *what)
 {
 	struct nftnl_set *s = xcheck(nftnl_set_alloc());
 	uint32_t id = b->next_id++;
 	/* nft counts the key-0 end element it adds to interval sets; we add none. */
-	uint32_t size = pp->ranges ? (uint32_t)(2 * pp->n) : (uint32_t)pp->n;
-	uint32_t flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | (pp->ranges ? NFT_SET_INTERVAL : 0);
-	char what[64];
+	uint32_t elems = interval ? (uint32_t)(2 * n) : (uint32_t)n;
+	uint32_t flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | (interval ? NFT_SET_INTERVAL : 0);
 
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, ANON_SET_NAME);
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, TYPE_INET_SERVICE);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 2);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
-	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, elems);
 	set_udata_byteorder(s);
-	snprintf(what, sizeof(what), "__set%%d (%s ports)", proto_name(pp->proto));
 	set_msg(b, s, what);
 	nftnl_set_free(s);
-	elems_put(b, NFT_MSG_NEWSETELEM, table, ANON_SET_NAME, id, what, 2, pp->ranges, pp->v,
-		  sizeof(*pp->v), pp->n);
+	elems_put(b, NFT_MSG_NEWSETELEM, table, ANON_SET_NAME, id, what, key_len, interval, v,
+		  size, n);
 	return id;
 }
 
-/*
- * The anonymous set of a rule's destinations (`to`), as nft makes it:
- * constant, of addresses, interval when some element is a prefix (nft has
- * merged the prefixes that touch: the plan's intervals).
- */
-static uint32_t anon_dest_set(struct nl_batch *b, const char *table, const struct rule_dests *d)
+/* A rule's ports. */
+static uint32_t anon_port_set(struct nl_batch *b, const char *table, const struct rule_ports *pp)
 {
-	struct nftnl_set *s = xcheck(nftnl_set_alloc());
-	uint32_t id = b->next_id++;
-	uint32_t size = d->interval ? (uint32_t)(2 * d->n) : (uint32_t)d->n;
-	uint32_t flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | (d->interval ? NFT_SET_INTERVAL : 0);
 	char what[64];
 
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, ANON_SET_NAME);
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->fam == FAM_V4 ? TYPE_IPADDR : TYPE_IP6ADDR);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, fam_key_len(d->fam));
-	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
-	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
-	set_udata_byteorder(s);
+	snprintf(what, sizeof(what), "__set%%d (%s ports)", proto_name(pp->proto));
+	return anon_set(b, table, TYPE_INET_SERVICE, 2, pp->ranges, pp->v, sizeof(*pp->v), pp->n,
+			what);
+}
+
+/* A rule's destinations (`to`); nft has merged the prefixes that touch: the plan's intervals. */
+static uint32_t anon_dest_set(struct nl_batch *b, const char *table, const struct rule_dests *d)
+{
+	char what[64];
+
 	snprintf(what, sizeof(what), "__set%%d (%s destinations)", d->fam == FAM_V4 ? "IPv4" : "IPv6");
-	set_msg(b, s, what);
-	nftnl_set_free(s);
-	elems_put(b, NFT_MSG_NEWSETELEM, table, ANON_SET_NAME, id, what, fam_key_len(d->fam),
-		  d->interval, d->v, sizeof(*d->v), d->n);
-	return id;
+	return anon_set(b, table, d->fam == FAM_V4 ? TYPE_IPADDR : TYPE_IP6ADDR,
+			fam_key_len(d->fam), d->interval, d->v, sizeof(*d->v), d->n, what);
 }
 
 /* "rule of service smtp: tcp from @smtp_v4 accept": how an error names a rule. */
