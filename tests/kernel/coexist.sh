@@ -19,10 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/netns.sh"
 . "$here/../lib/kernel.sh"
 
-need_root
-need_cmd ip nft jq python3
-need_mxfence
-ns_init
+kernel_test_init
 
 ns=coexist
 d=$NS_TMP

@@ -20,10 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/netns.sh"
 . "$here/../lib/kernel.sh"
 
-need_root
-need_cmd ip nft jq python3
-need_mxfence
-ns_init
+kernel_test_init
 
 TOP=${TOP:-$(cd "$here/../.." && pwd)}
 SHARED=${SHARED:-$(cd "$TOP/.." && pwd)/shared}

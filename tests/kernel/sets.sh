@@ -21,10 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/netns.sh"
 . "$here/../lib/kernel.sh"
 
-need_root
-need_cmd ip nft jq python3
-need_mxfence
-ns_init
+kernel_test_init
 
 TOP=${TOP:-$(cd "$here/../.." && pwd)}
 if [ -f "$TOP/rules/mxfence.conf" ]; then

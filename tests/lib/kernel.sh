@@ -1,6 +1,9 @@
 # shellcheck shell=bash
 # The kernel round trip of one policy, shared by tests/kernel/*.sh.
-# Needs report.sh and netns.sh sourced and ns_init done.
+# Needs report.sh and netns.sh sourced; kernel_test_init does the rest.
+#
+#   kernel_test_init   what every such test needs first: root, ip, nft, jq,
+#                      python3, the binary, a namespace prefix of its own
 #
 #   kernel_roundtrip LABEL CONF [PROBES]
 #
@@ -15,6 +18,13 @@
 # Leaves the namespace loaded; KR_DIR is the scratch folder, KR_TABLE the table.
 
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+kernel_test_init() {
+	need_root
+	need_cmd ip nft jq python3
+	need_mxfence
+	ns_init
+}
 NFTSETS="$LIB_DIR/nftsets.py"
 
 # kr_compare LABEL NAME MODEL_IV LIVE_JSON: the kernel's intervals against the model's.

@@ -119,25 +119,3 @@ EOF
 		ns_wait_listen srv tcp $PERIM_SRV6 25 && ns_wait_listen ctr tcp $PERIM_CTR4 25
 }
 
-# perim_probe NS SRC DST PORT OUT: one SMTP transaction from namespace NS, bound
-# to SRC (or "-" for the kernel's choice), to DST:PORT; the outcome goes to OUT:
-# accepted, dropped (connect timed out), rejected (refused, reset, ICMP error).
-perim_probe() {
-	local ns=$1 src=$2 dst=$3 port=$4 out=$5 log rc bind=()
-	log=$out.log
-	[ "$src" != - ] && bind=(--local-interface "$src")
-	ns_exec "$ns" timeout $((${PROBE_TIMEOUT:-3} * 3 + 5)) swaks --server "$dst" --port "$port" \
-		"${bind[@]}" --timeout "${PROBE_TIMEOUT:-3}" --helo client.example.net \
-		--from probe@client.example.net --to postmaster@mx.example.org \
-		--header "Subject: mxfence probe $src -> $dst tcp/$port" >"$log" 2>&1
-	rc=$?
-	if [ $rc -eq 0 ] && grep -q '^<-  220 ' "$log" && awk '/^ -> \.$/ { d = 1; next } d && /^<-/ { ok = /^<-  250/; exit } END { exit !ok }' "$log"; then
-		echo accepted >"$out"
-	elif grep -qiE 'connect: (timeout|Connection timed out)' "$log"; then
-		echo dropped >"$out"
-	elif grep -qiE 'connect: (Connection refused|Connection reset|Permission denied|No route to host|Network is unreachable|Host is unreachable)' "$log"; then
-		echo rejected >"$out"
-	else
-		echo "unknown (swaks exit $rc: $(grep '^\*\*\*' "$log" | tail -n 2 | tr '\n' ' '))" >"$out"
-	fi
-}

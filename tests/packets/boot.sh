@@ -22,13 +22,13 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/report.sh"
 . "$here/../lib/netns.sh"
+. "$here/../lib/smtp.sh"
 
 need_root
 need_cmd ip nft swaks smtp-sink timeout ss
 need_mxfence
 ns_init
 
-TIMEOUT=${PROBE_TIMEOUT:-3}
 d=$NS_TMP
 SERVER4=192.0.2.25
 SERVER6=2001:db8::25
@@ -57,23 +57,11 @@ setup() {
 	done
 }
 
-# probe SRC PORT OUT: one SMTP transaction; accepted, dropped (timeout) or rejected.
+# probe SRC PORT OUT: one SMTP transaction from the client (tests/lib/smtp.sh).
 probe() {
-	local src=$1 port=$2 out=$3 server=$SERVER4 log=$3.log rc
-	case $src in *:*) server=$SERVER6 ;; esac
-	ns_exec client timeout $((TIMEOUT * 3 + 5)) swaks --server "$server" --port "$port" \
-		--local-interface "$src" --timeout "$TIMEOUT" --helo client.example.net \
-		--from probe@client.example.net --to postmaster@mx.example.org >"$log" 2>&1
-	rc=$?
-	if [ $rc -eq 0 ] && grep -q '^<-  220 ' "$log"; then
-		echo accepted >"$out"
-	elif grep -qiE 'connect: (timeout|Connection timed out)' "$log"; then
-		echo dropped >"$out"
-	elif grep -qiE 'connect: (Connection refused|Connection reset)' "$log"; then
-		echo rejected >"$out"
-	else
-		echo "unknown (swaks exit $rc)" >"$out"
-	fi
+	local server=$SERVER4
+	case $1 in *:*) server=$SERVER6 ;; esac
+	smtp_probe client "$1" "$server" "$2" "$3"
 }
 
 # expect CASE "SRC PORT OUTCOME"...: probe all at once, compare.

@@ -24,6 +24,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/report.sh"
 . "$here/../lib/netns.sh"
+. "$here/../lib/smtp.sh"
 . "$here/../lib/perimeter.sh"
 
 need_root
@@ -63,7 +64,7 @@ probe_all() {
 	local dir=$1 line expect src pp dst pids=()
 	mkdir -p "$dir"
 	while IFS=$'\t' read -r line expect src pp dst; do
-		perim_probe "$(ns_of "$src")" "$src" "$dst" "${pp#tcp/}" "$dir/$line" &
+		smtp_probe "$(ns_of "$src")" "$src" "$dst" "${pp#tcp/}" "$dir/$line" &
 		pids+=($!)
 	done <"$d/flows.tsv"
 	wait "${pids[@]}"

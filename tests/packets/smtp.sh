@@ -28,13 +28,13 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/report.sh"
 . "$here/../lib/netns.sh"
+. "$here/../lib/smtp.sh"
 
 need_root
 need_cmd ip nft jq swaks smtp-sink timeout ss
 need_mxfence
 ns_init
 
-TIMEOUT=${PROBE_TIMEOUT:-3}
 conf=${POLICY:-$here/policy/mxfence.conf}
 flows=${FLOWS:-$here/flows.txt}
 d=$NS_TMP
@@ -66,25 +66,11 @@ setup() {
 	done
 }
 
-# probe ADDR PORT OUT: one SMTP transaction from ADDR; writes the outcome to OUT.
+# probe SRC PORT OUT: one SMTP transaction from the client (tests/lib/smtp.sh).
 probe() {
-	local src=$1 port=$2 out=$3 server=$SERVER4 log rc
-	case $src in *:*) server=$SERVER6 ;; esac
-	log=$out.log
-	ns_exec client timeout $((TIMEOUT * 3 + 5)) swaks --server "$server" --port "$port" \
-		--local-interface "$src" --timeout "$TIMEOUT" --helo client.example.net \
-		--from probe@client.example.net --to postmaster@mx.example.org \
-		--header "Subject: mxfence probe $src tcp/$port" >"$log" 2>&1
-	rc=$?
-	if [ $rc -eq 0 ] && grep -q '^<-  220 ' "$log" && awk '/^ -> \.$/ { d = 1; next } d && /^<-/ { ok = /^<-  250/; exit } END { exit !ok }' "$log"; then
-		echo accepted >"$out"
-	elif grep -qiE 'connect: (timeout|Connection timed out)' "$log"; then
-		echo dropped >"$out"
-	elif grep -qiE 'connect: (Connection refused|Connection reset|Permission denied|No route to host|Network is unreachable|Host is unreachable)' "$log"; then
-		echo rejected >"$out"
-	else
-		echo "unknown (swaks exit $rc: $(grep '^\*\*\*' "$log" | tail -n 2 | tr '\n' ' '))" >"$out"
-	fi
+	local server=$SERVER4
+	case $1 in *:*) server=$SERVER6 ;; esac
+	smtp_probe client "$1" "$server" "$2" "$3"
 }
 
 # probe_all DIR: every flow in parallel (drops cost a timeout each); results DIR/LINE.

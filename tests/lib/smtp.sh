@@ -1,0 +1,33 @@
+# shellcheck shell=bash
+# One SMTP transaction through the firewall, as the packet tests judge it.
+# Needs netns.sh sourced.
+#
+#   smtp_probe NS SRC DST PORT OUT
+#
+# swaks in namespace NS, bound to SRC ("-": not bound), to DST:PORT, with a
+# timeout of PROBE_TIMEOUT seconds (default 3) per step. Writes one word to OUT
+# and swaks' dialogue to OUT.log:
+#   accepted   greeted, and the message taken (250 after the data)
+#   dropped    the connect timed out
+#   rejected   refused, reset or unreachable (an ICMP error or a TCP reset)
+#   unknown (...)  anything else, with swaks' last errors
+
+smtp_probe() {
+	local ns=$1 src=$2 dst=$3 port=$4 out=$5 log=$5.log rc bind=() t=${PROBE_TIMEOUT:-3}
+	[ "$src" != - ] && bind=(--local-interface "$src")
+	ns_exec "$ns" timeout $((t * 3 + 5)) swaks --server "$dst" --port "$port" \
+		"${bind[@]}" --timeout "$t" --helo client.example.net \
+		--from probe@client.example.net --to postmaster@mx.example.org \
+		--header "Subject: mxfence probe $src -> $dst tcp/$port" >"$log" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q '^<-  220 ' "$log" &&
+		awk '/^ -> \.$/ { d = 1; next } d && /^<-/ { ok = /^<-  250/; exit } END { exit !ok }' "$log"; then
+		echo accepted >"$out"
+	elif grep -qiE 'connect: (timeout|Connection timed out)' "$log"; then
+		echo dropped >"$out"
+	elif grep -qiE 'connect: (Connection refused|Connection reset|Permission denied|No route to host|Network is unreachable|Host is unreachable)' "$log"; then
+		echo rejected >"$out"
+	else
+		echo "unknown (swaks exit $rc: $(grep '^\*\*\*' "$log" | tail -n 2 | tr '\n' ' '))" >"$out"
+	fi
+}
