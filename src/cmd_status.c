@@ -121,7 +121,8 @@ int cmd_status(int argc, char **argv, struct globals *g)
 		if (opt == 'h') {
 			puts("usage: mxfence status [-c CONF]\n"
 			     "The policy's table in the kernel: sets, counters, and the last apply.\n"
-			     "Exit 0 the table is there, 1 it is absent, 2 error.");
+			     "Exit 0 the table is there as the policy makes it, 1 it is absent or\n"
+			     "its chains and rules are not the policy's, 2 error.");
 			return EXIT_OK;
 		}
 		return usage_error("status", "unknown option");
@@ -162,7 +163,14 @@ int cmd_status(int argc, char **argv, struct globals *g)
 			printf("  set %s: %zu intervals, %s\n", s->name, rv.n, a);
 			range_vec_free(&rv);
 		}
-		counters(&pol, &t);
+		char why[512];
+		if (kernel_structure_matches(&pol, &t, why, sizeof(why))) {
+			counters(&pol, &t);
+		} else {
+			/* Exit 1: the ports may not be guarded as the policy says. */
+			printf("  structure: not the policy's: %s\n", why);
+			rc = EXIT_MISMATCH;
+		}
 	}
 	int r = state_read(g->state_dir, pol.table, &st, err, sizeof(err));
 	if (r == 0) {

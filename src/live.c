@@ -133,11 +133,19 @@ int kernel_view_read(struct nl *nl, const struct policy *pol, const char *state_
 		for (size_t i = 0; i < out->state.nsources; i++)
 			out->sets.source_names[i] = xstrdup(out->state.sources[i]);
 	}
-	struct rule_plan plan;
-	rule_plan_build(pol, &plan);
-	out->structure_ok = structure_matches(&plan, &out->table, out->why, sizeof(out->why));
-	rule_plan_free(&plan);
+	out->structure_ok = kernel_structure_matches(pol, &out->table, out->why, sizeof(out->why));
 	return 0;
+}
+
+bool kernel_structure_matches(const struct policy *pol, const struct nl_table_live *t, char *why,
+			      size_t n)
+{
+	struct rule_plan plan;
+
+	rule_plan_build(pol, &plan);
+	bool ok = structure_matches(&plan, t, why, n);
+	rule_plan_free(&plan);
+	return ok;
 }
 
 void kernel_view_free(struct kernel_view *l)

@@ -34,6 +34,13 @@ int kernel_view_read(struct nl *nl, const struct policy *pol, const char *state_
 	      struct kernel_view *out, char *err, size_t errlen);
 void kernel_view_free(struct kernel_view *l);
 
+/*
+ * Does the table t (read with its rules) have exactly the sets, chains and
+ * rules the policy makes? If not, why names the first difference.
+ */
+bool kernel_structure_matches(const struct policy *pol, const struct nl_table_live *t, char *why,
+			      size_t n);
+
 /* What a service's rules counted: the accepts of its sets, and the rest (otherwise). */
 struct service_counters {
 	uint64_t accepted_packets, accepted_bytes;

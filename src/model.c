@@ -360,6 +360,16 @@ void range_vec_push(struct range_vec *rv, u128 lo, u128 hi)
 	rv->n++;
 }
 
+void range_vec_copy(struct range_vec *dst, const struct range_vec *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (!src->n)
+		return;
+	dst->v = xreallocarray(NULL, src->n, sizeof(*dst->v));
+	memcpy(dst->v, src->v, src->n * sizeof(*dst->v));
+	dst->n = dst->cap = src->n;
+}
+
 void range_vec_free(struct range_vec *rv)
 {
 	free(rv->v);

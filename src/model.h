@@ -96,6 +96,8 @@ struct range_vec {
 
 void range_vec_push(struct range_vec *rv, u128 lo, u128 hi);
 void range_vec_free(struct range_vec *rv);
+/* dst (empty) gets a copy of src. */
+void range_vec_copy(struct range_vec *dst, const struct range_vec *src);
 /* The intervals of a built set. */
 void interval_set_ranges(const struct interval_set *s, struct range_vec *out);
 /* The same, taken from the set: its memory is reused, and the set is left empty (interval_set_free). */

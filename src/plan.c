@@ -150,6 +150,29 @@ static void btext(struct buf *b, const char *s)
 	}
 }
 
+/*
+ * A service's `to`: "-" without one, else its ranges as the fewest prefixes,
+ * IPv4 first, comma-separated.
+ */
+static void to_text(struct buf *b, const struct range_vec to[FAM_COUNT])
+{
+	struct prefix cover[256];
+	char text[PREFIX_STRLEN];
+	bool first = true;
+
+	for (int f = 0; f < FAM_COUNT; f++)
+		for (size_t i = 0; i < to[f].n; i++) {
+			size_t c = cidr_cover(to[f].v[i].lo, to[f].v[i].hi, (enum family)f, cover);
+			for (size_t j = 0; j < c; j++) {
+				prefix_format(&cover[j], text);
+				bprintf(b, "%s%s", first ? "" : ",", text);
+				first = false;
+			}
+		}
+	if (first)
+		bputs(b, "-");
+}
+
 static void bu128(struct buf *b, u128 v)
 {
 	char d[48];
@@ -207,6 +230,8 @@ void plan_encode(const struct plan *p, char **out, size_t *len)
 			portrange_format(&s->ports[k], t, sizeof(t));
 			bprintf(&b, "%s%s", k ? "," : "", t);
 		}
+		bputs(&b, " to ");
+		to_text(&b, s->to);
 		bputs(&b, "\n");
 	}
 	bprintf(&b, "against netns %llu generation %u table %s digest %s\n",
@@ -317,7 +342,7 @@ static int next_line(struct rd *r)
 	r->pos += n + 1;
 	r->ntok = 0;
 	if (n > PLAN_MAX_LINE)
-		return fail(r, "line longer than %d bytes", PLAN_MAX_LINE);
+		return fail(r, "line longer than %zu bytes", PLAN_MAX_LINE);
 	for (size_t i = 0; i < n;) {
 		size_t k = i;
 		while (k < n && s[k] != ' ') {
@@ -594,19 +619,65 @@ bad:
 	return fail(r, "expected ports as tcp/25,udp/1000-2000 '%s'", q(r, i, t, sizeof(t)));
 }
 
+/* The `to` field as to_text() writes it, and nothing else: so a plan read back encodes the same. */
+static int parse_to(struct rd *r, size_t i, struct plan_service *svc)
+{
+	static const unsigned broadest[FAM_COUNT] = { DEFAULT_BROADEST_V4, DEFAULT_BROADEST_V6 };
+	char t[DIAG_TOKEN_MAX * 4 + 8];
+	const char *s = r->tok[i], *end = s + r->toklen[i];
+	struct buf again = { 0 };
+	int rc = 0;
+
+	if (is(r, i, "-"))
+		return 0;
+	while (s < end) {
+		const char *comma = memchr(s, ',', (size_t)(end - s)), *e = comma ? comma : end;
+		struct prefix p;
+		unsigned flags;
+		if (prefix_parse(s, (size_t)(e - s), &p, &flags) != PARSE_OK ||
+		    (flags & (PARSE_HOSTBITS | PARSE_MAPPED)) || p.plen < broadest[p.family])
+			goto bad;
+		/* In order: IPv4 first, each prefix after the one before. */
+		struct range_vec *to = &svc->to[p.family];
+		if ((p.family == FAM_V4 && svc->to[FAM_V6].n) || (to->n && p.addr <= to->v[to->n - 1].hi))
+			goto bad;
+		range_vec_push(to, p.addr, prefix_last(&p));
+		if (comma && comma + 1 == end)
+			goto bad;
+		s = comma ? comma + 1 : end;
+	}
+	for (int f = 0; f < FAM_COUNT; f++)
+		ranges_normalize(&svc->to[f]);
+	to_text(&again, svc->to);
+	if (again.n == r->toklen[i] && !memcmp(again.p, r->tok[i], again.n))
+		goto out;
+bad:
+	rc = fail(r, "expected '-' or the destinations as prefixes, IPv4 first, in order and "
+		     "merged, comma-separated '%s'", q(r, i, t, sizeof(t)));
+out:
+	free(again.p);
+	return rc;
+}
+
 /* No port is governed by two services (or twice by one): the policy's rule. */
+/* No two services govern the same connections (see to_meet()), as in a policy. */
 static int ports_disjoint(struct rd *r, const struct plan *p)
 {
+	struct range meet;
+
 	for (size_t i = 0; i < p->nservices; i++)
 		for (size_t a = 0; a < p->services[i].nports; a++) {
 			const struct portrange *x = &p->services[i].ports[a];
 			for (size_t j = 0; j <= i; j++)
 				for (size_t b = 0; b < (j == i ? a : p->services[j].nports); b++) {
 					const struct portrange *y = &p->services[j].ports[b];
-					if (x->proto == y->proto && x->lo <= y->hi && y->lo <= x->hi)
-						return fail(r, "service %s: port %s/%u overlaps one of service %s",
-							    p->services[i].name, proto_name(x->proto), x->lo,
-							    p->services[j].name);
+					if (x->proto != y->proto || x->hi < y->lo || y->hi < x->lo)
+						continue;
+					if (j != i && to_meet(p->services[i].to, p->services[j].to, &meet) < 0)
+						continue;
+					return fail(r, "service %s: port %s/%u overlaps one of service %s",
+						    p->services[i].name, proto_name(x->proto), x->lo,
+						    p->services[j].name);
 				}
 		}
 	return 0;
@@ -708,7 +779,7 @@ static int intervals(struct rd *r, struct plan *p, struct plan_set *s, char mark
 static int decode(struct rd *r, struct plan *p)
 {
 	static const char *const w_table[] = { "", "priority", "" };
-	static const char *const w_service[] = { "", "otherwise", "", "ports", "" };
+	static const char *const w_service[] = { "", "otherwise", "", "ports", "", "to", "" };
 	static const char *const w_against[] = { "netns", "", "generation", "", "table", "",
 						 "digest", "" };
 	static const char *const w_policy[] = { "sha256", "", "path", "" };
@@ -725,7 +796,7 @@ static int decode(struct rd *r, struct plan *p)
 		return -1;
 	if (!is(r, 0, magic) || r->ntok != 2)
 		return fail(r, "not an mxfence plan (no 'mxfence-plan VERSION' line)");
-	if (!is(r, 1, "1"))
+	if (!is(r, 1, PLAN_VERSION_TEXT))
 		return fail(r, "plan version '%s': this mxfence reads version %d",
 			    q(r, 1, t, sizeof(t)), PLAN_VERSION);
 	if (record(r, "created", 2, NULL) < 0 || parse_created(r, 1, &p->created) < 0)
@@ -750,7 +821,7 @@ static int decode(struct rd *r, struct plan *p)
 	}
 
 	/* Services, until the against line. */
-	while ((rc = next_record(r, "service", 6, w_service)) > 0) {
+	while ((rc = next_record(r, "service", 8, w_service)) > 0) {
 		if (p->nservices == PLAN_MAX_SERVICES)
 			return fail(r, "more than %d services", PLAN_MAX_SERVICES);
 		p->services = xreallocarray(p->services, p->nservices + 1, sizeof(*p->services));
@@ -767,7 +838,7 @@ static int decode(struct rd *r, struct plan *p)
 			svc->otherwise = VERDICT_REJECT;
 		else
 			return fail(r, "otherwise must be drop or reject '%s'", q(r, 3, t, sizeof(t)));
-		if (parse_ports(r, 5, svc) < 0)
+		if (parse_ports(r, 5, svc) < 0 || parse_to(r, 7, svc) < 0)
 			return -1;
 	}
 	if (rc < 0)
@@ -1033,6 +1104,8 @@ void plan_free(struct plan *p)
 	for (size_t i = 0; i < p->nservices; i++) {
 		free(p->services[i].name);
 		free(p->services[i].ports);
+		for (int f = 0; f < FAM_COUNT; f++)
+			range_vec_free(&p->services[i].to[f]);
 	}
 	free(p->services);
 	for (size_t i = 0; i < p->nsources; i++) {
@@ -1085,6 +1158,8 @@ void plan_policy(const struct plan *p, struct policy *out)
 		memcpy(svc->ports, p->services[i].ports, p->services[i].nports * sizeof(*svc->ports));
 		svc->nports = p->services[i].nports;
 		svc->otherwise = p->services[i].otherwise;
+		for (int f = 0; f < FAM_COUNT; f++)
+			range_vec_copy(&svc->to[f], &p->services[i].to[f]);
 		svc->max_removal = p->gates[i * FAM_COUNT].max;
 		interval_set_init(&svc->set[FAM_V4], FAM_V4);
 		interval_set_init(&svc->set[FAM_V6], FAM_V6);

@@ -22,12 +22,17 @@
 #include "model.h"
 #include "policy.h"
 
-#define PLAN_VERSION 1
+#define PLAN_VERSION 2
+#define PLAN_VERSION_TEXT "2"
 #define PLAN_MAX_BYTES ((size_t)1 << 30)
 #define PLAN_MAX_SERVICES 1024
 #define PLAN_MAX_SOURCES 4096
 #define PLAN_MAX_PORTS 1024
-#define PLAN_MAX_LINE 16384
+/*
+ * A service line holds its `to` as prefixes, never more of them than the
+ * policy (at most POLICY_MAX_BYTES) wrote, each at most 6 times as long.
+ */
+#define PLAN_MAX_LINE ((size_t)8 << 20)
 #define SHA256_HEX 65 /* 64 hex digits and a NUL */
 
 enum plan_change {
@@ -47,6 +52,7 @@ struct plan_service {
 	struct portrange *ports;
 	size_t nports;
 	enum verdict otherwise;
+	struct range_vec to[FAM_COUNT]; /* the destinations of `to`, as the policy's */
 	struct diff_totals totals; /* what the change gives and takes (changed unused) */
 };
 

@@ -117,6 +117,8 @@ int plan_make(const struct plan_inputs *in, struct plan *p, char *err, size_t er
 		ps->ports = xcalloc(svc->nports, sizeof(*ps->ports));
 		memcpy(ps->ports, svc->ports, svc->nports * sizeof(*ps->ports));
 		ps->otherwise = svc->otherwise;
+		for (int f = 0; f < FAM_COUNT; f++)
+			range_vec_copy(&ps->to[f], &svc->to[f]);
 		diff_view_service(in->dv, i, &ps->totals);
 		ps->totals.changed = false;
 	}

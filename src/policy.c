@@ -733,6 +733,17 @@ static bool ranges_meet(const struct range_vec *a, const struct range_vec *b, st
 	return false;
 }
 
+int to_meet(const struct range_vec a[FAM_COUNT], const struct range_vec b[FAM_COUNT],
+	    struct range *meet)
+{
+	for (int f = 0; f < FAM_COUNT; f++) {
+		if (a[f].n && b[f].n && !ranges_meet(&a[f], &b[f], meet))
+			continue;
+		return f;
+	}
+	return -1;
+}
+
 static void range_text(const struct range *rg, enum family f, char *buf, size_t n)
 {
 	struct prefix cover[256];
@@ -762,6 +773,7 @@ static void port_overlap(const struct policy *pol, struct diag *d, const struct 
 			 const struct portrange *q, bool same)
 {
 	char where[PATH_MAX + 32], pt[32], qt[32], dest[2 * PREFIX_STRLEN + 64];
+	struct range meet;
 	bool any_to = svc->to[FAM_V4].n || svc->to[FAM_V6].n || o->to[FAM_V4].n || o->to[FAM_V6].n;
 
 	portrange_format(p, pt, sizeof(pt));
@@ -771,30 +783,25 @@ static void port_overlap(const struct policy *pol, struct diag *d, const struct 
 		diag_error(d, where, "port %s overlaps %s of service %s", pt, qt, o->name);
 		return;
 	}
-	for (int f = 0; f < FAM_COUNT; f++) {
-		bool mine = service_has_to(svc, (enum family)f), theirs = service_has_to(o, (enum family)f);
-		struct range meet;
-		if (mine && theirs) {
-			if (!ranges_meet(&svc->to[f], &o->to[f], &meet))
-				continue;
-			range_text(&meet, (enum family)f, dest, sizeof(dest));
-		} else if (mine) {
-			snprintf(dest, sizeof(dest), "service %s has no %s 'to': every destination",
-				 o->name, f == FAM_V4 ? "IPv4" : "IPv6");
-		} else if (theirs) {
-			snprintf(dest, sizeof(dest), "service %s has no %s 'to': every destination",
-				 svc->name, f == FAM_V4 ? "IPv4" : "IPv6");
-		} else {
-			snprintf(dest, sizeof(dest), "neither has an %s 'to': every destination",
-				 f == FAM_V4 ? "IPv4" : "IPv6");
-		}
-		if (mine)
-			snprintf(where, sizeof(where), "%s:%u", pol->path, svc->to_line);
-		diag_error(d, where, "port %s overlaps %s of service %s, and so do their %s "
-				     "destinations (%s)", pt, qt, o->name, f == FAM_V4 ? "IPv4" : "IPv6",
-			   dest);
+	int f = to_meet(svc->to, o->to, &meet);
+	if (f < 0)
 		return;
-	}
+	bool mine = service_has_to(svc, (enum family)f), theirs = service_has_to(o, (enum family)f);
+	if (mine && theirs)
+		range_text(&meet, (enum family)f, dest, sizeof(dest));
+	else if (mine)
+		snprintf(dest, sizeof(dest), "service %s has no %s 'to': every destination", o->name,
+			 f == FAM_V4 ? "IPv4" : "IPv6");
+	else if (theirs)
+		snprintf(dest, sizeof(dest), "service %s has no %s 'to': every destination", svc->name,
+			 f == FAM_V4 ? "IPv4" : "IPv6");
+	else
+		snprintf(dest, sizeof(dest), "neither has an %s 'to': every destination",
+			 f == FAM_V4 ? "IPv4" : "IPv6");
+	if (mine)
+		snprintf(where, sizeof(where), "%s:%u", pol->path, svc->to_line);
+	diag_error(d, where, "port %s overlaps %s of service %s, and so do their %s "
+			     "destinations (%s)", pt, qt, o->name, f == FAM_V4 ? "IPv4" : "IPv6", dest);
 }
 
 static void lint(struct policy *pol, struct diag *d)

@@ -172,6 +172,16 @@ static inline bool service_has_to(const struct service *svc, enum family f)
 	return svc->to[f].n > 0;
 }
 
+/*
+ * Two services that share a port govern the same connections where their
+ * destinations meet in some family, a family without `to` standing for every
+ * destination. Returns the first such family, or -1; *meet is the first range
+ * both name when both have a `to` of it (else left as it was). The policy and
+ * a plan's reader refuse such services alike.
+ */
+int to_meet(const struct range_vec a[FAM_COUNT], const struct range_vec b[FAM_COUNT],
+	    struct range *meet);
+
 /* Is addr among the service's `to` destinations of family f? */
 bool service_to_covers(const struct service *svc, enum family f, u128 addr);
 

@@ -46,6 +46,28 @@ void report_ports(const struct service *svc, char *buf, size_t n)
 	}
 }
 
+void report_to(const struct service *svc, char *buf, size_t n)
+{
+	struct prefix cover[256];
+	char text[PREFIX_STRLEN];
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int f = 0; f < FAM_COUNT; f++)
+		for (size_t i = 0; i < svc->to[f].n; i++) {
+			size_t c = cidr_cover(svc->to[f].v[i].lo, svc->to[f].v[i].hi, (enum family)f,
+					      cover);
+			for (size_t j = 0; j < c; j++) {
+				prefix_format(&cover[j], text);
+				if (o + strlen(text) + 6 >= n) {
+					snprintf(buf + o, n - o, ", ...");
+					return;
+				}
+				o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? ", " : "", text);
+			}
+		}
+}
+
 void report_grouped(u128 v, char buf[64])
 {
 	char d[48];

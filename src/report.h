@@ -53,6 +53,8 @@ void report_html(FILE *f, const struct report *r);
 const char *report_gate_word(const struct report *r, const struct removal_verdict *v);
 /* "tcp/25, tcp/587" of a service. */
 void report_ports(const struct service *svc, char *buf, size_t n);
+/* "192.0.2.25/32, 2001:db8:5::/64": a service's `to`, or "" without one; cut with "..." when long. */
+void report_to(const struct service *svc, char *buf, size_t n);
 /* A decimal with thousands separated: "1,048,576". buf of 64. */
 void report_grouped(u128 v, char buf[64]);
 /*

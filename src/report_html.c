@@ -190,14 +190,20 @@ static void service_section(FILE *f, const struct report *r, size_t idx)
 	const struct diff_view *dv = r->dv;
 	const struct service *svc = &dv->pol->services[idx];
 	struct diff_totals t;
-	char ports[256], a[64], b[64];
+	char ports[256], to[1024], a[64], b[64];
 
 	diff_view_service(dv, idx, &t);
 	report_ports(svc, ports, sizeof(ports));
+	report_to(svc, to, sizeof(to));
 	fprintf(f, "<h2>Service ");
 	h(f, svc->name);
 	fprintf(f, "</h2>\n<p>Ports ");
 	h(f, ports);
+	if (to[0]) {
+		fprintf(f, ", to ");
+		h(f, to);
+		fprintf(f, " (the addresses the clients connect to, on this host or forwarded)");
+	}
 	fprintf(f, ". Connections from addresses not allowed here are %s.</p>\n",
 		svc->otherwise == VERDICT_REJECT ? "rejected" : "dropped");
 	if (!t.changed) {

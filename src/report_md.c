@@ -113,7 +113,7 @@ void report_markdown(FILE *f, const struct report *r)
 {
 	const struct diff_view *dv = r->dv;
 	const struct policy *pol = dv->pol;
-	char ports[256], b1[64], b2[64], b3[64], b4[64];
+	char ports[256], to[1024], b1[64], b2[64], b3[64], b4[64];
 
 	fprintf(f, "## mxfence: %s table inet ", r->plan ? "a plan to change" : "what applying would change in");
 	md(f, pol->table);
@@ -142,10 +142,15 @@ void report_markdown(FILE *f, const struct report *r)
 	for (size_t s = 0; s < pol->nservices; s++) {
 		const struct service *svc = &pol->services[s];
 		report_ports(svc, ports, sizeof(ports));
+		report_to(svc, to, sizeof(to));
 		fprintf(f, "### Service ");
 		md(f, svc->name);
 		fprintf(f, " (");
 		md(f, ports);
+		if (to[0]) {
+			fprintf(f, " to ");
+			md(f, to);
+		}
 		fprintf(f, "; otherwise %s)\n\n", verdict_name(svc->otherwise));
 		for (size_t i = 0; i < dv->n; i++)
 			if (dv->sets[i].new->svc == svc)

@@ -8,7 +8,8 @@
  * Checked: a refused input says why and leaves nothing allocated; an
  * accepted plan is well formed (sets in order, intervals ascending and
  * disjoint inside their family, source bits inside the named sources, the
- * gates' verdict consistent) and encodes back to the input byte for byte.
+ * gates' verdict consistent, the destinations of `to` ascending and disjoint)
+ * and encodes back to the input byte for byte.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,10 @@ static void use_plan(const struct plan *p, const char *data, size_t size)
 		FUZZ_CHECK(p->gates[i].lost <= p->gates[i].had, "gate %zu loses more than it has", i);
 	}
 	FUZZ_CHECK(over == (p->verdict != PLAN_GATES_OK), "gates verdict inconsistent");
+	for (size_t i = 0; i < p->nservices; i++)
+		for (int f = 0; f < FAM_COUNT; f++)
+			fuzz_check_ranges(p->services[i].to[f].v, p->services[i].to[f].n,
+					  (enum family)f, true, "destinations");
 
 	plan_policy(p, &pol);
 	struct nl_batch *b = nl_batch_new(NULL, p->genid);

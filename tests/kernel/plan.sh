@@ -221,7 +221,7 @@ case $out in *"damaged or edited"*) pass "a plan with a flipped byte: says damag
 out=$(mx apply --plan "$W/good.plan" --expect-sha256 "$(printf '%064d' 0)" 2>&1)
 expect_refused "a wrong --expect-sha256" "$?" 2 "$before" "$lines"
 case $out in *"$good"*) pass "a wrong --expect-sha256: names the plan's digest" ;; *) fail "a wrong --expect-sha256: names the plan's digest" "$out" ;; esac
-sed '1s/mxfence-plan 1/mxfence-plan 9/' "$W/good.plan" >"$W/v9.plan"
+sed '1s/mxfence-plan 2/mxfence-plan 9/' "$W/good.plan" >"$W/v9.plan"
 out=$(mx apply --plan "$W/v9.plan" 2>&1)
 expect_refused "a plan of another version (or edited)" "$?" 2 "$before" "$lines"
 

@@ -79,4 +79,25 @@ expect_rc "apply of the policy with 'to' again" 0 mx apply -c "$conf"
 expect_eq "with 'to' again the forward chain is back" "$(chains)" "input forward "
 expect_rc "verify --exhaustive with 'to' again" 0 mx verify --exhaustive -c "$conf"
 
+# status follows the structure: the forward chain deleted by hand leaves the
+# forwarded mail open, and status says so with exit 1.
+expect_rc "status with the policy's table" 0 mx status -c "$conf"
+ns_exec k-to nft delete chain inet mxfence forward
+out=$(mx status -c "$conf" 2>&1)
+expect_eq "status without the forward chain: exit 1" "$?" 1
+expect_eq "status without the forward chain: says the structure is not the policy's" \
+	"$(printf '%s\n' "$out" | grep -c "^  structure: not the policy's: ")" 1
+
+# A plan carries the `to` of every service: applied alone over no table, it
+# makes the forward chain and the table verify --exhaustive finds the policy's.
+ns_exec k-to nft delete table inet mxfence
+mx plan -c "$conf" -o "$d/to.plan" >/dev/null 2>&1
+expect_eq "plan of the policy with 'to': exit 1 (a change)" "$?" 1
+expect_eq "the plan names each service's destinations" \
+	"$(grep -c '^service [abd] .* to [0-9]' "$d/to.plan"):$(grep -c '^service c .* to -$' "$d/to.plan")" "3:1"
+expect_rc "apply --plan of it" 0 mx apply --plan "$d/to.plan"
+expect_eq "after apply --plan the forward chain is there" "$(chains)" "input forward "
+expect_rc "verify --exhaustive after apply --plan" 0 mx verify --exhaustive -c "$conf"
+expect_rc "status after apply --plan" 0 mx status -c "$conf"
+
 finish

@@ -17,9 +17,10 @@
 # equal what `mxfence verify --json` says (from the policy) and what
 # `mxfence verify --live --json` says (from the gateway's kernel). Before the
 # ruleset every flow is accepted. Rounds: the ruleset loaded by `nft -f` of the
-# built script, then by `mxfence apply`; then a delta through apply keeps every
-# rule and its counters, in both chains. Last, the DNAT warning of check and
-# status against the gateway's real nat tables.
+# built script, by `mxfence apply --plan` of a plan, and by `mxfence apply`;
+# then a delta through apply keeps every rule and its counters, in both chains.
+# Last, the DNAT warning of check and status against the gateway's real nat
+# tables.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/report.sh"
@@ -156,6 +157,15 @@ round() {
 
 if check "script: nft -f loads the script on the gateway" ns_exec gw nft -f "$d/rules.nft"; then
 	round script
+fi
+ns_exec gw nft delete table inet mxfence
+ns_exec gw nft delete table inet mxfence
+# A reviewed plan carries the `to` of every service: applied alone, it guards the
+# forwarded mail as the policy does.
+mx plan -c "$conf" -o "$d/p.plan" >"$d/plan.out" 2>&1
+expect_eq "plan: mxfence plan writes a plan of the whole table (exit 1: a change)" "$?" 1
+if check "plan: mxfence apply --plan loads it on the gateway" mx apply --plan "$d/p.plan"; then
+	round plan
 fi
 ns_exec gw nft delete table inet mxfence
 if check "apply: mxfence apply loads the policy on the gateway" mx apply -c "$conf"; then

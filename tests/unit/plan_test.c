@@ -52,6 +52,10 @@ static void fixture(struct plan *p, enum plan_change change)
 	p->services[1].ports[1] = (struct portrange){ PROTO_TCP, 1000, 2000 };
 	p->services[1].otherwise = VERDICT_REJECT;
 	p->services[1].totals.v6_gained = 65536;
+	/* submission goes to servers behind this host: 192.0.2.16/28 and 192.0.2.25 merged, an IPv6 /64. */
+	range_vec_push(&p->services[1].to[FAM_V4], v4(192, 0, 2, 16), v4(192, 0, 2, 31));
+	range_vec_push(&p->services[1].to[FAM_V4], v4(203, 0, 113, 1), v4(203, 0, 113, 1));
+	range_vec_push(&p->services[1].to[FAM_V6], v6(0x2001, 0xdb8, 5), v6(0x2001, 0xdb8, 5) | (((u128)1 << 64) - 1));
 	p->netns = 4026531840u;
 	p->genid = 42;
 	p->table_present = change == PLAN_DELTA;
@@ -126,6 +130,8 @@ static bool same_plan(const struct plan *a, const struct plan *b)
 		    a->services[i].nports != b->services[i].nports ||
 		    memcmp(a->services[i].ports, b->services[i].ports,
 			   a->services[i].nports * sizeof(struct portrange)) ||
+		    !same_ranges(&a->services[i].to[FAM_V4], &b->services[i].to[FAM_V4]) ||
+		    !same_ranges(&a->services[i].to[FAM_V6], &b->services[i].to[FAM_V6]) ||
 		    a->services[i].totals.v4_gained != b->services[i].totals.v4_gained ||
 		    a->services[i].totals.v6_gained != b->services[i].totals.v6_gained)
 			return false;
@@ -228,11 +234,70 @@ static void refused(const char *what, enum plan_change change, const char *from,
 	free(buf);
 }
 
+/*
+ * Two services on one port are one plan's when their destinations do not
+ * meet: smtp's tcp/25 to 198.51.100.0/24 and submission's to 192.0.2.16/28 etc.
+ */
+static void test_shared_port(void)
+{
+	struct plan p, again;
+	char *buf, *edited, err[512] = "", digest[SHA256_HEX];
+	size_t len;
+
+	fixture(&p, PLAN_DELTA);
+	range_vec_push(&p.services[0].to[FAM_V4], v4(198, 51, 100, 0), v4(198, 51, 100, 255));
+	range_vec_push(&p.services[0].to[FAM_V6], v6(0x2001, 0xdb8, 6), v6(0x2001, 0xdb8, 6) | (((u128)1 << 64) - 1));
+	p.services[1].ports[0] = (struct portrange){ PROTO_TCP, 25, 25 };
+	plan_encode(&p, &buf, &len);
+	int rc = plan_decode(buf, len, &again, err, sizeof(err));
+	CHECK("plan: two services share tcp/25 where their destinations do not meet", rc == 0, "%s",
+	      err);
+	if (rc == 0)
+		plan_free(&again);
+	/* The same with smtp's IPv6 `to` gone: every IPv6 destination meets submission's. */
+	char *v6to = strstr(buf, ",2001:db8:6::/64");
+	size_t end = (size_t)(strstr(buf, "end sha256 ") - buf);
+	edited = xasprintf("%.*s%.*s", (int)(v6to - buf), buf,
+			   (int)(end - (size_t)(v6to - buf) - strlen(",2001:db8:6::/64")),
+			   v6to + strlen(",2001:db8:6::/64"));
+	sha256_hex(edited, strlen(edited), digest);
+	char *sealed = xasprintf("%send sha256 %s\n", edited, digest);
+	rc = plan_decode(sealed, strlen(sealed), &again, err, sizeof(err));
+	if (rc == 0)
+		plan_free(&again);
+	CHECK("plan refused: a family without 'to' meets the other service's on a shared port",
+	      rc < 0 && strstr(err, "port tcp/25 overlaps one of service smtp"), "rc %d: %s", rc, err);
+	free(sealed);
+	free(edited);
+	free(buf);
+	plan_free(&p);
+}
+
 static void test_refusals(void)
 {
-	refused("a newer version", PLAN_DELTA, "mxfence-plan 1\n", "mxfence-plan 2\n",
-		"line 1: plan version '2': this mxfence reads version 1");
-	refused("not a plan", PLAN_DELTA, "mxfence-plan 1\n", "hello\n", "line 1: not an mxfence plan");
+	refused("a newer version", PLAN_DELTA, "mxfence-plan 2\n", "mxfence-plan 3\n",
+		"line 1: plan version '3': this mxfence reads version 2");
+	refused("a version 1 plan (no 'to')", PLAN_DELTA, "mxfence-plan 2\n", "mxfence-plan 1\n",
+		"line 1: plan version '1': this mxfence reads version 2");
+	refused("not a plan", PLAN_DELTA, "mxfence-plan 2\n", "hello\n", "line 1: not an mxfence plan");
+	refused("a service without its 'to' field", PLAN_DELTA, " tcp/25 to -\n", " tcp/25\n",
+		"a 'service' record has 6 fields, not 8");
+	refused("'to' prefixes out of order", PLAN_DELTA, "to 192.0.2.16/28,203.0.113.1/32",
+		"to 203.0.113.1/32,192.0.2.16/28", "expected '-' or the destinations as prefixes");
+	refused("'to' IPv6 before IPv4", PLAN_DELTA, "to 192.0.2.16/28,203.0.113.1/32,2001:db8:5::/64",
+		"to 2001:db8:5::/64,192.0.2.16/28,203.0.113.1/32", "expected '-' or the destinations");
+	refused("'to' with host bits", PLAN_DELTA, "to 192.0.2.16/28", "to 192.0.2.17/28",
+		"expected '-' or the destinations");
+	refused("'to' broader than the limit", PLAN_DELTA, "to 192.0.2.16/28", "to 192.0.0.0/7",
+		"expected '-' or the destinations");
+	refused("'to' not merged", PLAN_DELTA, "to 192.0.2.16/28", "to 192.0.2.16/29,192.0.2.24/29",
+		"expected '-' or the destinations");
+	refused("'to' empty after a comma", PLAN_DELTA, "2001:db8:5::/64\n", "2001:db8:5::/64,\n",
+		"expected '-' or the destinations");
+	refused("two services on a port with meeting destinations", PLAN_DELTA,
+		"tcp/1000-2000 to 192.0.2.16/28,203.0.113.1/32,2001:db8:5::/64",
+		"tcp/25 to 192.0.2.16/28,203.0.113.1/32,2001:db8:5::/64",
+		"port tcp/25 overlaps one of service smtp");
 	refused("February 30", PLAN_DELTA, "2026-12-07T22:20:00Z", "2026-02-30T22:20:00Z",
 		"line 2: expected a time");
 	refused("a leading zero", PLAN_DELTA, "generation 42", "generation 042",
@@ -536,6 +601,7 @@ int main(int argc, char **argv)
 	test_roundtrip(PLAN_DELTA);
 	test_roundtrip(PLAN_REPLACE);
 	test_refusals();
+	test_shared_port();
 	test_damage_messages();
 	test_file();
 	test_live_digest();
