@@ -161,37 +161,43 @@ int cmd_apply(int argc, char **argv, struct globals *g)
 		rc = policy_open_gated(g, &pol);
 		if (rc)
 			goto out;
-		/* No kernel access says so first, as apply_run() would, before the lock is tried. */
-		struct nl *nl;
-		if (nl_open(&nl, err, sizeof(err)) < 0) {
-			fprintf(stderr, "mxfence apply: %s\n", err);
-			rc = EXIT_INPUT;
-			goto out;
-		}
-		nl_close(nl);
-		/* The lock covers the commit and the saved ruleset that goes with it. */
-		lock = lock_take(g->state_dir, ao.lock_timeout, err, sizeof(err));
-		if (lock < 0) {
-			fprintf(stderr, "mxfence apply: %s; the kernel is untouched\n", err);
-			rc = EXIT_INPUT;
-			goto out;
-		}
-		ao.lock = false;
-		if (!ao.dry_run && saved_prepare(g->state_dir, &pol, &saved, err, sizeof(err)) < 0)
-			fprintf(stderr, "mxfence apply: warning: the ruleset will not be saved (%s)\n",
-				err);
 	}
+	/* No kernel access says so first, as apply_run() would, before the lock is tried. */
+	struct nl *nl;
+	if (nl_open(&nl, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mxfence apply: %s\n", err);
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	nl_close(nl);
+	/* The lock covers the commit and the saved ruleset that goes with it. */
+	lock = lock_take(g->state_dir, ao.lock_timeout, err, sizeof(err));
+	if (lock < 0) {
+		fprintf(stderr, "mxfence apply: %s; the kernel is untouched\n", err);
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	ao.lock = false;
+	/*
+	 * The policy's saved ruleset is rendered now, its writeback hidden behind
+	 * the commit; a plan's once its sets are known (after the commit).
+	 */
+	if (!plan_path && !ao.dry_run && saved_prepare(g->state_dir, &pol, &saved, err, sizeof(err)) < 0)
+		fprintf(stderr, "mxfence apply: warning: the ruleset will not be saved (%s)\n", err);
 	ao.audit = plan_path ? "apply --plan" : "apply";
 	ao.plan_sha256 = plan_path ? sha : NULL;
 	rc = apply_run(&ao, &pol, &want, &rep);
 	print_apply_report(&pol, &want, &rep);
-	if (rep.outcome == APPLY_CHANGED && plan_path) {
+	if (rep.outcome == APPLY_CHANGED && plan_path)
 		printf("apply: plan sha256:%s applied\n", sha);
-		/* A plan carries the change, not the policy whose script the saved ruleset is. */
-		fprintf(stderr, "mxfence apply: warning: the saved ruleset still holds the last "
-				"policy applied with apply or refresh; monitor reports the difference\n");
+	if (plan_path && rc == EXIT_OK && !ao.dry_run) {
+		/* The plan's structure with the sets the kernel now holds: what a boot restores. */
+		policy_sets_from_list(&pol, &want);
+		if (saved_prepare(g->state_dir, &pol, &saved, err, sizeof(err)) < 0)
+			fprintf(stderr, "mxfence apply: warning: the ruleset will not be saved (%s)\n",
+				err);
 	}
-	if (!plan_path && !ao.dry_run)
+	if (!ao.dry_run)
 		saved_end(&saved, rc == EXIT_OK, rep.outcome == APPLY_CHANGED, "apply");
 	if (lock >= 0)
 		lock_release(lock);

@@ -275,6 +275,18 @@ void interval_set_build(struct interval_set *s)
 	s->n = m;
 }
 
+void interval_set_from_ranges(struct interval_set *s, const struct range *v, size_t n)
+{
+	drop_intervals(s);
+	if (!n)
+		return;
+	s->iv = xreallocarray(NULL, n, sizeof(*s->iv));
+	for (size_t i = 0; i < n; i++)
+		s->iv[i] = (struct interval){ v[i].lo, v[i].hi, 0, 0 };
+	s->n = n;
+	s->addresses = ranges_addresses(v, n);
+}
+
 void interval_set_free(struct interval_set *s)
 {
 	input_vec_free(&s->in);

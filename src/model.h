@@ -98,6 +98,8 @@ void range_vec_push(struct range_vec *rv, u128 lo, u128 hi);
 void range_vec_free(struct range_vec *rv);
 /* dst (empty) gets a copy of src. */
 void range_vec_copy(struct range_vec *dst, const struct range_vec *src);
+/* The set holds exactly these intervals (sorted, disjoint), with no inputs behind them. */
+void interval_set_from_ranges(struct interval_set *s, const struct range *v, size_t n);
 /* The intervals of a built set. */
 void interval_set_ranges(const struct interval_set *s, struct range_vec *out);
 /* The same, taken from the set: its memory is reused, and the set is left empty (interval_set_free). */

@@ -1169,5 +1169,9 @@ void plan_policy(const struct plan *p, struct policy *out)
 	for (size_t i = 0; i < p->nsources; i++) {
 		out->sources[i].name = xstrdup(p->sources[i].name);
 		out->sources[i].fmt = feed_format_find(p->sources[i].format);
+		/* Not read again: the file by its digest, the feed's version as the plan has them. */
+		out->sources[i].file = xasprintf("sha256:%s", p->sources[i].sha256);
+		if (p->sources[i].version)
+			out->sources[i].version = xstrdup(p->sources[i].version);
 	}
 }

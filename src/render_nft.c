@@ -31,9 +31,11 @@ static void header(FILE *f, const struct policy *pol)
 			fprintf(f, ", version %s", src->version);
 		else if (src->fmt->published)
 			fprintf(f, ", feed version unknown");
-		fprintf(f, ", %zu prefixes (%zu IPv4, %zu IPv6)\n",
-			src->count[FAM_V4] + src->count[FAM_V6], src->count[FAM_V4],
-			src->count[FAM_V6]);
+		if (src->loaded)
+			fprintf(f, ", %zu prefixes (%zu IPv4, %zu IPv6)",
+				src->count[FAM_V4] + src->count[FAM_V6], src->count[FAM_V4],
+				src->count[FAM_V6]);
+		fputc('\n', f);
 	}
 	for (size_t i = 0; i < pol->nservices; i++) {
 		const struct service *svc = &pol->services[i];

@@ -64,6 +64,22 @@ void wanted_sets_take_from_policy(struct policy *pol, struct set_list *out)
 	}
 }
 
+void policy_sets_from_list(struct policy *pol, const struct set_list *sets)
+{
+	char name[NAME_MAX_LEN + 8];
+
+	for (size_t i = 0; i < pol->nservices; i++)
+		for (int f = 0; f < FAM_COUNT; f++) {
+			struct interval_set *s = &pol->services[i].set[f];
+			service_set_name(&pol->services[i], (enum family)f, name, sizeof(name));
+			const struct set_content *v = set_list_find(sets, name);
+			if (v && v->fam == (enum family)f)
+				interval_set_from_ranges(s, v->iv.v, v->iv.n);
+			else
+				interval_set_from_ranges(s, NULL, 0);
+		}
+}
+
 void set_list_free(struct set_list *sv)
 {
 	for (size_t i = 0; i < sv->n; i++) {

@@ -37,6 +37,12 @@ void set_list_names_from_policy(const struct policy *pol, struct set_list *out);
 void wanted_sets_from_policy(const struct policy *pol, struct set_list *out);
 /* The same, the intervals moved over from the policy's sets, which are left empty. */
 void wanted_sets_take_from_policy(struct policy *pol, struct set_list *out);
+/*
+ * The other way: the policy's interval sets hold the list's intervals, set by
+ * set name (no inputs behind them), so that a plan's structure renders with
+ * the sets the kernel holds.
+ */
+void policy_sets_from_list(struct policy *pol, const struct set_list *sets);
 void set_list_free(struct set_list *sv);
 struct set_content *set_list_find(const struct set_list *sv, const char *name);
 

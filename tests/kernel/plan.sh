@@ -128,6 +128,18 @@ check "the kernel holds exactly the planned policy" mx verify --exhaustive -c "$
 if mx verify --exhaustive -c "$W/p.conf" >/dev/null 2>&1; then fail "the later change did not leak in" "192.0.2.99 is in the kernel"; else pass "the later change did not leak in"; fi
 check "diff against the planned policy through the state file: nothing" mx diff -c "$W/planned.conf"
 expect_eq "the audit log has two lines" "$(audit_lines)" 2
+# The saved ruleset follows the plan, not the policy as it is by now: a boot
+# (restore once the ruleset is flushed) brings back exactly what was approved.
+saved=$W/state-$NS/mxfence.nft
+expect_eq "apply --plan writes the saved ruleset: the planned policy's script, its comments aside" \
+	"$(grep -v '^#' "$saved" 2>&1)" "$("$MXFENCE" build -c "$W/planned.conf" | grep -v '^#')"
+expect_eq "the saved ruleset names the plan's sources by digest" \
+	"$(grep -c '^# source \(relays\|partners\): list sha256:[0-9a-f]\{64\}$' "$saved")" 2
+ns_exec $NS nft flush ruleset
+check "restore after the ruleset was flushed" mx restore -c "$W/planned.conf"
+check "restore brings back the planned policy" mx verify --exhaustive -c "$W/planned.conf"
+out=$(mx monitor -c "$W/planned.conf" 2>&1)
+expect_eq "monitor after restore: OK" "$?:${out%% |*}" "0:$(printf '%s' "$out" | grep -o '^MXFENCE OK - .*saved ruleset current')"
 out=$(mx status -c "$W/p.conf")
 if printf '%s\n' "$out" | grep -q "apply --plan sha256:${d:0:16}\.\.\.: generation" && printf '%s\n' "$out" | grep -q ': apply: generation'; then
 	pass "status shows the last audit lines"
