@@ -31,3 +31,22 @@ smtp_probe() {
 		echo "unknown (swaks exit $rc: $(grep '^\*\*\*' "$log" | tail -n 2 | tr '\n' ' '))" >"$out"
 	fi
 }
+
+# smtp_expect_open DIR TSV: before any ruleset, every flow of TSV (LINE, EXPECT,
+# SOURCE, PROTO/PORT, [DESTINATION], tab-separated) was accepted, its outcome in
+# DIR/LINE. Fails and finishes the test otherwise: nothing after it would mean
+# anything.
+smtp_expect_open() {
+	local dir=$1 tsv=$2 n line expect src pp dst got bad=()
+	n=$(wc -l <"$tsv")
+	while IFS=$'\t' read -r line expect src pp dst; do
+		got=$(cat "$dir/$line")
+		[ "$got" = accepted ] || bad+=("line $line $src${dst:+ -> $dst} $pp: $got")
+	done <"$tsv"
+	if [ ${#bad[@]} -eq 0 ]; then
+		pass "without the ruleset all $n flows complete an SMTP transaction"
+	else
+		fail "without the ruleset all $n flows complete an SMTP transaction" "${bad[*]:0:4}"
+		finish
+	fi
+}
