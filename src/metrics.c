@@ -140,6 +140,14 @@ void metrics_format(FILE *f, const struct monitor_report *r)
 		table_labels(f, r);
 		fprintf(f, "} %d\n", r->saved == 1);
 	}
+	if (r->dnat_open >= 0) {
+		head(f, "mxfence_dnat_unfiltered", "gauge",
+		     "Service ports another table DNATs to a destination no 'to' covers: mail "
+		     "that is not filtered.");
+		fputs("mxfence_dnat_unfiltered{", f);
+		table_labels(f, r);
+		fprintf(f, "} %d\n", r->dnat_open);
+	}
 	if (r->nsources) {
 		head(f, "mxfence_source_prefixes", "gauge",
 		     "Prefixes in a fetched source's last good copy.");

@@ -21,6 +21,7 @@
 #include "cache.h"
 #include "live.h"
 #include "lock.h"
+#include "natcheck.h"
 #include "nl.h"
 #include "runrecord.h"
 #include "saved.h"
@@ -276,6 +277,31 @@ static double seconds_since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/*
+ * Mail that another table DNATs past every `to`: the table may be the
+ * policy's, and that mail still unfiltered. WARNING, as check and status say.
+ */
+static void check_dnat(struct nl *nl, const struct policy *pol, struct monitor_report *r)
+{
+	struct nat_rule_list rules;
+	struct diag d = { 0 };
+	char err[512];
+	static const char prefix[] = "warning: ";
+
+	if (nl_read_dnat(nl, pol->table, &rules, err, sizeof(err)) < 0) {
+		problem(r, MON_WARNING, "the kernel's nat rules were not checked: %s", err);
+		return;
+	}
+	r->dnat_open = (int)natcheck(pol, &rules, &d);
+	for (size_t i = 0; i < d.nmsgs; i++) {
+		const char *t = d.msgs[i].text;
+		problem(r, MON_WARNING, "%s", strncmp(t, prefix, sizeof(prefix) - 1) ? t :
+								t + sizeof(prefix) - 1);
+	}
+	diag_free(&d);
+	nat_rule_list_free(&rules);
+}
+
 static void check_kernel(const struct monitor_options *o, const struct policy *pol,
 			 struct monitor_report *r)
 {
@@ -295,6 +321,7 @@ static void check_kernel(const struct monitor_options *o, const struct policy *p
 		nl_close(nl);
 		return;
 	}
+	check_dnat(nl, pol, r);
 	nl_close(nl);
 	r->kernel_read = true;
 	r->table_present = v.table.present;
@@ -361,6 +388,7 @@ void monitor_check(const struct monitor_options *o, struct monitor_report *r)
 
 	memset(r, 0, sizeof(*r));
 	r->saved = -1;
+	r->dnat_open = -1;
 	r->now = o->now ? o->now : (int64_t)time(NULL);
 	r->max_age = o->max_age;
 	if (policy_load(&pol, o->conf, o->cache_dir, &d) < 0) {

@@ -71,6 +71,7 @@ struct monitor_report {
 	uint32_t applied_genid;
 
 	int saved; /* -1 not checked, 0 missing, 1 the same as the kernel, 2 differs */
+	int dnat_open; /* service ports DNAT'd past every `to` (natcheck.h); -1 not checked */
 
 	struct monitor_set *sets;
 	size_t nsets;

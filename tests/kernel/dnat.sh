@@ -117,6 +117,18 @@ rc=$?
 expect_eq "status: exit 0 with warnings" "$rc" 0
 expect_eq "status: names the same DNAT rules" "$(grep '^warning' "$d/status.err" | sort)" "$want"
 
+# monitor: the same rules, each a WARNING, and their count as a metric.
+ns_exec $ns "$MXFENCE" --state-dir "$d/state" monitor -c "$d/policy.conf" --prometheus "$d/mon.prom" >"$d/mon.out" 2>&1
+rc=$?
+expect_eq "monitor: WARNING (exit 1) with DNAT rules left open" "$rc" 1
+missing=0
+while IFS= read -r w; do
+	grep -qF -- "${w#warning: }" "$d/mon.out" || missing=$((missing + 1))
+done <<<"$want"
+expect_eq "monitor: names every DNAT rule left open" "$missing" 0
+expect_eq "monitor --prometheus: mxfence_dnat_unfiltered counts them" \
+	"$(sed -n 's/^mxfence_dnat_unfiltered{.*} //p' "$d/mon.prom")" "$(printf '%s\n' "$want" | grep -c .)"
+
 # Once every destination is in a `to`, nothing is said.
 sed -e 's/^to = .*/to = 203.0.113.1 203.0.113.5 203.0.113.7 203.0.113.8 2001:db8:e::1 2001:db8:e::9/' \
 	-e 's/^ports = tcp\/587$/ports = tcp\/587\nto = 203.0.113.2/' "$d/policy.conf" >"$d/covered.conf"
@@ -124,6 +136,12 @@ ns_exec $ns "$MXFENCE" --state-dir "$d/state" check -c "$d/covered.conf" >"$d/co
 rc=$?
 expect_eq "check: every destination covered: exit 0" "$rc" 0
 expect_eq "check: every destination covered: no warning" "$(cat "$d/covered.err")" ""
+ns_exec $ns "$MXFENCE" --state-dir "$d/state" apply -c "$d/covered.conf" >/dev/null 2>&1
+ns_exec $ns "$MXFENCE" --state-dir "$d/state" monitor -c "$d/covered.conf" --prometheus "$d/mon2.prom" >"$d/mon2.out" 2>&1
+rc=$?
+expect_eq "monitor: every destination covered, the policy applied: OK" "$rc:$(cut -c1-11 "$d/mon2.out")" "0:MXFENCE OK "
+expect_eq "monitor --prometheus: mxfence_dnat_unfiltered 0" \
+	"$(sed -n 's/^mxfence_dnat_unfiltered{.*} //p' "$d/mon2.prom")" 0
 
 # Without CAP_NET_ADMIN check cannot read the kernel: it says nothing of it, and passes.
 chmod 755 "$d"
