@@ -95,8 +95,10 @@ SAN_LIB_OBJS := $(filter-out $(SAN_BUILD)/main.o,$(SAN_OBJS))
 SAN_UNIT := $(SAN_BUILD)/unit $(SAN_BUILD)/nl_test $(SAN_BUILD)/spf_test \
 	$(SAN_BUILD)/policy_test $(SAN_BUILD)/feed_test $(SAN_BUILD)/state_test \
 	$(SAN_BUILD)/diffview_test $(SAN_BUILD)/plan_test
-# Each tests/unit/NAME.sh runs NAME_test (unit.sh: unit); these run the sanitized ones.
-SAN_UNIT_SH := $(patsubst tests/unit/%.sh,$(SAN_BUILD)/tests/%.sh,$(wildcard tests/unit/*.sh))
+# Each tests/unit/NAME.sh of a program runs NAME_test (unit.sh: unit); these run the
+# sanitized ones. (layers.sh runs no program: a static check, nothing to sanitize.)
+SAN_UNIT_SH := $(SAN_BUILD)/tests/unit.sh \
+	$(patsubst tests/unit/%_test.c,$(SAN_BUILD)/tests/%.sh,$(wildcard tests/unit/*_test.c))
 SAN_TOOLS := $(SAN_BUILD)/nl_drive $(SAN_BUILD)/spf_drive
 $(SAN_BUILD) $(SAN_BUILD)/nl $(SAN_BUILD)/tests:
 	$(FUZZ_Q)mkdir -p $@

@@ -15,7 +15,10 @@
 smtp_probe() {
 	local ns=$1 src=$2 dst=$3 port=$4 out=$5 log=$5.log rc bind=() t=${PROBE_TIMEOUT:-3}
 	[ "$src" != - ] && bind=(--local-interface "$src")
-	ns_exec "$ns" timeout $((t * 3 + 5)) swaks --server "$dst" --port "$port" \
+	# The guard against a hang only: swaks' own --timeout decides. Generous, since
+	# on an emulated CPU (tests/vm) a probe's Perl takes seconds to start, and the
+	# probes start side by side.
+	ns_exec "$ns" timeout $((t * 6 + 60)) swaks --server "$dst" --port "$port" \
 		"${bind[@]}" --timeout "$t" --helo client.example.net \
 		--from probe@client.example.net --to postmaster@mx.example.org \
 		--header "Subject: mxfence probe $src -> $dst tcp/$port" >"$log" 2>&1

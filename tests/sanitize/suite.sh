@@ -9,11 +9,13 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 san=${SAN_BUILD:-$top/build-san}
 bin=${SAN_BIN:-$top/mxfence-san}
 
-# Every unit program, run by a tests/unit/*.sh of the same name, and the tools.
-unit_sh=()
-for t in "$top"/tests/unit/*.sh; do
+# Every unit program (unit, and each tests/unit/NAME_test.c), run by the
+# tests/unit/NAME.sh of its name, and the tools. tests/unit/layers.sh runs no
+# program: nothing of it to sanitize.
+unit_sh=("$san/tests/unit.sh")
+for t in "$top"/tests/unit/*_test.c; do
 	n=${t##*/}
-	unit_sh+=("$san/tests/$n")
+	unit_sh+=("$san/tests/${n%_test.c}.sh")
 done
 for f in "$bin" "$san/nl_drive" "$san/spf_drive" "${unit_sh[@]}"; do
 	if [ ! -x "$f" ]; then

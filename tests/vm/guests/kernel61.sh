@@ -21,7 +21,7 @@
 # its script) gives SKIP lines with the reason; a guest that reaches its script
 # and does not finish gives FAIL lines.
 #   VM_KERNEL_TESTS="kernel/apply.sh ..."   the tests to run (default below)
-#   VM_TIMEOUT=900                          seconds for the whole guest
+#   VM_TIMEOUT=1500                         seconds for the whole guest
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../lib/report.sh"
@@ -75,7 +75,7 @@ mkdir -p "$g"
 } >"$g/job.sh"
 
 mapfile -t hr < <(vm_host_root)
-vm_boot kernel "$g" "${VM_TIMEOUT:-900}" 1536 host "${hr[@]}"
+vm_boot kernel "$g" "${VM_TIMEOUT:-1500}" 1536 host "${hr[@]}"
 if [ ! -f "$g/started" ]; then
 	skip_all "$(vm_why_no_start "$g")"
 fi
@@ -86,7 +86,7 @@ for t in $tests; do
 	n=${t//\//_}
 	log=$g/$n.log
 	if [ ! -f "$g/$n.rc" ]; then
-		why="did not finish: the guest ended (qemu exit $VM_RC after $VM_WALL s, timeout ${VM_TIMEOUT:-900} s)"
+		why="did not finish: the guest ended (qemu exit $VM_RC after $VM_WALL s, timeout ${VM_TIMEOUT:-1500} s)"
 		fail "$label: $t" "$why; last lines: $(tail -n 3 "$log" 2>/dev/null)"
 		continue
 	fi
