@@ -271,7 +271,8 @@ static void value_cmp(const struct regval *v, uint32_t op, const uint8_t *data, 
 		      u128 max, struct range *r, bool *have, bool *none, bool *any)
 {
 	bool whole = !v->skip && v->len == total && mask_is_full(v);
-	u128 x = be_value(data, total);
+	/* data holds v->len bytes at least: the whole value only when whole. */
+	u128 x = whole ? be_value(data, total) : 0;
 
 	if (!*have)
 		*r = (struct range){ 0, max };

@@ -317,6 +317,11 @@ crashes = {
                                  payload(NETWORK, 16, 4), cmp(a4("0.0.0.0"), op=2),
                                  *tcp_dport(25), imm(a4("192.0.2.25")),
                                  nat_dnat(IPV4)) + done(),
+    # (found by the harness) two bytes of an IPv6 destination compared with two
+    # bytes, last in the dump: the whole address was read from the data
+    "raw-part-of-address-compared": rule(IPV6, "nat6", "prerouting", 2,
+                                         imm(a6("2001:db8:5::25")), nat_dnat(IPV6),
+                                         payload(NETWORK, 24, 2), cmp(a6("2001:db8::")[:2])),
 }
 
 # Built mode: a rule in table ip nat chain PREROUTING of one xtables DNAT target
