@@ -19,7 +19,7 @@ FUZZ_PKG_CONFIG ?= pkg-config
 FUZZ_PKGS := libnftnl libmnl jansson inih libcurl ldns libcrypto
 
 FUZZ_FEEDS := list postfix-cidr m365 aws google azure
-FUZZ_OTHERS := policy flows state modelfile addr cachemeta spf dns nldump saved plan
+FUZZ_OTHERS := policy flows state modelfile addr cachemeta spf dns nldump saved plan dnat
 FUZZ_HARNESSES := $(FUZZ_FEEDS) $(FUZZ_OTHERS)
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all

@@ -83,6 +83,9 @@ size_t natcheck(const struct policy *pol, const struct nat_rule_list *rules, str
 		struct portrange one;
 		size_t non = 0;
 
+		/* No destination passes its matches: it rewrites nothing. */
+		if (!r->any_dest && !r->ndest)
+			continue;
 		/* The services whose ports the rule rewrites. */
 		for (size_t s = 0; s < pol->nservices; s++) {
 			const struct service *svc = &pol->services[s];

@@ -14,8 +14,10 @@ extern const struct fuzz_fixture fuzz_fixtures[];
 void fuzz_fixtures_install(void);
 
 /*
- * A policy of two services over the fixtures, written as fuzz_path("fixed.conf"),
+ * A policy of five services over the fixtures, written as fuzz_path("fixed.conf"),
  * loaded and compiled into pol: what flows, state files and models are held against.
+ * Three have a 'to': exchange and mailcow share tcp/2525 with destinations
+ * apart (both families), gateway has an IPv4 'to' only.
  */
 struct policy;
 void fuzz_fixed_policy(struct policy *pol);

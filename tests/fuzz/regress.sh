@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${FUZZ_BUILD:-build/fuzz}
 case $build in /*) ;; *) build=$top/$build ;; esac
-harnesses=(list postfix-cidr m365 aws google azure policy flows state modelfile addr cachemeta spf dns nldump saved plan)
+harnesses=(list postfix-cidr m365 aws google azure policy flows state modelfile addr cachemeta spf dns nldump saved plan dnat)
 
 for h in "${harnesses[@]}"; do
 	if [ ! -x "$build/$h" ]; then

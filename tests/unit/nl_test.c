@@ -6,18 +6,21 @@
  * Prints PASS/FAIL lines for tests/run; exits 1 if any failed.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
+#include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
@@ -25,6 +28,7 @@
 #include <libnftnl/udata.h>
 
 #include "nl.h"
+#include "nl/dnat.h"
 #include "util.h"
 
 static int failures;
@@ -811,6 +815,282 @@ static void test_bad_input(void)
 	result("intervals not ascending, overlapping or too wide are refused before sending", ok);
 }
 
+/* ------------------------------------------------------------ DNAT rules of other tables */
+
+/* A dump of rules being written, as the kernel's replies: one buffer. */
+struct rdump {
+	uint8_t *buf;
+	size_t len;
+};
+
+static void rdump_msg(struct rdump *d, const struct nlmsghdr *nlh)
+{
+	d->buf = xrealloc(d->buf, d->len + NLMSG_ALIGN(nlh->nlmsg_len));
+	memset(d->buf + d->len, 0, NLMSG_ALIGN(nlh->nlmsg_len));
+	memcpy(d->buf + d->len, nlh, nlh->nlmsg_len);
+	d->len += NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+/* Rule r of family f (freed) into the dump, of request seq. */
+static void rdump_rule(struct rdump *d, struct nftnl_rule *r, uint16_t f, uint32_t seq)
+{
+	char buf[8192];
+	struct nlmsghdr *nlh;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, f, NLM_F_MULTI, seq);
+	nlh->nlmsg_pid = 77;
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	rdump_msg(d, nlh);
+	nftnl_rule_free(r);
+}
+
+static struct nftnl_rule *rrule(uint16_t f, const char *table, const char *chain)
+{
+	struct nftnl_rule *r = xcheck(nftnl_rule_alloc());
+
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, f);
+	if (table)
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	if (chain)
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, 5);
+	return r;
+}
+
+static void rx(struct nftnl_rule *r, const char *name, uint16_t k1, uint32_t v1, uint16_t k2,
+	       uint32_t v2, uint16_t kd, const void *data, uint32_t dlen)
+{
+	struct nftnl_expr *e = xcheck(nftnl_expr_alloc(name));
+
+	nftnl_expr_set_u32(e, k1, v1);
+	if (k2 != UINT16_MAX)
+		nftnl_expr_set_u32(e, k2, v2);
+	if (data)
+		nftnl_expr_set(e, kd, data, dlen);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void rx_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len)
+{
+	struct nftnl_expr *e = xcheck(nftnl_expr_alloc("payload"));
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void rx_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+{
+	rx(r, "cmp", NFTNL_EXPR_CMP_SREG, NFT_REG_1, NFTNL_EXPR_CMP_OP, op, NFTNL_EXPR_CMP_DATA,
+	   data, len);
+}
+
+static void rx_mask(struct nftnl_rule *r, const void *mask, uint32_t len)
+{
+	uint8_t zero[16] = { 0 };
+	struct nftnl_expr *e = xcheck(nftnl_expr_alloc("bitwise"));
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	nftnl_rule_add_expr(r, e);
+}
+
+/* tcp dport P, then dnat ip to 192.0.2.25:25 */
+static void rx_dport_dnat(struct nftnl_rule *r, uint16_t port)
+{
+	uint8_t tcp = IPPROTO_TCP, to[4] = { 192, 0, 2, 25 };
+	uint16_t p = htons(port), q = htons(25);
+
+	rx(r, "meta", NFTNL_EXPR_META_KEY, NFT_META_L4PROTO, NFTNL_EXPR_META_DREG, NFT_REG_1, 0,
+	   NULL, 0);
+	rx_cmp(r, NFT_CMP_EQ, &tcp, 1);
+	if (port) {
+		rx_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+		rx_cmp(r, NFT_CMP_EQ, &p, 2);
+	}
+	rx(r, "immediate", NFTNL_EXPR_IMM_DREG, NFT_REG_1, UINT16_MAX, 0, NFTNL_EXPR_IMM_DATA, to,
+	   4);
+	rx(r, "immediate", NFTNL_EXPR_IMM_DREG, NFT_REG_2, UINT16_MAX, 0, NFTNL_EXPR_IMM_DATA, &q,
+	   2);
+	struct nftnl_expr *e = xcheck(nftnl_expr_alloc("nat"));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
+	nftnl_rule_add_expr(r, e);
+}
+
+/* The one rule of a dump of one rule, read: 0 or the error. */
+static int read_one(struct nftnl_rule *r, uint16_t f, struct nat_rule_list *out)
+{
+	struct rdump d = { 0 };
+	int rc;
+
+	rdump_rule(&d, r, f, 1);
+	rc = nl_dnat_parse(d.buf, d.len, "mxfence", out);
+	free(d.buf);
+	return rc;
+}
+
+static bool dest_is(const struct nat_rule *r, u128 lo, u128 hi)
+{
+	return !r->any_dest && r->ndest == 1 && r->dest[0].lo == lo && r->dest[0].hi == hi;
+}
+
+static bool port_is(const struct nat_rule *r, unsigned lo, unsigned hi)
+{
+	return !r->any_port && r->nports == 1 && r->ports[0].lo == lo && r->ports[0].hi == hi;
+}
+
+static void test_dnat(void)
+{
+	static const uint8_t a28[4] = { 203, 0, 113, 0 }, m28[4] = { 255, 255, 255, 240 };
+	static const uint8_t zero4[4] = { 0 }, net10[4] = { 10, 0, 0, 0 }, m8[4] = { 255, 0, 0, 0 };
+	static const uint8_t at105[4] = { 10, 5, 0, 0 }, at11[4] = { 11, 0, 0, 0 };
+	struct nat_rule_list out;
+	struct nftnl_rule *r;
+	bool ok = true;
+
+	/* ip daddr 203.0.113.0/28 tcp dport 25 dnat to 192.0.2.25:25 */
+	r = rrule(NFPROTO_IPV4, "nat", "PREROUTING");
+	rx_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
+	rx_mask(r, m28, 4);
+	rx_cmp(r, NFT_CMP_EQ, a28, 4);
+	rx_dport_dnat(r, 25);
+	EXPECT(read_one(r, NFPROTO_IPV4, &out) == 0 && out.n == 1, "%zu rules", out.n);
+	EXPECT(out.n == 1 && dest_is(&out.v[0], 0xcb007100, 0xcb00710f) && port_is(&out.v[0], 25, 25) &&
+		       out.v[0].l4proto == IPPROTO_TCP && out.v[0].handle == 5 &&
+		       !strcmp(out.v[0].target, "192.0.2.25:25") && !strcmp(out.v[0].chain, "PREROUTING"),
+	       "read as %s", out.n ? out.v[0].target : "nothing");
+	nat_rule_list_free(&out);
+	result("dnat: a prefix and a port, as nft writes them", ok);
+	ok = true;
+
+	/* tcp dport & 0xff00 == 0x1900: ports 6400-6655, not 6400 alone */
+	r = rrule(NFPROTO_IPV4, "nat", "PREROUTING");
+	rx_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+	rx_mask(r, (const uint8_t[]){ 0xff, 0 }, 2);
+	rx_cmp(r, NFT_CMP_EQ, (const uint8_t[]){ 0x19, 0 }, 2);
+	rx_dport_dnat(r, 0);
+	EXPECT(read_one(r, NFPROTO_IPV4, &out) == 0 && out.n == 1 && port_is(&out.v[0], 6400, 6655),
+	       "%zu rules, %zu port ranges", out.n, out.n ? out.v[0].nports : 0);
+	nat_rule_list_free(&out);
+	result("dnat: a masked port reads as all the ports it matches", ok);
+	ok = true;
+
+	/* ip daddr < 0.0.0.0: no destination (it wrapped to 2^128 - 1) */
+	r = rrule(NFPROTO_IPV4, "nat", "PREROUTING");
+	rx_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
+	rx_cmp(r, NFT_CMP_LT, zero4, 4);
+	rx_dport_dnat(r, 25);
+	EXPECT(read_one(r, NFPROTO_IPV4, &out) == 0 && out.n == 1 && !out.v[0].any_dest &&
+		       !out.v[0].ndest,
+	       "%zu rules, any_dest %d, %zu ranges", out.n, out.n && out.v[0].any_dest,
+	       out.n ? out.v[0].ndest : 0);
+	nat_rule_list_free(&out);
+	result("dnat: a destination below 0.0.0.0 is none", ok);
+	ok = true;
+
+	/* ip daddr >= 10.5.0.0 ip daddr 10.0.0.0/8: both hold; then >= 11.0.0.0: none */
+	for (int i = 0; i < 2; i++) {
+		r = rrule(NFPROTO_IPV4, "nat", "PREROUTING");
+		rx_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
+		rx_cmp(r, NFT_CMP_GTE, i ? at11 : at105, 4);
+		rx_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
+		rx_mask(r, m8, 4);
+		rx_cmp(r, NFT_CMP_EQ, net10, 4);
+		rx_dport_dnat(r, 25);
+		EXPECT(read_one(r, NFPROTO_IPV4, &out) == 0 && out.n == 1 &&
+			       (i ? !out.v[0].any_dest && !out.v[0].ndest
+				  : dest_is(&out.v[0], 0x0a050000, 0x0affffff)),
+		       "case %d: %zu rules, %zu ranges", i, out.n, out.n ? out.v[0].ndest : 0);
+		nat_rule_list_free(&out);
+	}
+	result("dnat: two destination matches read as what both pass", ok);
+	ok = true;
+
+	/* ct original ip6 daddr in a table ip: the rule matches nothing */
+	r = rrule(NFPROTO_IPV4, "nat", "PREROUTING");
+	struct nftnl_expr *e = xcheck(nftnl_expr_alloc("ct"));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_DST_IP6);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, IP_CT_DIR_ORIGINAL);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, e);
+	rx_cmp(r, NFT_CMP_EQ, (const uint8_t[16]){ 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, 16);
+	rx_dport_dnat(r, 25);
+	EXPECT(read_one(r, NFPROTO_IPV4, &out) == 0 && out.n == 1 && out.v[0].fam == FAM_V4 &&
+		       !out.v[0].any_dest && !out.v[0].ndest,
+	       "%zu rules, fam %d, %zu ranges", out.n, out.n ? out.v[0].fam : 9,
+	       out.n ? out.v[0].ndest : 0);
+	nat_rule_list_free(&out);
+	result("dnat: an IPv6 destination in a table ip is none", ok);
+	ok = true;
+
+	/* An xtables DNAT target without its info; a set lookup; a rule without chain. */
+	struct rdump d = { 0 };
+	r = rrule(NFPROTO_IPV4, "nat", "DOCKER");
+	e = xcheck(nftnl_expr_alloc("target"));
+	nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "DNAT");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 2);
+	nftnl_rule_add_expr(r, e);
+	rdump_rule(&d, r, NFPROTO_IPV4, 1);
+	r = rrule(NFPROTO_IPV4, "nat", "PREROUTING");
+	rx_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
+	e = xcheck(nftnl_expr_alloc("lookup"));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "__set0");
+	nftnl_rule_add_expr(r, e);
+	rx_dport_dnat(r, 25);
+	rdump_rule(&d, r, NFPROTO_IPV4, 1);
+	r = rrule(NFPROTO_IPV4, "nat", NULL);
+	rx_dport_dnat(r, 25);
+	rdump_rule(&d, r, NFPROTO_IPV4, 1);
+	r = rrule(NFPROTO_INET, "mxfence", "forward");
+	rx_dport_dnat(r, 25);
+	rdump_rule(&d, r, NFPROTO_INET, 1);
+	r = rrule(NFPROTO_IPV4, "nat", "other-request");
+	rx_dport_dnat(r, 25);
+	rdump_rule(&d, r, NFPROTO_IPV4, 2);
+	EXPECT(nl_dnat_parse(d.buf, d.len, "mxfence", &out) == 0 && out.n == 2, "%zu rules", out.n);
+	EXPECT(out.n == 2 && !strcmp(out.v[0].chain, "DOCKER") &&
+		       !strcmp(out.v[0].target, "(xtables DNAT revision 2)") &&
+		       out.v[0].any_dest && out.v[0].any_port,
+	       "first: %s %s", out.n ? out.v[0].chain : "", out.n ? out.v[0].target : "");
+	EXPECT(out.n == 2 && out.v[1].any_dest && port_is(&out.v[1], 25, 25),
+	       "the lookup: any_dest %d", out.n == 2 && out.v[1].any_dest);
+	nat_rule_list_free(&out);
+	free(d.buf);
+	result("dnat: a target without info, a set no kernel can give (any), no chain, our "
+	       "table and another request (skipped)", ok);
+	ok = true;
+
+	/* The kernel's error ends the dump: nothing is kept. */
+	d = (struct rdump){ 0 };
+	r = rrule(NFPROTO_IPV4, "nat", "PREROUTING");
+	rx_dport_dnat(r, 25);
+	rdump_rule(&d, r, NFPROTO_IPV4, 1);
+	struct {
+		struct nlmsghdr h;
+		struct nlmsgerr e;
+	} err = { .h = { .nlmsg_len = sizeof(err), .nlmsg_type = NLMSG_ERROR, .nlmsg_seq = 1,
+			 .nlmsg_pid = 77 },
+		  .e = { .error = -EPERM } };
+	rdump_msg(&d, &err.h);
+	EXPECT(nl_dnat_parse(d.buf, d.len, "mxfence", &out) == -EPERM && !out.n && !out.v,
+	       "%zu rules", out.n);
+	EXPECT(nl_dnat_parse(d.buf, d.len - 3, "mxfence", &out) == -EBADMSG && !out.n,
+	       "cut short: %zu rules", out.n);
+	free(d.buf);
+	result("dnat: an error in the replies, or a message cut short, is the result", ok);
+	ok = true;
+}
+
 int main(void)
 {
 	test_begin();
@@ -822,5 +1102,6 @@ int main(void)
 	check_chunking(FAM_V4, 1);
 	test_ends();
 	test_bad_input();
+	test_dnat();
 	return failures ? 1 : 0;
 }

@@ -481,6 +481,11 @@ static void test_natcheck(void)
 	CHECK("natcheck: no destination address, the service has a 'to': covered", !got[0],
 	      "got '%s'", got);
 
+	struct nat_rule none = nat(FAM_V4, 6, 587, 587, NULL, NULL);
+	none.any_dest = false;
+	nat_warnings(&pol, none, got, sizeof(got));
+	CHECK("natcheck: a rule no destination passes rewrites nothing", !got[0], "got '%s'", got);
+
 	addr_parse("203.0.113.1", 11, &dst, &flags);
 	policy_flow_service(&pol, FAM_V4, PROTO_TCP, 25, &dst, &svc, &other);
 	CHECK("flow service: a destination in 'to'", svc == &pol.services[0], "got %s",
