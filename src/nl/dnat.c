@@ -6,6 +6,12 @@
  * rule's match; a nat expression of type dnat, or xtables' DNAT target, says
  * it is a DNAT rule and where to. Set lookups are resolved once the rules are
  * read: the sets' elements are dumped then.
+ *
+ * The messages are read with libmnl's attribute validation rather than
+ * libnftnl's rule parser: on a malformed attribute the latter ends the
+ * process or reads past a name, where this reader takes the attribute as
+ * absent and the rule as broader. (libnftnl builds every message mxfence
+ * sends; tests/fuzz/fuzz_dnat.c has it build the rules this reader reads.)
  */
 #include <limits.h>
 #include <netinet/in.h>
@@ -605,6 +611,15 @@ static void read_expr(const char *name, const struct nlattr *data, uint32_t nfpr
 			info ? mnl_attr_get_payload_len(info) : 0, nfproto);
 		if (m->fam < 0)
 			m->fam = nfproto == NFPROTO_IPV6 ? FAM_V6 : FAM_V4;
+	} else if (!streq(name, "counter") && !streq(name, "log") && !streq(name, "limit") &&
+		   !streq(name, "quota") && !streq(name, "notrack") && !streq(name, "objref") &&
+		   !streq(name, "last")) {
+		/*
+		 * Not understood, and it may write registers (hash, numgen, fib,
+		 * socket, exthdr, ...): none holds anything known any more, so no
+		 * later comparison can make the rule read narrower than it is.
+		 */
+		memset(regs, 0, SLOTS * sizeof(*regs));
 	}
 }
 

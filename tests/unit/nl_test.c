@@ -1015,6 +1015,34 @@ static void test_dnat(void)
 	result("dnat: two destination matches read as what both pass", ok);
 	ok = true;
 
+	/*
+	 * ip daddr into reg 1, then an expression the reader does not interpret
+	 * (numgen) writes reg 1, then reg 1 == 203.0.113.5: the comparison is of
+	 * the number, not the address, so the rule reads as any destination. With
+	 * a counter there instead (it writes no register) the address stands.
+	 */
+	for (int i = 0; i < 2; i++) {
+		static const uint8_t a5[4] = { 203, 0, 113, 5 };
+		r = rrule(NFPROTO_IPV4, "nat", "PREROUTING");
+		rx_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
+		struct nftnl_expr *x = xcheck(nftnl_expr_alloc(i ? "counter" : "numgen"));
+		if (!i) {
+			nftnl_expr_set_u32(x, NFTNL_EXPR_NG_DREG, NFT_REG_1);
+			nftnl_expr_set_u32(x, NFTNL_EXPR_NG_MODULUS, 2);
+			nftnl_expr_set_u32(x, NFTNL_EXPR_NG_TYPE, NFT_NG_INCREMENTAL);
+		}
+		nftnl_rule_add_expr(r, x);
+		rx_cmp(r, NFT_CMP_EQ, a5, 4);
+		rx_dport_dnat(r, 25);
+		EXPECT(read_one(r, NFPROTO_IPV4, &out) == 0 && out.n == 1 &&
+			       (i ? dest_is(&out.v[0], 0xcb007105, 0xcb007105) : out.v[0].any_dest),
+		       "case %d: %zu rules, any_dest %d, %zu ranges", i, out.n,
+		       out.n && out.v[0].any_dest, out.n ? out.v[0].ndest : 0);
+		nat_rule_list_free(&out);
+	}
+	result("dnat: a register written by an expression not understood holds no destination", ok);
+	ok = true;
+
 	/* ct original ip6 daddr in a table ip: the rule matches nothing */
 	r = rrule(NFPROTO_IPV4, "nat", "PREROUTING");
 	struct nftnl_expr *e = xcheck(nftnl_expr_alloc("ct"));
