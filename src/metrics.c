@@ -1,5 +1,6 @@
 #include "metrics.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,26 @@ static void table_labels(FILE *f, const struct monitor_report *r)
 	label(f, r->table ? r->table : "");
 }
 
+/*
+ * A gauge labelled by the table alone: its HELP and TYPE, then its one
+ * sample, the value printed by fmt.
+ */
+static void __attribute__((format(printf, 5, 6)))
+table_gauge(FILE *f, const struct monitor_report *r, const char *name, const char *help,
+	    const char *fmt, ...)
+{
+	va_list ap;
+
+	head(f, name, "gauge", help);
+	fprintf(f, "%s{", name);
+	table_labels(f, r);
+	fputs("} ", f);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+}
+
 /* A count that may pass 2^53 (IPv6 addresses): a float, as Prometheus keeps it. */
 static void value_u128(FILE *f, u128 v)
 {
@@ -40,11 +61,9 @@ static void value_u128(FILE *f, u128 v)
 
 void metrics_format(FILE *f, const struct monitor_report *r)
 {
-	head(f, "mxfence_monitor_status", "gauge",
-	     "The monitor's verdict: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (Nagios codes).");
-	fputs("mxfence_monitor_status{", f);
-	table_labels(f, r);
-	fprintf(f, "} %d\n", (int)r->status);
+	table_gauge(f, r, "mxfence_monitor_status",
+		    "The monitor's verdict: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (Nagios codes).",
+		    "%d", (int)r->status);
 	head(f, "mxfence_monitor_problems", "gauge", "Problems found, by severity.");
 	static const char *const sev[] = { "ok", "warning", "critical", "unknown" };
 	for (int s = MON_WARNING; s <= MON_UNKNOWN; s++) {
@@ -57,21 +76,15 @@ void metrics_format(FILE *f, const struct monitor_report *r)
 	}
 
 	if (r->kernel_read) {
-		head(f, "mxfence_table_present", "gauge",
-		     "Whether the kernel holds the policy's table (1) or not (0).");
-		fputs("mxfence_table_present{", f);
-		table_labels(f, r);
-		fprintf(f, "} %d\n", r->table_present ? 1 : 0);
-		head(f, "mxfence_table_structure_ok", "gauge",
-		     "Whether the table's sets, chain and rules are the policy's.");
-		fputs("mxfence_table_structure_ok{", f);
-		table_labels(f, r);
-		fprintf(f, "} %d\n", r->structure_ok ? 1 : 0);
-		head(f, "mxfence_table_read_seconds", "gauge",
-		     "How long reading the table took (fast path: state file and generation id).");
-		fputs("mxfence_table_read_seconds{", f);
-		table_labels(f, r);
-		fprintf(f, "} %.6f\n", r->read_seconds);
+		table_gauge(f, r, "mxfence_table_present",
+			    "Whether the kernel holds the policy's table (1) or not (0).",
+			    "%d", r->table_present ? 1 : 0);
+		table_gauge(f, r, "mxfence_table_structure_ok",
+			    "Whether the table's sets, chain and rules are the policy's.",
+			    "%d", r->structure_ok ? 1 : 0);
+		table_gauge(f, r, "mxfence_table_read_seconds",
+			    "How long reading the table took (fast path: state file and generation id).",
+			    "%.6f", r->read_seconds);
 	}
 	if (r->nsets) {
 		head(f, "mxfence_set_intervals", "gauge",
@@ -126,27 +139,21 @@ void metrics_format(FILE *f, const struct monitor_report *r)
 		}
 	}
 	if (r->have_state) {
-		head(f, "mxfence_last_apply_timestamp_seconds", "gauge",
-		     "When the last apply committed (the state file's record).");
-		fputs("mxfence_last_apply_timestamp_seconds{", f);
-		table_labels(f, r);
-		fprintf(f, "} %lld\n", (long long)r->applied_at);
+		table_gauge(f, r, "mxfence_last_apply_timestamp_seconds",
+			    "When the last apply committed (the state file's record).",
+			    "%lld", (long long)r->applied_at);
 	}
 	if (r->saved >= 0) {
-		head(f, "mxfence_saved_ruleset_current", "gauge",
-		     "Whether the saved ruleset (what a boot or an nftables reload loads) matches "
-		     "the kernel.");
-		fputs("mxfence_saved_ruleset_current{", f);
-		table_labels(f, r);
-		fprintf(f, "} %d\n", r->saved == 1);
+		table_gauge(f, r, "mxfence_saved_ruleset_current",
+			    "Whether the saved ruleset (what a boot or an nftables reload loads) "
+			    "matches the kernel.",
+			    "%d", r->saved == 1);
 	}
 	if (r->dnat_open >= 0) {
-		head(f, "mxfence_dnat_unfiltered", "gauge",
-		     "Service ports another table DNATs to a destination no 'to' covers: mail "
-		     "that is not filtered.");
-		fputs("mxfence_dnat_unfiltered{", f);
-		table_labels(f, r);
-		fprintf(f, "} %d\n", r->dnat_open);
+		table_gauge(f, r, "mxfence_dnat_unfiltered",
+			    "Service ports another table DNATs to a destination no 'to' covers: "
+			    "mail that is not filtered.",
+			    "%d", r->dnat_open);
 	}
 	if (r->nsources) {
 		head(f, "mxfence_source_prefixes", "gauge",
@@ -178,25 +185,17 @@ void metrics_format(FILE *f, const struct monitor_report *r)
 			}
 	}
 	if (r->have_refresh) {
-		head(f, "mxfence_refresh_last_end_timestamp_seconds", "gauge",
-		     "When the last refresh ended.");
-		fputs("mxfence_refresh_last_end_timestamp_seconds{", f);
-		table_labels(f, r);
-		fprintf(f, "} %lld\n",
-			(long long)r->refresh_ended);
-		head(f, "mxfence_refresh_last_exit_code", "gauge",
-		     "The last refresh's exit code: 0 applied or nothing to do, 2 error, 3 refused by "
-		     "a gate, 4 applied with a source from its last good copy.");
-		fputs("mxfence_refresh_last_exit_code{", f);
-		table_labels(f, r);
-		fprintf(f, "} %d\n", r->refresh_exit_code);
+		table_gauge(f, r, "mxfence_refresh_last_end_timestamp_seconds",
+			    "When the last refresh ended.",
+			    "%lld", (long long)r->refresh_ended);
+		table_gauge(f, r, "mxfence_refresh_last_exit_code",
+			    "The last refresh's exit code: 0 applied or nothing to do, 2 error, 3 "
+			    "refused by a gate, 4 applied with a source from its last good copy.",
+			    "%d", r->refresh_exit_code);
 		if (r->refresh_last_success) {
-			head(f, "mxfence_refresh_last_success_timestamp_seconds", "gauge",
-			     "When the last refresh that exited 0 ended.");
-			fputs("mxfence_refresh_last_success_timestamp_seconds{", f);
-		table_labels(f, r);
-		fprintf(f, "} %lld\n",
-				(long long)r->refresh_last_success);
+			table_gauge(f, r, "mxfence_refresh_last_success_timestamp_seconds",
+				    "When the last refresh that exited 0 ended.",
+				    "%lld", (long long)r->refresh_last_success);
 		}
 	}
 }
