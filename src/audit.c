@@ -145,14 +145,7 @@ long audit_tail(const char *state_dir, size_t want, char ***lines, char *err, si
 		cap = want * 4096;
 	from = st.st_size > (off_t)cap ? st.st_size - (off_t)cap : 0;
 	buf = xmalloc(cap + 1);
-	while (got < cap) {
-		ssize_t r = pread(fd, buf + got, cap - got, from + (off_t)got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	got = read_all(fd, buf, cap, from);
 	close(fd);
 	free(path);
 	buf[got] = '\0';

@@ -782,14 +782,7 @@ int plan_read(const char *path, struct plan *p, char file_sha256[SHA256_HEX], ch
 		return -1;
 	}
 	buf = xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	got = read_all(fd, buf, (size_t)st.st_size, 0);
 	close(fd);
 	sha256_hex(buf, got, file_sha256);
 	if (plan_decode(buf, got, p, msg, sizeof(msg)) < 0) {

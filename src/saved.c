@@ -274,15 +274,7 @@ int saved_read(const char *path, struct saved_ruleset *out, char *err, size_t er
 	 */
 	size_t len = (size_t)sb.st_size;
 	char *buf = xmalloc_big(len + 1);
-	size_t got = 0;
-	while (got < len) {
-		ssize_t r = read(fd, buf + got, len - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	size_t got = read_all(fd, buf, len, 0);
 	close(fd);
 	if (got != len) {
 		snprintf(err, errlen, "%s: file shrank while it was being read", path);

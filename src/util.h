@@ -29,6 +29,12 @@ bool streq(const char *a, const char *b);
 
 /* All of buf to fd, across short writes and EINTR: 0, or the errno (EIO for a write of 0). */
 int write_all(int fd, const void *buf, size_t len);
+/*
+ * Up to len bytes from offset off of fd (pread: the file offset stays),
+ * retrying on EINTR; fewer at the end of the file or on an error. Returns how
+ * many were read.
+ */
+size_t read_all(int fd, void *buf, size_t len, off_t off);
 
 /* mkdir -p; 0 or -1 with errno. */
 int mkdir_p(const char *path, mode_t mode);

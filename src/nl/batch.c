@@ -93,19 +93,27 @@ static void batch_next(struct nl_batch *b, enum op kind, const char *what, unsig
 		batch_problem(b, "out of memory building the batch");
 }
 
-/* BEGIN carries the subsystem in res_id, and the generation to compare with. */
-static void batch_begin(struct nl_batch *b)
+/* A BEGIN or END message: the subsystem in res_id. */
+static struct nlmsghdr *batch_control(struct nl_batch *b, uint16_t type)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(batch_cursor(b));
 	struct nfgenmsg *g;
 
-	nlh->nlmsg_type = NFNL_MSG_BATCH_BEGIN;
+	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
 	nlh->nlmsg_seq = batch_seq(b);
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 	g->nfgen_family = AF_UNSPEC;
 	g->version = NFNETLINK_V0;
 	g->res_id = htons(NFNL_SUBSYS_NFTABLES);
+	return nlh;
+}
+
+/* BEGIN also carries the generation to compare with. */
+static void batch_begin(struct nl_batch *b)
+{
+	struct nlmsghdr *nlh = batch_control(b, NFNL_MSG_BATCH_BEGIN);
+
 	if (b->genid)
 		mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(b->genid));
 	batch_next(b, OP_BEGIN, "transaction", 0);
@@ -113,16 +121,7 @@ static void batch_begin(struct nl_batch *b)
 
 void batch_end(struct nl_batch *b)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(batch_cursor(b));
-	struct nfgenmsg *g;
-
-	nlh->nlmsg_type = NFNL_MSG_BATCH_END;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = batch_seq(b);
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->nfgen_family = AF_UNSPEC;
-	g->version = NFNETLINK_V0;
-	g->res_id = htons(NFNL_SUBSYS_NFTABLES);
+	batch_control(b, NFNL_MSG_BATCH_END);
 	batch_next(b, OP_END, "transaction", 0);
 }
 

@@ -35,6 +35,14 @@ smtp_probe() {
 	fi
 }
 
+# smtp_probe_mx SRC PORT OUT: smtp_probe from namespace client to the server
+# of SRC's family, $SERVER4 or $SERVER6 (the two-namespace packet tests).
+smtp_probe_mx() {
+	local server=$SERVER4
+	case $1 in *:*) server=$SERVER6 ;; esac
+	smtp_probe client "$1" "$server" "$2" "$3"
+}
+
 # smtp_expect_open DIR TSV: before any ruleset, every flow of TSV (LINE, EXPECT,
 # SOURCE, PROTO/PORT, [DESTINATION], tab-separated) was accepted, its outcome in
 # DIR/LINE. Fails and finishes the test otherwise: nothing after it would mean

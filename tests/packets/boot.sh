@@ -57,12 +57,6 @@ setup() {
 	done
 }
 
-# probe SRC PORT OUT: one SMTP transaction from the client (tests/lib/smtp.sh).
-probe() {
-	local server=$SERVER4
-	case $1 in *:*) server=$SERVER6 ;; esac
-	smtp_probe client "$1" "$server" "$2" "$3"
-}
 
 # expect CASE "SRC PORT OUTCOME"...: probe all at once, compare.
 expect() {
@@ -71,7 +65,7 @@ expect() {
 	mkdir -p "$d/$c"
 	for spec in "$@"; do
 		read -r src port want <<<"$spec"
-		probe "$src" "$port" "$d/$c/$i" &
+		smtp_probe_mx "$src" "$port" "$d/$c/$i" &
 		pids+=($!)
 		i=$((i + 1))
 	done

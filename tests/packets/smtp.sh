@@ -66,19 +66,13 @@ setup() {
 	done
 }
 
-# probe SRC PORT OUT: one SMTP transaction from the client (tests/lib/smtp.sh).
-probe() {
-	local server=$SERVER4
-	case $1 in *:*) server=$SERVER6 ;; esac
-	smtp_probe client "$1" "$server" "$2" "$3"
-}
 
 # probe_all DIR: every flow in parallel (drops cost a timeout each); results DIR/LINE.
 probe_all() {
 	local dir=$1 line expect src pp pids=()
 	mkdir -p "$dir"
 	while IFS=$'\t' read -r line expect src pp; do
-		probe "$src" "${pp#tcp/}" "$dir/$line" &
+		smtp_probe_mx "$src" "${pp#tcp/}" "$dir/$line" &
 		pids+=($!)
 	done <"$d/flows.tsv"
 	wait "${pids[@]}"
